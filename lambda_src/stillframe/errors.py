@@ -1,0 +1,74 @@
+"""The typed error hierarchy: every error a client can see, with its AWS name and HTTP status.
+
+The API layer maps these to the AWS error shape in one place (``stillframe.api.errors``);
+everything below it raises them and never builds HTTP responses itself.
+"""
+
+from __future__ import annotations
+
+
+class StillframeError(Exception):
+    """An error with a stable AWS error name, an HTTP status and a human sentence."""
+
+    code: str = "InternalFailure"
+    status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidArgumentError(StillframeError):
+    code = "InvalidArgumentException"
+    status = 400
+
+
+class ValidationError(StillframeError):
+    code = "ValidationException"
+    status = 400
+
+
+class ResourceNotFoundError(StillframeError):
+    code = "ResourceNotFoundException"
+    status = 404
+
+
+class ResourceInUseError(StillframeError):
+    code = "ResourceInUseException"
+    status = 400
+
+
+class NoDataRetentionError(StillframeError):
+    code = "NoDataRetentionException"
+    status = 400
+
+
+class VersionMismatchError(StillframeError):
+    code = "VersionMismatchException"
+    status = 400
+
+
+class ClientLimitExceededError(StillframeError):
+    code = "ClientLimitExceededException"
+    status = 400
+
+
+class NotAuthorizedError(StillframeError):
+    code = "NotAuthorizedException"
+    status = 401
+
+
+class MediaError(Exception):
+    """Media that cannot be demuxed, decoded or encoded (not an API error by itself)."""
+
+
+class StorageError(Exception):
+    """Base of the object store's own errors."""
+
+
+class ObjectNotFound(StorageError):
+    """The key does not exist."""
+
+
+class ObjectExists(StorageError):
+    """create-if-absent found the key already there."""

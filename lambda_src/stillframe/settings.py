@@ -1,0 +1,83 @@
+"""Settings: read from the environment once, validated, then passed down explicitly.
+
+Nothing below the entry points (handler, CLI) reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from stillframe.errors import StillframeError
+
+DEFAULT_TIME_BUDGET_MS = 25_000
+
+
+class SettingsError(StillframeError):
+    """A setting is missing or malformed (a deployment error, never a client error)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with defaults for the embedded (local directory) mode.
+
+    Environment variables:
+      STILLFRAME_STORE            "local" (default) or "s3"
+      STILLFRAME_DATA_DIR         local store root (local mode), default ./stillframe-data
+      STILLFRAME_BUCKET           bucket name (s3 mode)
+      STILLFRAME_PREFIX           key prefix inside the bucket (s3 mode), default ""
+      STILLFRAME_TOKEN_SECRET     NextToken HMAC secret (text); or
+      STILLFRAME_TOKEN_SECRET_PARAM   name of an SSM SecureString holding it (read once per cold start)
+      STILLFRAME_REGION           region in ARNs, default AWS_REGION or us-east-1
+      STILLFRAME_ACCOUNT_ID       account in ARNs, default 000000000000
+      STILLFRAME_TIME_BUDGET_MS   GetImages time budget outside Lambda, default 25000
+    """
+
+    store: str = "local"
+    data_dir: str = "./stillframe-data"
+    bucket: str = ""
+    prefix: str = ""
+    token_secret: str = ""
+    token_secret_param: str = ""
+    region: str = "us-east-1"
+    account_id: str = "000000000000"
+    time_budget_ms: int = DEFAULT_TIME_BUDGET_MS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build and validate settings from environment variables."""
+        env = os.environ if env is None else env
+        settings = cls(
+            store=env.get("STILLFRAME_STORE", "local").strip().lower(),
+            data_dir=env.get("STILLFRAME_DATA_DIR", "./stillframe-data"),
+            bucket=env.get("STILLFRAME_BUCKET", ""),
+            prefix=env.get("STILLFRAME_PREFIX", ""),
+            token_secret=env.get("STILLFRAME_TOKEN_SECRET", ""),
+            token_secret_param=env.get("STILLFRAME_TOKEN_SECRET_PARAM", ""),
+            region=env.get("STILLFRAME_REGION") or env.get("AWS_REGION") or "us-east-1",
+            account_id=env.get("STILLFRAME_ACCOUNT_ID", "000000000000"),
+            time_budget_ms=_int(env, "STILLFRAME_TIME_BUDGET_MS", DEFAULT_TIME_BUDGET_MS),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.store not in ("local", "s3"):
+            raise SettingsError(f"STILLFRAME_STORE must be 'local' or 's3', not {self.store!r}")
+        if self.store == "s3" and not self.bucket:
+            raise SettingsError("STILLFRAME_BUCKET is required when STILLFRAME_STORE is 's3'")
+        if not (self.account_id.isdigit() and len(self.account_id) == 12):
+            raise SettingsError("STILLFRAME_ACCOUNT_ID must be 12 digits")
+        if self.time_budget_ms < 1000:
+            raise SettingsError("STILLFRAME_TIME_BUDGET_MS must be at least 1000")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, not {raw!r}") from exc

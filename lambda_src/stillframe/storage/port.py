@@ -1,0 +1,49 @@
+"""The ObjectStore port: the only way Stillframe touches state.
+
+Semantics follow S3 so that the local-directory adapter and the S3 adapter are
+interchangeable: whole-object atomic writes, keys listed in UTF-8 byte order,
+``start_after`` exclusive, ranged reads with inclusive byte offsets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from stillframe.errors import ObjectExists, ObjectNotFound
+
+__all__ = ["ObjectExists", "ObjectInfo", "ObjectNotFound", "ObjectStore"]
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a listing or head returns about one object."""
+
+    key: str
+    size: int
+
+
+class ObjectStore(Protocol):
+    """Key/value blob storage with S3 semantics."""
+
+    def put(self, key: str, data: bytes) -> None:
+        """Write the whole object atomically, replacing any previous one."""
+
+    def create(self, key: str, data: bytes) -> None:
+        """Write the object only if the key is absent; raise ``ObjectExists`` otherwise."""
+
+    def get(self, key: str) -> bytes:
+        """Read the whole object; raise ``ObjectNotFound`` if absent."""
+
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        """Read bytes ``start..end`` inclusive (clipped at the object's end); ``ObjectNotFound`` if absent."""
+
+    def head(self, key: str) -> ObjectInfo:
+        """Size of the object; raise ``ObjectNotFound`` if absent."""
+
+    def list(self, prefix: str, start_after: str = "", limit: int | None = None) -> Iterator[ObjectInfo]:
+        """Objects whose key starts with ``prefix``, after ``start_after``, in UTF-8 byte order."""
+
+    def delete(self, key: str) -> None:
+        """Remove the object; deleting an absent key is not an error (as in S3)."""
