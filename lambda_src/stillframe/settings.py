@@ -28,7 +28,7 @@ class Settings:
       STILLFRAME_BUCKET           bucket name (s3 mode)
       STILLFRAME_PREFIX           key prefix inside the bucket (s3 mode), default ""
       STILLFRAME_TOKEN_SECRET     NextToken HMAC secret (text); or
-      STILLFRAME_TOKEN_SECRET_PARAM   name of an SSM SecureString holding it (read once per cold start)
+      STILLFRAME_TOKEN_SECRET_ARN Secrets Manager secret holding it (read once per cold start)
       STILLFRAME_REGION           region in ARNs, default AWS_REGION or us-east-1
       STILLFRAME_ACCOUNT_ID       account in ARNs, default 000000000000
       STILLFRAME_TIME_BUDGET_MS   GetImages time budget outside Lambda, default 25000
@@ -39,7 +39,7 @@ class Settings:
     bucket: str = ""
     prefix: str = ""
     token_secret: str = ""
-    token_secret_param: str = ""
+    token_secret_arn: str = ""
     region: str = "us-east-1"
     account_id: str = "000000000000"
     time_budget_ms: int = DEFAULT_TIME_BUDGET_MS
@@ -54,7 +54,7 @@ class Settings:
             bucket=env.get("STILLFRAME_BUCKET", ""),
             prefix=env.get("STILLFRAME_PREFIX", ""),
             token_secret=env.get("STILLFRAME_TOKEN_SECRET", ""),
-            token_secret_param=env.get("STILLFRAME_TOKEN_SECRET_PARAM", ""),
+            token_secret_arn=env.get("STILLFRAME_TOKEN_SECRET_ARN", ""),
             region=env.get("STILLFRAME_REGION") or env.get("AWS_REGION") or "us-east-1",
             account_id=env.get("STILLFRAME_ACCOUNT_ID", "000000000000"),
             time_budget_ms=_int(env, "STILLFRAME_TIME_BUDGET_MS", DEFAULT_TIME_BUDGET_MS),

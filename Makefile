@@ -1,0 +1,64 @@
+# The README's commands. Each target installs what it needs itself.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+LOCALSTACK_ENV := AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+
+.PHONY: install demo test test-fast lint bench synth deploy destroy localstack-up localstack-down clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,infra]'
+	touch $(STAMP)
+
+node_modules/.installed: package.json
+	npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+## The main job on the embedded default: serve, ingest a clip, fetch stills, write a contact sheet.
+demo: install
+	$(BIN)/python scripts/demo.py --out demo-out
+
+## Every test that runs on this machine, LocalStack S3 included (started and stopped here).
+test: install
+	./scripts/localstack.sh up
+	$(LOCALSTACK_ENV) STILLFRAME_REQUIRE_LOCALSTACK=1 $(BIN)/python -m pytest -m "not slow" -q; \
+	  status=$$?; ./scripts/localstack.sh down; exit $$status
+
+## Unit + functional tests only (no LocalStack, no network).
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not localstack and not network" -q
+
+lint: install
+	$(BIN)/ruff check lambda_src tests infra scripts app.py
+	$(BIN)/ruff format --check lambda_src tests infra scripts app.py
+	$(BIN)/mypy
+
+## Benchmarks against the ffmpeg CLI (not part of make test).
+bench: install
+	command -v ffmpeg >/dev/null || (apt-get install -y -qq ffmpeg >/dev/null || (apt-get update -qq && apt-get install -y -qq ffmpeg))
+	$(BIN)/python -m bench.run
+
+synth: install node_modules/.installed
+	npx cdk synth --quiet
+
+deploy: install node_modules/.installed
+	npx cdk deploy --require-approval never
+
+destroy: install node_modules/.installed
+	npx cdk destroy --force
+
+localstack-up:
+	./scripts/localstack.sh up
+
+localstack-down:
+	./scripts/localstack.sh down
+
+clean:
+	rm -rf demo-out cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,32 @@
+"""The resolver: every operation of the API, and the one place errors become AWS-shaped responses."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from stillframe.api import errors, routes_media, routes_streams
+from stillframe.errors import StillframeError
+from stillframe.observability import logger
+
+app = APIGatewayRestResolver()
+app.include_router(routes_streams.router)
+app.include_router(routes_media.router)
+
+
+@app.exception_handler(StillframeError)
+def handle_stillframe_error(exc: StillframeError) -> Response:
+    if exc.status >= 500:
+        logger.exception("request failed", extra={"error_type": exc.code})
+    return errors.from_error(exc)
+
+
+@app.exception_handler(Exception)
+def handle_unexpected(exc: Exception) -> Response:
+    logger.exception("unexpected failure", extra={"error_type": type(exc).__name__})
+    return errors.internal_failure()
+
+
+@app.not_found
+def handle_not_found(exc: Exception) -> Response:
+    event = app.current_event
+    return errors.not_found(event.http_method, event.path)

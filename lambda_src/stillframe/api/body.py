@@ -1,0 +1,58 @@
+"""Reading request bodies and headers off the current API Gateway event."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from stillframe.errors import InvalidArgumentError
+
+
+def raw_body(event: APIGatewayProxyEvent) -> bytes:
+    """The body as bytes, undoing API Gateway's base64 for binary media types."""
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidArgumentError("The request body is not valid base64.") from exc
+    return body.encode("utf-8")
+
+
+def json_body(event: APIGatewayProxyEvent) -> dict[str, Any]:
+    """The body as a JSON object (an empty body is an empty object, as boto3 sends for no arguments)."""
+    data = raw_body(event)
+    if not data.strip():
+        return {}
+    try:
+        body = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidArgumentError(f"The request body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise InvalidArgumentError("The request body must be a JSON object.")
+    return body
+
+
+def header(event: APIGatewayProxyEvent, name: str) -> str | None:
+    """A request header, case-insensitively."""
+    value = event.headers.get(name)
+    if value is not None:
+        return str(value)
+    lowered = name.lower()
+    for key, candidate in (event.headers or {}).items():
+        if key.lower() == lowered:
+            return str(candidate)
+    return None
+
+
+def base_url(event: APIGatewayProxyEvent) -> str:
+    """This service's own base URL as the client reached it, stage path included."""
+    proto = header(event, "X-Forwarded-Proto") or "https"
+    host = header(event, "Host") or event.request_context.domain_name or "localhost"
+    stage_path = event.request_context.path or ""
+    prefix = stage_path[: -len(event.path)] if event.path and stage_path.endswith(event.path) else ""
+    return f"{proto}://{host}{prefix.rstrip('/')}"

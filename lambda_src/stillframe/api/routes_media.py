@@ -1,0 +1,73 @@
+"""Data-plane routes: GetImages, ListFragments (kinesis-video-archived-media) and PutMedia."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from stillframe.api.body import header, json_body, raw_body
+from stillframe.domain import requests
+from stillframe.images.service import TIMELINE, retained
+from stillframe.wiring import services
+
+router = Router()
+BUDGET_MARGIN_MS = 2500
+
+
+@router.post("/getImages")
+def get_images() -> dict[str, Any]:
+    from stillframe.images.service import get_images as run
+
+    request = requests.parse_get_images(json_body(router.current_event))
+    return run(request, services(), budget_s=_budget_s())
+
+
+@router.post("/listFragments")
+def list_fragments() -> dict[str, Any]:
+    request = requests.parse_list_fragments(json_body(router.current_event))
+    svc = services()
+    stream = svc.streams.find(request.stream.stream_name, request.stream.arn)
+    binding = request.binding()
+    after = svc.tokens.decode(request.next_token, binding) if request.next_token else ""
+    timeline = TIMELINE[request.selector] if request.selector else "server"
+    start, end = (request.start_ms, request.end_ms) if request.selector else (0, 10**13 - 1)
+    now_ms = int(time.time() * 1000)
+    fragments: list[dict[str, Any]] = []
+    last_key = ""
+    for key, record in svc.fragments.scan(stream.StreamName, timeline, start, end, after_key=after):
+        if not retained(record, stream, now_ms=now_ms):
+            continue
+        if len(fragments) == request.max_results:
+            return {"Fragments": fragments, "NextToken": svc.tokens.encode(binding, last_key)}
+        fragments.append(
+            {
+                "FragmentNumber": record.number,
+                "FragmentSizeInBytes": record.size,
+                "ProducerTimestamp": record.producer_ms / 1000,
+                "ServerTimestamp": record.server_ms / 1000,
+                "FragmentLengthInMilliseconds": record.duration_ms,
+            }
+        )
+        last_key = key
+    return {"Fragments": fragments}
+
+
+@router.post("/putMedia")
+def put_media() -> Response:
+    from stillframe.ingest.put_media import parse_headers
+    from stillframe.ingest.put_media import put_media as run
+
+    event = router.current_event
+    headers = parse_headers(lambda name: header(event, name))
+    acks = run(raw_body(event), headers, services(), now_ms=int(time.time() * 1000))
+    return Response(status_code=200, content_type="application/json", body=acks)
+
+
+def _budget_s() -> float:
+    """Time left for rendering: the Lambda deadline (or serve's) minus a margin to answer in time."""
+    context = router.lambda_context
+    remaining = context.get_remaining_time_in_millis() if context is not None else services().settings.time_budget_ms
+    return max(1000, remaining - BUDGET_MARGIN_MS) / 1000

@@ -1,0 +1,91 @@
+"""The key layout: where streams, fragments and the fragment index live in the object store.
+
+    streams/<name>.json                                        stream record
+    media/<name>/fragments/<number>.<server_ms>.<producer_ms>.<duration_ms>.mkv   fragment blob
+    media/<name>/index/<timeline>/<start_ms:013d>.<duration_ms>.<number>.<other_ms:013d>.<size>   empty marker
+    media/<name>/dedupe/<sha256>                               body = blob key (an upload stored once)
+    incoming/<name>/...                                        drop zone (S3 ingest)
+
+Stream records and media live under different top-level prefixes so that ListStreams never walks
+fragments and an S3 lifecycle rule on ``media/`` can expire media without touching stream records.
+A marker key carries everything ListFragments and GetImages need, so a time-range lookup is one
+ordered listing; a blob key carries everything a marker needs, so markers can be rebuilt from blobs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TIMELINES = ("server", "producer")
+STAMP_DIGITS = 13
+
+
+def stream_record_key(name: str) -> str:
+    return f"streams/{name}.json"
+
+
+def stream_name_from_record_key(key: str) -> str:
+    return key[len("streams/") : -len(".json")]
+
+
+def media_prefix(name: str) -> str:
+    return f"media/{name}/"
+
+
+def index_prefix(name: str, timeline: str) -> str:
+    return f"media/{name}/index/{timeline}/"
+
+
+def fragments_prefix(name: str) -> str:
+    return f"media/{name}/fragments/"
+
+
+def dedupe_key(name: str, digest: str) -> str:
+    return f"media/{name}/dedupe/{digest}"
+
+
+def stamp(ms: int) -> str:
+    """A timestamp as a fixed-width decimal, so byte order is time order."""
+    return f"{ms:0{STAMP_DIGITS}d}"
+
+
+@dataclass(frozen=True)
+class FragmentRecord:
+    """One stored fragment, as the index knows it (times in epoch ms)."""
+
+    stream: str
+    number: str
+    server_ms: int
+    producer_ms: int
+    duration_ms: int
+    size: int
+
+    def start(self, timeline: str) -> int:
+        return self.server_ms if timeline == "server" else self.producer_ms
+
+    @property
+    def blob_key(self) -> str:
+        base = fragments_prefix(self.stream)
+        return f"{base}{self.number}.{self.server_ms}.{self.producer_ms}.{self.duration_ms}.mkv"
+
+    def marker_key(self, timeline: str) -> str:
+        other = self.producer_ms if timeline == "server" else self.server_ms
+        start = self.start(timeline)
+        return f"{index_prefix(self.stream, timeline)}{stamp(start)}.{self.duration_ms}.{self.number}.{stamp(other)}.{self.size}"
+
+    @classmethod
+    def from_marker(cls, stream: str, timeline: str, key: str) -> FragmentRecord:
+        """Parse a marker key; raises ValueError for a key that is not a marker."""
+        name = key.rsplit("/", 1)[-1]
+        start, duration, number, other, size = name.split(".")
+        server, producer = (int(start), int(other)) if timeline == "server" else (int(other), int(start))
+        return cls(stream, number, server, producer, int(duration), int(size))
+
+    @classmethod
+    def from_blob(cls, stream: str, key: str, size: int) -> FragmentRecord:
+        """Parse a blob key (for reindexing); raises ValueError for a key that is not a fragment blob."""
+        name = key.rsplit("/", 1)[-1]
+        number, server, producer, duration, ext = name.split(".")
+        if ext != "mkv":
+            raise ValueError(f"not a fragment blob: {key}")
+        return cls(stream, number, int(server), int(producer), int(duration), size)

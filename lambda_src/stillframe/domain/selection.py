@@ -1,0 +1,40 @@
+"""Which fragment and which frame are on screen at a sample time (pure logic, no I/O).
+
+A fragment covers [start, start + duration) in a timeline, where duration runs to the end of
+its last frame. Where fragments overlap, the one that started last wins (ties: the later
+fragment number, i.e. the later ingestion).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
+
+
+class Span(Protocol):
+    number: str
+    duration_ms: int
+
+    def start(self, timeline: str) -> int: ...
+
+
+S = TypeVar("S", bound=Span)
+
+
+def covering(spans: Sequence[S], timeline: str, t_ms: int) -> S | None:
+    """The fragment on screen at ``t_ms``, or None when no fragment covers it (NO_MEDIA)."""
+    best: S | None = None
+    for span in spans:
+        start = span.start(timeline)
+        if start <= t_ms < start + span.duration_ms and (
+            best is None or (start, len(span.number), span.number) > (best.start(timeline), len(best.number), best.number)
+        ):
+            best = span
+    return best
+
+
+def frame_at(offsets: Sequence[int], offset_ms: int) -> int | None:
+    """Index of the last frame whose presentation offset is <= ``offset_ms`` (offsets ascending)."""
+    index = bisect.bisect_right(offsets, offset_ms) - 1
+    return index if index >= 0 else None

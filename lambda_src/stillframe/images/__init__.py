@@ -1,0 +1,1 @@
+"""GetImages: the hot path from samples to encoded stills."""

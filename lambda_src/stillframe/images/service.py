@@ -1,0 +1,70 @@
+"""GetImages: resolve the stream, page the sample timeline, render the page, issue the NextToken."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from stillframe.wiring import Services
+from stillframe.catalog.keys import FragmentRecord
+from stillframe.catalog.streams import StreamRecord
+from stillframe.domain.requests import GetImagesRequest
+from stillframe.domain.timeline import page_samples, sample_count
+from stillframe.errors import InvalidArgumentError, NoDataRetentionError
+from stillframe.images.engine import RenderSpec, render_page
+from stillframe.images.plan import plan_page
+
+logger = logging.getLogger(__name__)
+
+TIMELINE = {"SERVER_TIMESTAMP": "server", "PRODUCER_TIMESTAMP": "producer"}
+
+
+def get_images(request: GetImagesRequest, services: Services, *, budget_s: float) -> dict[str, Any]:
+    """One page of GetImages: ``{"Images": [...], "NextToken"?: str}``."""
+    stream = services.streams.find(request.stream.stream_name, request.stream.arn)
+    if stream.DataRetentionInHours == 0:
+        raise NoDataRetentionError(f"The stream {stream.StreamName} has no data retention (DataRetentionInHours is 0).")
+    offset = _offset(request, services)
+    total = sample_count(request.start_ms, request.end_ms, request.interval_ms)
+    samples = page_samples(request.start_ms, request.end_ms, request.interval_ms, offset, request.page_size)
+    if not samples:
+        raise InvalidArgumentError("NextToken does not point inside this request's time range.")
+    timeline = TIMELINE[request.selector]
+    candidates = [
+        record
+        for record in services.fragments.covering_candidates(stream.StreamName, timeline, samples[0], samples[-1])
+        if retained(record, stream, now_ms=int(time.time() * 1000))
+    ]
+    plan = plan_page(samples, candidates, timeline)
+    spec = RenderSpec(request.image_format, request.quality, request.width, request.height)
+    outcomes, stats = render_page(plan, services.fragments, spec, deadline=time.monotonic() + budget_s)
+    result: dict[str, Any] = {"Images": [outcome.to_json() for outcome in outcomes]}
+    next_offset = offset + len(outcomes)
+    if next_offset < total:
+        result["NextToken"] = services.tokens.encode(request.binding(), str(next_offset))
+    logger.info(
+        "page served",
+        extra={
+            "stream": stream.StreamName,
+            "images": stats.images,
+            "fragments": stats.fragments,
+            "frames_decoded": stats.frames_decoded,
+            "stopped_early": stats.stopped_early,
+        },
+    )
+    return result
+
+
+def retained(record: FragmentRecord, stream: StreamRecord, *, now_ms: int) -> bool:
+    """A fragment past its stream's retention is gone, even before the lifecycle rule deletes it."""
+    return record.server_ms + stream.DataRetentionInHours * 3_600_000 >= now_ms
+
+
+def _offset(request: GetImagesRequest, services: Services) -> int:
+    if request.next_token is None:
+        return 0
+    cursor = services.tokens.decode(request.next_token, request.binding())
+    if not cursor.isdigit():
+        raise InvalidArgumentError("NextToken is malformed.")
+    return int(cursor)

@@ -1,0 +1,86 @@
+"""Store an upload's fragments: timestamps in both timelines, dedupe, blob-then-markers, one ack each.
+
+Used by PutMedia (HTTP body) and the S3 drop zone (a large object); both hand in an iterator of
+``MediaFragment`` from ``stillframe.media.split``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from stillframe.catalog.fragments import MAX_FRAGMENT_MS, FragmentIndex
+from stillframe.catalog.keys import FragmentRecord
+from stillframe.catalog.streams import StreamRecord
+from stillframe.errors import NoDataRetentionError
+
+if TYPE_CHECKING:
+    from stillframe.media.split import MediaFragment
+
+logger = logging.getLogger(__name__)
+
+RELATIVE = "RELATIVE"
+ABSOLUTE = "ABSOLUTE"
+# KVS PutMedia error codes, as its acks report them.
+MAX_FRAGMENT_DURATION_REACHED = 4002
+INVALID_PRODUCER_TIMESTAMP = 4007
+
+
+@dataclass(frozen=True)
+class UploadClock:
+    """The times an upload is placed at: server receive time and producer start (epoch ms)."""
+
+    received_ms: int
+    producer_start_ms: int
+    timecode_type: str = RELATIVE
+
+
+def require_retention(stream: StreamRecord) -> None:
+    """Media sent to a stream that keeps nothing would be lost: refuse it instead."""
+    if stream.DataRetentionInHours == 0:
+        raise NoDataRetentionError(
+            f"The stream {stream.StreamName} has DataRetentionInHours 0, so media would not be kept; "
+            "create the stream with a retention period."
+        )
+
+
+def fragment_number(received_ms: int, sequence: int) -> str:
+    """A decimal number that grows with ingestion order: receive ms, position in the upload, randomness."""
+    return f"{received_ms:013d}{sequence:05d}{secrets.randbelow(10**6):06d}"
+
+
+def store_fragments(
+    stream: StreamRecord, fragments: Iterable[MediaFragment], clock: UploadClock, index: FragmentIndex
+) -> list[dict[str, Any]]:
+    """Store each fragment (or find it already stored) and return one KVS-style ack per fragment."""
+    acks = []
+    for sequence, fragment in enumerate(fragments):
+        timecode = fragment.pts_ms if clock.timecode_type == ABSOLUTE else fragment.offset_ms
+        if fragment.duration_ms > MAX_FRAGMENT_MS:
+            acks.append(_error(timecode, MAX_FRAGMENT_DURATION_REACHED, f"fragment lasts {fragment.duration_ms} ms"))
+            continue
+        producer_ms = fragment.pts_ms if clock.timecode_type == ABSOLUTE else clock.producer_start_ms + fragment.offset_ms
+        if producer_ms < 0:
+            acks.append(_error(timecode, INVALID_PRODUCER_TIMESTAMP, "producer timestamp before 1970"))
+            continue
+        record = index.existing(stream.StreamName, producer_ms, fragment.data)
+        if record is None:
+            record = FragmentRecord(
+                stream=stream.StreamName,
+                number=fragment_number(clock.received_ms, sequence),
+                server_ms=clock.received_ms + fragment.offset_ms,
+                producer_ms=producer_ms,
+                duration_ms=fragment.duration_ms,
+                size=len(fragment.data),
+            )
+            index.add(record, fragment.data)
+        acks.append({"EventType": "PERSISTED", "FragmentTimecode": timecode, "FragmentNumber": record.number})
+    logger.info("upload stored", extra={"stream": stream.StreamName, "fragments": len(acks)})
+    return acks
+
+
+def _error(timecode: int, error_id: int, message: str) -> dict[str, Any]:
+    return {"EventType": "ERROR", "FragmentTimecode": timecode, "ErrorId": error_id, "ErrorMessage": message}

@@ -1,0 +1,58 @@
+"""Build the services once per process (cold start) from validated settings, and hand them to routes."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from functools import cache
+
+from stillframe.catalog.fragments import FragmentIndex
+from stillframe.catalog.streams import StreamCatalog
+from stillframe.domain.token import TokenCodec
+from stillframe.settings import Settings
+from stillframe.storage.port import ObjectStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    store: ObjectStore
+    streams: StreamCatalog
+    fragments: FragmentIndex
+    tokens: TokenCodec
+
+
+def build_services(settings: Settings, store: ObjectStore | None = None) -> Services:
+    """Wire the catalog, index and token codec over one store."""
+    if store is None:
+        from stillframe.storage import open_store
+
+        store = open_store(settings)
+    return Services(
+        settings=settings,
+        store=store,
+        streams=StreamCatalog(store, region=settings.region, account_id=settings.account_id),
+        fragments=FragmentIndex(store),
+        tokens=TokenCodec(_token_secret(settings)),
+    )
+
+
+def _token_secret(settings: Settings) -> bytes:
+    if settings.token_secret:
+        return settings.token_secret.encode()
+    if settings.token_secret_arn:
+        import boto3
+
+        client = boto3.client("secretsmanager", region_name=settings.region)
+        return str(client.get_secret_value(SecretId=settings.token_secret_arn)["SecretString"]).encode()
+    logger.warning("no NextToken secret configured; tokens will not survive a restart")
+    return secrets.token_bytes(32)
+
+
+@cache
+def services() -> Services:
+    """The process-wide services, built on first use from the environment."""
+    return build_services(Settings.from_env())
