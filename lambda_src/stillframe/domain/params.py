@@ -1,9 +1,10 @@
 """Field checks for JSON request bodies, with AWS-style messages.
 
-Every check reads one member of a JSON object, treats a missing member and JSON ``null``
-alike (as AWS does), and either returns the typed value (or ``None``) or raises
-``InvalidArgumentError`` whose message names the field as the client spelled it and the
-rule it broke, e.g.::
+``string``, ``integer``, ``enum``, ``string_map``, ``structure`` and ``timestamp`` are checks
+(``Check``: value and field path in, typed value out); ``optional`` and ``required`` read one
+member of a JSON object with a check, treating a missing member and JSON ``null`` alike (as AWS
+does). A failed check raises ``InvalidArgumentError`` whose message names the field as the
+client spelled it and the rule it broke, e.g.::
 
     1 validation error detected: Value 'a b' at 'StreamName' failed to satisfy constraint:
     Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+
@@ -21,13 +22,16 @@ import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from stillframe.errors import InvalidArgumentError
 
-# The service models' "integer" is a 32-bit Java int and "long" a 64-bit one.
+T = TypeVar("T")
+Check = Callable[[object, str], T]
+"""A value check: given a present (non-null) value and its field path, return it typed or raise."""
+
+# The service models' "integer" is a 32-bit Java int (their "long" fields here all have small ranges).
 INT32_MAX = 2**31 - 1
-INT64_MAX = 2**63 - 1
 
 # Timestamps past the end of year 9999 cannot be represented by datetime anywhere downstream.
 MAX_TIMESTAMP_MS = 253_402_300_799_999
@@ -79,127 +83,94 @@ def request_body(body: object) -> Mapping[str, Any]:
     return body
 
 
-def required(obj: Mapping[str, Any], name: str, *, parent: str = "") -> Any:
-    """Return the raw member ``name``; raise when it is missing or null."""
+def optional(obj: Mapping[str, Any], name: str, check: Check[T], *, parent: str = "") -> T | None:
+    """Read member ``name`` with ``check``; a missing or null member gives None."""
+    value = obj.get(name)
+    return None if value is None else check(value, _path(parent, name))
+
+
+def required(obj: Mapping[str, Any], name: str, check: Check[T], *, parent: str = "") -> T:
+    """Read member ``name`` with ``check``; a missing or null member is an error."""
     value = obj.get(name)
     if value is None:
         raise fail(_path(parent, name), None, "Member must not be null")
-    return value
+    return check(value, _path(parent, name))
 
 
-def string(
-    obj: Mapping[str, Any],
-    name: str,
-    *,
-    min_len: int = 0,
-    max_len: int | None = None,
-    pattern: Pattern | None = None,
-    required: bool = False,
-    parent: str = "",
-) -> str | None:
-    """Read a string member and check its length and (full-match) pattern."""
-    value = _member(obj, name, required, parent)
-    if value is None:
-        return None
-    return check_string(value, _path(parent, name), min_len=min_len, max_len=max_len, pattern=pattern)
+def string(*, min_len: int = 0, max_len: int | None = None, pattern: Pattern | None = None) -> Check[str]:
+    """A check for a string with a length range and a pattern that must match the whole string."""
+
+    def check(value: object, field: str) -> str:
+        if not isinstance(value, str):
+            raise fail(field, value, "Member must be a string")
+        if len(value) < min_len:
+            raise fail(field, value, f"Member must have length greater than or equal to {min_len}")
+        if max_len is not None and len(value) > max_len:
+            raise fail(field, value, f"Member must have length less than or equal to {max_len}")
+        if pattern is not None and not pattern.fullmatch(value):
+            raise fail(field, value, f"Member must satisfy regular expression pattern: {pattern.pattern}")
+        return value
+
+    return check
 
 
-def check_string(
-    value: object, field: str, *, min_len: int = 0, max_len: int | None = None, pattern: Pattern | None = None
-) -> str:
-    """Check one string value (also used for map keys and values)."""
-    if not isinstance(value, str):
-        raise fail(field, value, "Member must be a string")
-    if len(value) < min_len:
-        raise fail(field, value, f"Member must have length greater than or equal to {min_len}")
-    if max_len is not None and len(value) > max_len:
-        raise fail(field, value, f"Member must have length less than or equal to {max_len}")
-    if pattern is not None and not pattern.fullmatch(value):
-        raise fail(field, value, f"Member must satisfy regular expression pattern: {pattern.pattern}")
-    return value
+def integer(*, minimum: int = -INT32_MAX - 1, maximum: int = INT32_MAX) -> Check[int]:
+    """A check for a whole JSON number (``25`` or ``25.0``; not a bool, fraction or string) in a range."""
+
+    def check(value: object, field: str) -> int:
+        number = _whole_number(value)
+        if number is None:
+            raise fail(field, value, "Member must be an integer")
+        if number < minimum:
+            raise fail(field, value, f"Member must have value greater than or equal to {minimum}")
+        if number > maximum:
+            raise fail(field, value, f"Member must have value less than or equal to {maximum}")
+        return number
+
+    return check
 
 
-def integer(
-    obj: Mapping[str, Any],
-    name: str,
-    *,
-    minimum: int = -INT32_MAX - 1,
-    maximum: int = INT32_MAX,
-    required: bool = False,
-    parent: str = "",
-) -> int | None:
-    """Read an integer member (a whole JSON number, not a bool or string) and check its range."""
-    value = _member(obj, name, required, parent)
-    if value is None:
-        return None
-    field = _path(parent, name)
-    number = _whole_number(value)
-    if number is None:
-        raise fail(field, value, "Member must be an integer")
-    if number < minimum:
-        raise fail(field, value, f"Member must have value greater than or equal to {minimum}")
-    if number > maximum:
-        raise fail(field, value, f"Member must have value less than or equal to {maximum}")
-    return number
+def enum(allowed: Collection[str]) -> Check[str]:
+    """A check for a string that is one of ``allowed`` (case-sensitive, as AWS)."""
 
+    def check(value: object, field: str) -> str:
+        if not isinstance(value, str) or value not in allowed:
+            raise fail(field, value, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+        return value
 
-def enum(
-    obj: Mapping[str, Any], name: str, allowed: Collection[str], *, required: bool = False, parent: str = ""
-) -> str | None:
-    """Read a string member that must be one of ``allowed`` (case-sensitive, as AWS)."""
-    value = _member(obj, name, required, parent)
-    if value is None:
-        return None
-    if not isinstance(value, str) or value not in allowed:
-        raise fail(_path(parent, name), value, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
-    return value
-
-
-def structure(obj: Mapping[str, Any], name: str, *, required: bool = False, parent: str = "") -> Mapping[str, Any] | None:
-    """Read a member that must be a JSON object (a model ``structure``)."""
-    value = _member(obj, name, required, parent)
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise fail(_path(parent, name), value, "Member must be an object")
-    return value
+    return check
 
 
 def string_map(
-    obj: Mapping[str, Any],
-    name: str,
-    *,
-    min_entries: int = 0,
-    max_entries: int | None = None,
-    key: Callable[[object, str], str] = check_string,
-    value: Callable[[object, str], str] = check_string,
-    required: bool = False,
-    parent: str = "",
-) -> dict[str, str] | None:
-    """Read a string-to-string map; ``key``/``value`` check each entry given its value and field path."""
-    raw = _member(obj, name, required, parent)
-    if raw is None:
-        return None
-    field = _path(parent, name)
-    if not isinstance(raw, Mapping):
-        raise fail(field, raw, "Member must be an object")
-    if len(raw) < min_entries:
-        raise fail(field, raw, f"Member must have length greater than or equal to {min_entries}")
-    if max_entries is not None and len(raw) > max_entries:
-        raise fail(field, raw, f"Member must have length less than or equal to {max_entries}")
-    return {key(k, f"{field}.key"): value(v, f"{field}.value") for k, v in raw.items()}
+    *, min_entries: int = 0, max_entries: int | None = None, key: Check[str], value: Check[str]
+) -> Check[dict[str, str]]:
+    """A check for a JSON object of strings; entries are checked by ``key`` and ``value``."""
+
+    def check(raw: object, field: str) -> dict[str, str]:
+        if not isinstance(raw, Mapping):
+            raise fail(field, raw, "Member must be an object")
+        if len(raw) < min_entries:
+            raise fail(field, raw, f"Member must have length greater than or equal to {min_entries}")
+        if max_entries is not None and len(raw) > max_entries:
+            raise fail(field, raw, f"Member must have length less than or equal to {max_entries}")
+        return {key(k, f"{field}.key"): value(v, f"{field}.{k}") for k, v in raw.items()}
+
+    return check
 
 
-def timestamp(obj: Mapping[str, Any], name: str, *, required: bool = False, parent: str = "") -> int | None:
-    """Read a timestamp member and return integer epoch milliseconds (rounded half up to the nearest ms).
+def structure(value: object, field: str) -> Mapping[str, Any]:
+    """Check that a member is a JSON object (a model ``structure``)."""
+    if not isinstance(value, Mapping):
+        raise fail(field, value, "Member must be an object")
+    return value
+
+
+def timestamp(value: object, field: str) -> int:
+    """Check a timestamp and return integer epoch milliseconds (rounded half up to the nearest ms).
 
     Accepted: a JSON number of epoch seconds (int or fraction; not bool, negative, NaN or infinite),
     or an ISO-8601 string with ``Z`` or an offset (a naive one is UTC).
     """
-    value = _member(obj, name, required, parent)
-    if value is None:
-        return None
-    field = _path(parent, name)
     millis = _iso_millis(value) if isinstance(value, str) else _epoch_seconds_millis(value)
     if millis is None:
         raise fail(field, value, "Member must be epoch seconds (a number) or an ISO-8601 timestamp")
@@ -210,8 +181,7 @@ def timestamp(obj: Mapping[str, Any], name: str, *, required: bool = False, pare
     return millis
 
 
-def _member(obj: Mapping[str, Any], name: str, is_required: bool, parent: str) -> Any:
-    return required(obj, name, parent=parent) if is_required else obj.get(name)
+parse_timestamp = timestamp  # the name callers outside request parsing (PutMedia headers) use
 
 
 def _path(parent: str, name: str) -> str:

@@ -1,10 +1,13 @@
 """Validated requests: one frozen dataclass and one ``parse_<operation>(body)`` per operation.
 
 Field types, lengths, patterns, ranges and enums come from the AWS SDK service models
-(``kinesisvideo`` and ``kinesis-video-archived-media``); where ``docs/API.md`` settles a rule
+(``kinesisvideo`` and ``kinesis-video-archived-media``); where ``API.md`` settles a rule
 differently (defaults, GetImages limits), API.md wins. A parser either returns a request whose
 every field is valid or raises ``InvalidArgumentError`` (``ValidationError`` for WidthPixels
 without HeightPixels, as the GetImages reference says).
+
+Requests that page (GetImages, ListFragments, ListStreams) have ``binding()``: every parameter
+but NextToken, canonically encoded, so a token only works with the request that produced it.
 """
 
 from __future__ import annotations
@@ -22,18 +25,12 @@ STREAM_NAME_PATTERN = compile_pattern(r"[a-zA-Z0-9_.-]+")
 STREAM_ARN_PATTERN = compile_pattern(r"arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+/[a-zA-Z0-9_.-]+/[0-9]+")
 NEXT_TOKEN_PATTERN = compile_pattern(r"[a-zA-Z0-9+/]+={0,2}")
 LIST_STREAMS_TOKEN_PATTERN = compile_pattern(r"[a-zA-Z0-9+/=]*")
-MEDIA_TYPE_PATTERN = compile_pattern(r"[\w\-\.\+]+/[\w\-\.\+]+(,[\w\-\.\+]+/[\w\-\.\+]+)*")
-VERSION_PATTERN = compile_pattern(r"[a-zA-Z0-9]+")
-KMS_KEY_PATTERN = compile_pattern(r".+")
 JPEG_QUALITY_PATTERN = compile_pattern(r"[0-9]+")
 # The model's tag patterns use \p{L}\p{Z}\p{N}, which Python's re does not know.
-_TAG_TEXT = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"
-TAG_PATTERN = params.UnicodeClassPattern(_TAG_TEXT, categories="LZN", extra="_.:/=+-@")
+TAG_PATTERN = params.UnicodeClassPattern(r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*", categories="LZN", extra="_.:/=+-@")
 
 SELECTOR_TYPES = ("PRODUCER_TIMESTAMP", "SERVER_TIMESTAMP")
 IMAGE_FORMATS = ("JPEG", "PNG")
-STORAGE_TIERS = ("HOT", "WARM")
-COMPARISON_OPERATORS = ("BEGINS_WITH",)
 API_NAMES = (
     "PUT_MEDIA",
     "GET_MEDIA",
@@ -50,19 +47,33 @@ MIN_SAMPLING_INTERVAL_MS = 200
 MAX_IMAGES_RANGE_MS = 300_000
 DEFAULT_JPEG_QUALITY = 80
 MAX_IMAGES_PAGE = 25
-DEFAULT_LIST_FRAGMENTS_MAX = 100  # the model gives no default; 100 matches KVS's documented CLI default
+DEFAULT_LIST_FRAGMENTS_MAX = 100  # the model gives no default; 100 keeps a page's listing cheap
 DEFAULT_LIST_STREAMS_MAX = 10_000  # the model's documented default
-MAX_TOKEN_LENGTH = 4096
-MAX_LIST_STREAMS_TOKEN_LENGTH = 1024
+
+# Field checks, named for the model shapes they implement.
+STREAM_NAME = params.string(min_len=1, max_len=256, pattern=STREAM_NAME_PATTERN)
+STREAM_ARN = params.string(min_len=1, max_len=1024, pattern=STREAM_ARN_PATTERN)
+NEXT_TOKEN = params.string(min_len=1, max_len=4096, pattern=NEXT_TOKEN_PATTERN)
+LIST_STREAMS_TOKEN = params.string(max_len=1024, pattern=LIST_STREAMS_TOKEN_PATTERN)
+SELECTOR_TYPE = params.enum(SELECTOR_TYPES)
+STORAGE_TIER = params.enum(("HOT", "WARM"))
+DEVICE_NAME = params.string(min_len=1, max_len=128, pattern=STREAM_NAME_PATTERN)
+MEDIA_TYPE = params.string(
+    min_len=1, max_len=128, pattern=compile_pattern(r"[\w\-\.\+]+/[\w\-\.\+]+(,[\w\-\.\+]+/[\w\-\.\+]+)*")
+)
+KMS_KEY_ID = params.string(min_len=1, max_len=2048, pattern=compile_pattern(r".+"))
+VERSION = params.string(min_len=1, max_len=64, pattern=compile_pattern(r"[a-zA-Z0-9]+"))
+TAGS = params.string_map(
+    min_entries=1,
+    max_entries=50,
+    key=params.string(min_len=1, max_len=128, pattern=TAG_PATTERN),
+    value=params.string(max_len=256, pattern=TAG_PATTERN),
+)
 
 
 def _canonical(operation: str, fields: Mapping[str, object]) -> bytes:
-    """One stable byte string for a request's parameters, to bind a NextToken to them."""
+    """One stable byte string for a request's parameters."""
     return json.dumps({"Operation": operation, **fields}, sort_keys=True, separators=(",", ":")).encode()
-
-
-def _next_token(body: Mapping[str, Any]) -> str | None:
-    return params.string(body, "NextToken", min_len=1, max_len=MAX_TOKEN_LENGTH, pattern=NEXT_TOKEN_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -82,7 +93,7 @@ class StreamRef:
         raise InvalidArgumentError("You must specify either StreamName or StreamARN")
 
     def check(self) -> StreamRef:
-        """Enforce the rule: at least one of the two, and both naming the same stream; return self."""
+        """Enforce the rule (one of the two is needed; if both, they name the same stream) and return self."""
         if self.name is None and self.arn is None:
             raise InvalidArgumentError("You must specify either StreamName or StreamARN")
         if self.name is not None and self.arn is not None and stream_name_from_arn(self.arn) != self.name:
@@ -93,23 +104,19 @@ class StreamRef:
 
 
 def stream_name_from_arn(arn: str) -> str:
-    """The ``<name>`` of ``arn:...:stream/<name>/<creation ms>`` (names cannot contain '/')."""
+    """The ``<name>`` of ``arn:...:stream/<name>/<creation ms>`` (a name cannot contain '/')."""
     return arn.split("/")[1]
 
 
 def parse_stream_ref(body: Mapping[str, Any]) -> StreamRef:
-    """Read and check StreamName / StreamARN."""
-    name = params.string(body, "StreamName", min_len=1, max_len=256, pattern=STREAM_NAME_PATTERN)
-    return StreamRef(name=name, arn=_stream_arn(body, required=False)).check()
-
-
-def _stream_arn(body: Mapping[str, Any], *, required: bool) -> str | None:
-    return params.string(body, "StreamARN", min_len=1, max_len=1024, pattern=STREAM_ARN_PATTERN, required=required)
+    """Read StreamName and StreamARN and enforce the StreamRef rule."""
+    name = params.optional(body, "StreamName", STREAM_NAME)
+    return StreamRef(name=name, arn=params.optional(body, "StreamARN", STREAM_ARN)).check()
 
 
 @dataclass(frozen=True)
 class GetImagesRequest:
-    """A valid GetImages request; timestamps in epoch ms, quality already defaulted."""
+    """A valid GetImages request; timestamps in epoch ms, interval and quality already defaulted."""
 
     stream: StreamRef
     selector: str
@@ -129,7 +136,7 @@ class GetImagesRequest:
         return min(self.max_results or MAX_IMAGES_PAGE, MAX_IMAGES_PAGE)
 
     def binding(self) -> bytes:
-        """Every parameter but NextToken, canonically encoded: a NextToken is valid only for these."""
+        """Every parameter but NextToken (the stream by name, however it was given), canonically encoded."""
         return _canonical(
             "GetImages",
             {
@@ -151,29 +158,28 @@ def parse_get_images(body: object) -> GetImagesRequest:
     """Validate a GetImages body (API.md's table) into a GetImagesRequest."""
     body = params.request_body(body)
     stream = parse_stream_ref(body)
-    selector = params.enum(body, "ImageSelectorType", SELECTOR_TYPES, required=True)
+    selector = params.required(body, "ImageSelectorType", SELECTOR_TYPE)
     start_ms, end_ms = _images_range(body)
-    image_format = params.enum(body, "Format", IMAGE_FORMATS, required=True)
+    image_format = params.required(body, "Format", params.enum(IMAGE_FORMATS))
     width, height = _image_size(body)
     return GetImagesRequest(
         stream=stream,
-        selector=str(selector),
+        selector=selector,
         start_ms=start_ms,
         end_ms=end_ms,
         interval_ms=_sampling_interval(body),
-        image_format=str(image_format),
+        image_format=image_format,
         quality=_jpeg_quality(body),
         width=width,
         height=height,
-        max_results=params.integer(body, "MaxResults", minimum=1, maximum=100),
-        next_token=_next_token(body),
+        max_results=params.optional(body, "MaxResults", params.integer(minimum=1, maximum=100)),
+        next_token=params.optional(body, "NextToken", NEXT_TOKEN),
     )
 
 
 def _images_range(body: Mapping[str, Any]) -> tuple[int, int]:
-    start_ms = params.timestamp(body, "StartTimestamp", required=True)
-    end_ms = params.timestamp(body, "EndTimestamp", required=True)
-    assert start_ms is not None and end_ms is not None  # required=True never returns None
+    start_ms = params.required(body, "StartTimestamp", params.timestamp)
+    end_ms = params.required(body, "EndTimestamp", params.timestamp)
     if end_ms < start_ms:
         raise InvalidArgumentError("EndTimestamp must be greater than or equal to StartTimestamp")
     if end_ms - start_ms > MAX_IMAGES_RANGE_MS:
@@ -182,13 +188,13 @@ def _images_range(body: Mapping[str, Any]) -> tuple[int, int]:
 
 
 def _sampling_interval(body: Mapping[str, Any]) -> int:
-    interval = params.integer(body, "SamplingInterval", minimum=MIN_SAMPLING_INTERVAL_MS)
+    interval = params.optional(body, "SamplingInterval", params.integer(minimum=MIN_SAMPLING_INTERVAL_MS))
     return DEFAULT_SAMPLING_INTERVAL_MS if interval is None else interval
 
 
 def _image_size(body: Mapping[str, Any]) -> tuple[int | None, int | None]:
-    width = params.integer(body, "WidthPixels", minimum=1, maximum=3840)
-    height = params.integer(body, "HeightPixels", minimum=1, maximum=2160)
+    width = params.optional(body, "WidthPixels", params.integer(minimum=1, maximum=3840))
+    height = params.optional(body, "HeightPixels", params.integer(minimum=1, maximum=2160))
     if width is not None and height is None:
         raise ValidationError("WidthPixels requires HeightPixels: give both, only HeightPixels, or neither")
     return width, height
@@ -196,18 +202,183 @@ def _image_size(body: Mapping[str, Any]) -> tuple[int | None, int | None]:
 
 def _jpeg_quality(body: Mapping[str, Any]) -> int:
     """FormatConfig must be exactly ``{"JPEGQuality": "<1..100>"}``; it is checked for PNG too, then unused."""
-    config = params.string_map(body, "FormatConfig", min_entries=1, max_entries=1, key=_format_key, value=_quality)
+    config = params.optional(body, "FormatConfig", _FORMAT_CONFIG)
     return DEFAULT_JPEG_QUALITY if config is None else int(config["JPEGQuality"])
 
 
-def _format_key(key: object, field: str) -> str:
-    if key != "JPEGQuality":
-        raise params.fail(field, key, "Member must satisfy enum value set: [JPEGQuality]")
-    return "JPEGQuality"
-
-
 def _quality(value: object, field: str) -> str:
-    text = params.check_string(value, field, max_len=256)
+    text = params.string(max_len=256)(value, field)
     if not (JPEG_QUALITY_PATTERN.fullmatch(text) and 1 <= int(text) <= 100):
         raise params.fail(field, value, "Member must be an integer string from 1 to 100")
     return text
+
+
+_FORMAT_CONFIG = params.string_map(min_entries=1, max_entries=1, key=params.enum(("JPEGQuality",)), value=_quality)
+
+
+@dataclass(frozen=True)
+class ListFragmentsRequest:
+    """A valid ListFragments request; ``selector`` None means every fragment of the stream."""
+
+    stream: StreamRef
+    selector: str | None
+    start_ms: int | None
+    end_ms: int | None
+    max_results: int
+    next_token: str | None
+
+    def binding(self) -> bytes:
+        """Every parameter but NextToken, canonically encoded."""
+        return _canonical(
+            "ListFragments",
+            {
+                "Stream": self.stream.stream_name,
+                "FragmentSelectorType": self.selector,
+                "StartMs": self.start_ms,
+                "EndMs": self.end_ms,
+                "MaxResults": self.max_results,
+            },
+        )
+
+
+def parse_list_fragments(body: object) -> ListFragmentsRequest:
+    """Validate a ListFragments body into a ListFragmentsRequest."""
+    body = params.request_body(body)
+    stream = parse_stream_ref(body)
+    selector = params.optional(body, "FragmentSelector", params.structure)
+    kind, start_ms, end_ms = (None, None, None) if selector is None else _fragment_selector(selector)
+    max_results = params.optional(body, "MaxResults", params.integer(minimum=1, maximum=1000))
+    return ListFragmentsRequest(
+        stream=stream,
+        selector=kind,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        max_results=DEFAULT_LIST_FRAGMENTS_MAX if max_results is None else max_results,
+        next_token=params.optional(body, "NextToken", NEXT_TOKEN),
+    )
+
+
+def _fragment_selector(selector: Mapping[str, Any]) -> tuple[str, int, int]:
+    kind = params.required(selector, "FragmentSelectorType", SELECTOR_TYPE, parent="FragmentSelector")
+    time_range = params.required(selector, "TimestampRange", params.structure, parent="FragmentSelector")
+    parent = "FragmentSelector.TimestampRange"
+    start_ms = params.required(time_range, "StartTimestamp", params.timestamp, parent=parent)
+    end_ms = params.required(time_range, "EndTimestamp", params.timestamp, parent=parent)
+    if end_ms < start_ms:
+        raise InvalidArgumentError(f"{parent}.EndTimestamp must be greater than or equal to {parent}.StartTimestamp")
+    return kind, start_ms, end_ms
+
+
+@dataclass(frozen=True)
+class CreateStreamRequest:
+    """A valid CreateStream request; DataRetentionInHours defaults to 0 (as KVS)."""
+
+    stream_name: str
+    device_name: str | None
+    media_type: str | None
+    kms_key_id: str | None
+    data_retention_hours: int
+    tags: dict[str, str]
+    storage_tier: str | None
+
+
+def parse_create_stream(body: object) -> CreateStreamRequest:
+    """Validate a CreateStream body into a CreateStreamRequest."""
+    body = params.request_body(body)
+    retention = params.optional(body, "DataRetentionInHours", params.integer(minimum=0))
+    return CreateStreamRequest(
+        stream_name=params.required(body, "StreamName", STREAM_NAME),
+        device_name=params.optional(body, "DeviceName", DEVICE_NAME),
+        media_type=params.optional(body, "MediaType", MEDIA_TYPE),
+        kms_key_id=params.optional(body, "KmsKeyId", KMS_KEY_ID),
+        data_retention_hours=0 if retention is None else retention,
+        tags=params.optional(body, "Tags", TAGS) or {},
+        storage_tier=_storage_tier(body),
+    )
+
+
+def _storage_tier(body: Mapping[str, Any]) -> str | None:
+    """StreamStorageConfiguration is accepted when well-formed; only its tier is kept."""
+    storage = params.optional(body, "StreamStorageConfiguration", params.structure)
+    if storage is None:
+        return None
+    return params.required(storage, "DefaultStorageTier", STORAGE_TIER, parent="StreamStorageConfiguration")
+
+
+@dataclass(frozen=True)
+class DescribeStreamRequest:
+    """A valid DescribeStream request."""
+
+    stream: StreamRef
+
+
+def parse_describe_stream(body: object) -> DescribeStreamRequest:
+    """Validate a DescribeStream body into a DescribeStreamRequest."""
+    return DescribeStreamRequest(stream=parse_stream_ref(params.request_body(body)))
+
+
+@dataclass(frozen=True)
+class ListStreamsRequest:
+    """A valid ListStreams request; ``begins_with`` is StreamNameCondition's ComparisonValue (BEGINS_WITH)."""
+
+    max_results: int
+    begins_with: str | None
+    next_token: str | None
+
+    def binding(self) -> bytes:
+        """Every parameter but NextToken, canonically encoded."""
+        return _canonical("ListStreams", {"MaxResults": self.max_results, "BeginsWith": self.begins_with})
+
+
+def parse_list_streams(body: object) -> ListStreamsRequest:
+    """Validate a ListStreams body into a ListStreamsRequest (an empty NextToken counts as none)."""
+    body = params.request_body(body)
+    max_results = params.optional(body, "MaxResults", params.integer(minimum=1, maximum=10_000))
+    condition = params.optional(body, "StreamNameCondition", params.structure)
+    prefix = None
+    if condition is not None:
+        # BEGINS_WITH is the only operator, so it may be left out; a condition without a value is meaningless.
+        params.optional(condition, "ComparisonOperator", params.enum(("BEGINS_WITH",)), parent="StreamNameCondition")
+        prefix = params.required(condition, "ComparisonValue", STREAM_NAME, parent="StreamNameCondition")
+    return ListStreamsRequest(
+        max_results=DEFAULT_LIST_STREAMS_MAX if max_results is None else max_results,
+        begins_with=prefix,
+        next_token=params.optional(body, "NextToken", LIST_STREAMS_TOKEN) or None,
+    )
+
+
+@dataclass(frozen=True)
+class DeleteStreamRequest:
+    """A valid DeleteStream request; CurrentVersion, when given, must match the stream's version."""
+
+    stream_arn: str
+    current_version: str | None
+
+    @property
+    def stream_name(self) -> str:
+        """The name part of StreamARN."""
+        return stream_name_from_arn(self.stream_arn)
+
+
+def parse_delete_stream(body: object) -> DeleteStreamRequest:
+    """Validate a DeleteStream body into a DeleteStreamRequest."""
+    body = params.request_body(body)
+    return DeleteStreamRequest(
+        stream_arn=params.required(body, "StreamARN", STREAM_ARN),
+        current_version=params.optional(body, "CurrentVersion", VERSION),
+    )
+
+
+@dataclass(frozen=True)
+class GetDataEndpointRequest:
+    """A valid GetDataEndpoint request (every APIName gets the same endpoint here)."""
+
+    stream: StreamRef
+    api_name: str
+
+
+def parse_get_data_endpoint(body: object) -> GetDataEndpointRequest:
+    """Validate a GetDataEndpoint body into a GetDataEndpointRequest."""
+    body = params.request_body(body)
+    stream = parse_stream_ref(body)
+    return GetDataEndpointRequest(stream=stream, api_name=params.required(body, "APIName", params.enum(API_NAMES)))

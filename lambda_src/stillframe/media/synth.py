@@ -147,8 +147,8 @@ class _Painter:
         self.background = _background(width, height)
         self.font = ImageFont.load_default(size=max(8, height // 10))
         self.glyphs: dict[str, Image.Image] = {}
-        # Every character gets the advance of the widest digit, so the clock does not jitter sideways.
-        self.advance = max(round(self.font.getlength(ch)) for ch in "0123456789")
+        # Digits share the advance of the widest digit, so the clock does not jitter sideways.
+        self.digit_advance = max(round(self.font.getlength(ch)) for ch in "0123456789")
 
     def paint(self, number: int, clock: datetime) -> Image.Image:
         """Return frame ``number`` as an RGB image."""
@@ -179,14 +179,16 @@ class _Painter:
         """Paste cached glyph tiles (rendering text with FreeType every frame would dominate the cost)."""
         x, y = 8, round(top * self.height)
         for char in text:
-            image.paste(self._glyph(char), (x, y))
-            x += self.advance
+            glyph = self._glyph(char)
+            image.paste(glyph, (x, y))
+            x += glyph.width
 
     def _glyph(self, char: str) -> Image.Image:
         glyph = self.glyphs.get(char)
         if glyph is None:
             size = max(8, self.height // 10)
-            glyph = Image.new("RGB", (self.advance, round(size * 1.3)), (0, 0, 0))
+            advance = self.digit_advance if char.isdigit() else max(1, round(self.font.getlength(char)))
+            glyph = Image.new("RGB", (advance, round(size * 1.3)), (0, 0, 0))
             ImageDraw.Draw(glyph).text((0, size // 10), char, font=self.font, fill=(255, 255, 255))
             self.glyphs[char] = glyph
         return glyph

@@ -1,0 +1,45 @@
+"""Log output for the CLI: plain ``time message key=value ...`` lines on stderr.
+
+Stillframe's own CLI-side loggers get a private handler and do not propagate, so the handler's Powertools logger
+(which may own the ``stillframe`` logger name) never prints them a second time as JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TextIO
+
+CLI_LOGGERS = ("stillframe.server", "stillframe.cli", "stillframe.ingest.uploader", "stillframe.client")
+_RECORD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class KeyValueFormatter(logging.Formatter):
+    """``HH:MM:SS LEVEL message key=value ...`` with the record's ``extra`` fields in the order given."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render the base line, then every extra field as key=value."""
+        line = super().format(record)
+        extras = " ".join(f"{key}={value}" for key, value in vars(record).items() if key not in _RECORD_FIELDS)
+        if not extras:
+            return line
+        head, sep, tail = line.partition("\n")  # keep any traceback after the key=value pairs
+        return f"{head} {extras}{sep}{tail}"
+
+
+def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Send CLI-side log records at ``level`` (and other libraries' warnings) to ``stream`` (default stderr)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(KeyValueFormatter())
+    for name in CLI_LOGGERS:
+        cli_logger = logging.getLogger(name)
+        cli_logger.handlers[:] = [handler]
+        cli_logger.setLevel(level)
+        cli_logger.propagate = False
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)

@@ -1,0 +1,155 @@
+"""``stillframe serve``: the whole service on one machine, over a local directory or an S3 bucket.
+
+The handler reads its settings from the environment when it is imported (a Lambda cold start), so this command
+writes the environment first and imports the handler after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from stillframe.cli.errors import CommandFailed, UsageError
+from stillframe.server import ProxyHandler, ServerConfig, StillframeServer
+from stillframe.settings import Settings, SettingsError
+
+TOKEN_SECRET_FILE = "token-secret"
+DEFAULT_DATA_DIR = "./stillframe-data"
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``serve`` subcommand."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the API locally over a directory (or an S3 bucket)",
+        description="Serve the Kinesis Video Streams API (GetImages, PutMedia, ...) on a local port.",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="store streams here (default: %(default)s)")
+    where.add_argument("--bucket", help="store streams in this S3 bucket instead of a directory")
+    parser.add_argument("--prefix", default="", help="key prefix inside --bucket")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=4566, help="port; 0 picks a free one (default: %(default)s)")
+    parser.add_argument(
+        "--token-secret-file",
+        type=Path,
+        help="file holding the NextToken secret (default: <data-dir>/token-secret, created on first start; "
+        "with --bucket: this file or STILLFRAME_TOKEN_SECRET)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Configure the environment, import the handler, serve until SIGINT/SIGTERM."""
+    if args.prefix and not args.bucket:
+        raise UsageError("--prefix only applies with --bucket")
+    location = prepare_environment(args, os.environ)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from exc
+    handler = load_handler()
+    config = ServerConfig(
+        time_budget_ms=settings.time_budget_ms, region=settings.region, account_id=settings.account_id
+    )
+    try:
+        server = StillframeServer((args.host, args.port), handler, config=config)
+    except OSError as exc:
+        raise CommandFailed(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+    print(f"Stillframe listening on {server.url} (data: {location})", flush=True)
+    serve_until_signalled(server)
+    print("stopped", flush=True)
+    return 0
+
+
+def prepare_environment(args: argparse.Namespace, env: MutableMapping[str, str]) -> str:
+    """Write the handler's settings into ``env``; return where the data lives, for the banner."""
+    env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    env["POWERTOOLS_TRACE_DISABLED"] = "true"
+    env.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # keeps the per-request lines readable
+    if args.bucket:
+        env.update(STILLFRAME_STORE="s3", STILLFRAME_BUCKET=args.bucket, STILLFRAME_PREFIX=args.prefix)
+        location = f"s3://{args.bucket}/{args.prefix}"
+        secret = _secret_from(args.token_secret_file, env, data_dir=None)
+    else:
+        data_dir = Path(args.data_dir).expanduser().resolve()
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create data directory {data_dir}: {exc.strerror or exc}") from exc
+        env.update(STILLFRAME_STORE="local", STILLFRAME_DATA_DIR=str(data_dir))
+        location = str(data_dir)
+        secret = _secret_from(args.token_secret_file, env, data_dir=data_dir)
+    if secret is not None:
+        env["STILLFRAME_TOKEN_SECRET"] = secret
+    return location
+
+
+def ensure_token_secret(path: Path) -> str:
+    """Read the NextToken secret at ``path``, creating a random one (mode 0600) if the file does not exist.
+
+    Tokens stay valid across restarts because the secret does.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return read_token_secret(path)
+    secret = secrets.token_urlsafe(32)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+def read_token_secret(path: Path) -> str:
+    """The secret in ``path`` (surrounding whitespace dropped); UsageError if unreadable or empty."""
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise UsageError(f"cannot read token secret {path}: {exc.strerror or exc}") from exc
+    if not secret:
+        raise UsageError(f"token secret file {path} is empty (delete it to have a new one made)")
+    return secret
+
+
+def load_handler() -> ProxyHandler:
+    """Import the API handler (after the environment is set: it reads settings at import)."""
+    from stillframe.api.handler import lambda_handler
+
+    return lambda_handler  # type: ignore[return-value]
+
+
+def serve_until_signalled(server: StillframeServer, poll_s: float = 0.2) -> None:
+    """Serve on a worker thread until SIGINT or SIGTERM, then stop cleanly (in-flight requests finish)."""
+    signalled: list[int] = []  # the handler only appends: taking a lock inside a signal handler can deadlock
+    previous = {
+        sig: signal.signal(sig, lambda sig, _: signalled.append(sig)) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    worker = threading.Thread(target=server.serve_forever, name="stillframe-serve", daemon=True)
+    worker.start()
+    try:
+        while not signalled and worker.is_alive():
+            time.sleep(poll_s)
+    finally:
+        server.stop()
+        worker.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _secret_from(secret_file: Path | None, env: Mapping[str, str], *, data_dir: Path | None) -> str | None:
+    if secret_file is not None:
+        return read_token_secret(secret_file)
+    if env.get("STILLFRAME_TOKEN_SECRET"):
+        return None  # the user's own secret is already in place
+    if data_dir is not None:
+        return ensure_token_secret(data_dir / TOKEN_SECRET_FILE)
+    if env.get("STILLFRAME_TOKEN_SECRET_ARN"):
+        return None
+    raise UsageError("with --bucket, give --token-secret-file or set STILLFRAME_TOKEN_SECRET")

@@ -1,0 +1,127 @@
+"""Open media safely and read its video packets with complete, integer timestamps.
+
+Shared by the splitter (uploads) and the fragment reader (stored fragments). Every libav failure
+becomes ``MediaError`` with a sentence a user can act on; nothing here decodes.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import BinaryIO
+
+import av
+import av.container
+import av.video.stream
+
+from stillframe.errors import MediaError
+
+logger = logging.getLogger(__name__)
+
+MediaSource = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
+
+# Demuxers that turn non-video files into a "video" track: text art and single still images.
+_PSEUDO_VIDEO_FORMATS = {"tty", "image2", "gif", "apng", "webp_pipe"}
+_FALLBACK_RATE = Fraction(25)
+
+
+@dataclass(frozen=True, slots=True)
+class TimedPacket:
+    """A video packet with its timestamps resolved, in the stream's time base."""
+
+    packet: av.Packet
+    pts: int
+    dts: int
+    duration: int
+    keyframe: bool
+
+    @property
+    def size(self) -> int:
+        """Payload size in bytes."""
+        return self.packet.size
+
+
+@contextmanager
+def open_input(source: MediaSource) -> Iterator[av.container.InputContainer]:
+    """Open bytes, a path (streamed, never read whole) or a binary file object for demuxing."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        if not len(source):
+            raise MediaError("cannot parse media: the body is empty")
+        source = io.BytesIO(source)
+    try:
+        container = av.open(source, mode="r")
+    except av.FFmpegError as exc:
+        raise MediaError(f"cannot parse media: {_reason(exc)}") from exc
+    try:
+        if _is_pseudo_video(container):
+            raise MediaError(f"media is not a video container (detected {container.format.name})")
+        yield container
+    finally:
+        container.close()
+
+
+def video_stream(container: av.container.InputContainer) -> av.video.stream.VideoStream:
+    """The first video track, or MediaError when there is none."""
+    if not container.streams.video:
+        raise MediaError("media has no video track")
+    stream = container.streams.video[0]
+    if stream.time_base is None:
+        raise MediaError("cannot parse media: the video track has no time base")
+    return stream
+
+
+def iter_packets(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> Iterator[TimedPacket]:
+    """Yield the video track's packets in decode order, with pts/dts/duration always filled in."""
+    timer = PacketTimer(stream)
+    try:
+        for packet in container.demux(stream):
+            if packet.size:  # the demuxer ends with an empty flush packet
+                yield timer.stamp(packet)
+    except av.FFmpegError as exc:
+        raise MediaError(f"cannot parse media: {_reason(exc)}") from exc
+
+
+def to_ms(ticks: int, time_base: Fraction) -> int:
+    """Stream ticks to integer milliseconds, rounding half up (the same rounding for starts and ends)."""
+    scaled = Fraction(ticks) * time_base * 1000
+    return int((scaled + Fraction(1, 2)) // 1)
+
+
+class PacketTimer:
+    """Fills in missing timestamps: pts from dts (or the previous frame's end), duration from the frame rate."""
+
+    def __init__(self, stream: av.video.stream.VideoStream) -> None:
+        time_base = Fraction(stream.time_base)
+        rate = stream.average_rate or stream.guessed_rate or _FALLBACK_RATE
+        self.default_duration = max(1, round(1 / (Fraction(rate) * time_base)))
+        self.next_pts: int | None = None
+        self.last_dts: int | None = None
+
+    def stamp(self, packet: av.Packet) -> TimedPacket:
+        """Return the packet with resolved timestamps."""
+        duration = packet.duration if packet.duration and packet.duration > 0 else self.default_duration
+        pts = packet.pts
+        if pts is None:
+            pts = packet.dts if packet.dts is not None else (self.next_pts if self.next_pts is not None else 0)
+        dts = packet.dts if packet.dts is not None else pts
+        if self.last_dts is not None and dts < self.last_dts:
+            dts = min(pts, self.last_dts)  # keep decode timestamps monotonic for the muxer
+        end = pts + duration
+        self.next_pts = end if self.next_pts is None else max(self.next_pts, end)
+        self.last_dts = dts
+        return TimedPacket(packet, pts, dts, duration, bool(packet.is_keyframe))
+
+
+def _is_pseudo_video(container: av.container.InputContainer) -> bool:
+    names = set(container.format.name.split(","))
+    return bool(names & _PSEUDO_VIDEO_FORMATS) or any(name.endswith("_pipe") for name in names)
+
+
+def _reason(exc: av.FFmpegError) -> str:
+    """FFmpeg's own reason, without the file name (which for uploads is a meaningless buffer)."""
+    return str(getattr(exc, "strerror", None) or exc)

@@ -1,0 +1,162 @@
+"""Cut an upload into standalone Matroska fragments at key frames, without re-encoding.
+
+A fragment holds whole GOPs of the upload's first video track (audio and other tracks are dropped),
+starts on a key frame and carries the codec's extradata, so it decodes on its own. Fragments are cut
+once they reach ``target_ms`` of presentation time, or before the next GOP would push them past
+``max_bytes``. Timestamps inside a fragment are the source's, in milliseconds.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+import av.video.stream
+
+from stillframe.errors import MediaError
+from stillframe.media.demux import MediaSource, TimedPacket, iter_packets, open_input, to_ms, video_stream
+
+logger = logging.getLogger(__name__)
+
+_MS = Fraction(1, 1000)
+# One cluster per fragment (KVS's shape): the muxer still splits a cluster if a block offset would overflow.
+_MUXER_OPTIONS = {"cluster_time_limit": "3600000", "cluster_size_limit": "2147483647"}
+# Matroska overhead besides the packet payloads, used to keep fragments under max_bytes.
+_HEADER_OVERHEAD = 1024
+_PER_PACKET_OVERHEAD = 16
+
+
+@dataclass(frozen=True)
+class MediaFragment:
+    """One standalone Matroska fragment cut from an upload."""
+
+    data: bytes
+    pts_ms: int  # presentation time of its first presented frame, as in the source
+    offset_ms: int  # pts_ms minus the upload's first presented frame
+    duration_ms: int  # end of its last presented frame minus pts_ms, >= 1
+    frame_count: int
+    width: int
+    height: int
+    codec: str
+
+
+@dataclass
+class _Gop:
+    """Packets from one key frame up to the next, in decode order."""
+
+    packets: list[TimedPacket] = field(default_factory=list)
+    size: int = 0
+
+    def add(self, packet: TimedPacket) -> None:
+        self.packets.append(packet)
+        self.size += packet.size + _PER_PACKET_OVERHEAD
+
+
+def iter_fragments(
+    source: MediaSource, *, target_ms: int = 2000, max_bytes: int | None = None
+) -> Iterator[MediaFragment]:
+    """Yield the upload's fragments in order; raise MediaError for unreadable media or media without video."""
+    if target_ms < 1:
+        raise ValueError("target_ms must be at least 1")
+    with open_input(source) as container:
+        stream = video_stream(container)
+        header = _HEADER_OVERHEAD + len(stream.codec_context.extradata or b"")
+        pending: list[_Gop] = []
+        origin: int | None = None
+        for gop in _iter_gops(iter_packets(container, stream)):
+            if pending and _should_cut(pending, gop, stream, target_ms, max_bytes, header):
+                fragment = _build(pending, stream, origin)
+                origin = fragment.pts_ms - fragment.offset_ms
+                yield fragment
+                pending = []
+            pending.append(gop)
+        if not pending:
+            raise MediaError("media has no decodable video frames (no key frame found)")
+        yield _build(pending, stream, origin)
+
+
+def probe_duration_ms(source: MediaSource) -> int | None:
+    """The container's declared duration in ms (for progress bars), or None when it does not say."""
+    with open_input(source) as container:
+        if container.duration is None or container.duration <= 0:
+            return None
+        return to_ms(container.duration, Fraction(1, av.time_base))
+
+
+def _iter_gops(packets: Iterator[TimedPacket]) -> Iterator[_Gop]:
+    """Group packets into GOPs; packets before the first key frame cannot be decoded and are dropped."""
+    gop: _Gop | None = None
+    dropped = 0
+    for packet in packets:
+        if packet.keyframe:
+            if gop is not None:
+                yield gop
+            gop = _Gop()
+        if gop is None:
+            dropped += 1
+            continue
+        gop.add(packet)
+    if dropped:
+        logger.info("dropped packets before the first key frame", extra={"packets": dropped})
+    if gop is not None:
+        yield gop
+
+
+def _should_cut(
+    pending: list[_Gop], gop: _Gop, stream: av.video.stream.VideoStream, target_ms: int,
+    max_bytes: int | None, header: int,
+) -> bool:
+    """Cut before ``gop`` when the fragment is long enough, or when ``gop`` would make it too big."""
+    start, end = _span_ms(pending, Fraction(stream.time_base))
+    if end - start >= target_ms:
+        return True
+    return max_bytes is not None and header + sum(g.size for g in pending) + gop.size > max_bytes
+
+
+def _span_ms(gops: list[_Gop], time_base: Fraction) -> tuple[int, int]:
+    """First presented frame start and last presented frame end, in ms."""
+    packets = [packet for gop in gops for packet in gop.packets]
+    first = min(packets, key=lambda p: p.pts)
+    last = max(packets, key=lambda p: p.pts)
+    return to_ms(first.pts, time_base), to_ms(last.pts + last.duration, time_base)
+
+
+def _build(gops: list[_Gop], stream: av.video.stream.VideoStream, origin: int | None) -> MediaFragment:
+    time_base = Fraction(stream.time_base)
+    start, end = _span_ms(gops, time_base)
+    packets = [packet for gop in gops for packet in gop.packets]
+    return MediaFragment(
+        data=_mux(packets, stream),
+        pts_ms=start,
+        offset_ms=start - (start if origin is None else origin),
+        duration_ms=max(1, end - start),
+        frame_count=len(packets),
+        width=stream.codec_context.width,
+        height=stream.codec_context.height,
+        codec=stream.codec_context.codec.canonical_name,
+    )
+
+
+def _mux(packets: list[TimedPacket], stream: av.video.stream.VideoStream) -> bytes:
+    """Write the packets, timestamps in ms, into a new single-track Matroska file."""
+    time_base = Fraction(stream.time_base)
+    buffer = io.BytesIO()
+    try:
+        with av.open(buffer, mode="w", format="matroska", options=_MUXER_OPTIONS) as output:
+            track = output.add_stream_from_template(stream)
+            track.time_base = _MS
+            for timed in packets:
+                packet = timed.packet
+                packet.stream = track
+                packet.time_base = _MS
+                packet.pts = to_ms(timed.pts, time_base)
+                packet.dts = to_ms(timed.dts, time_base)
+                packet.duration = max(1, to_ms(timed.pts + timed.duration, time_base) - packet.pts)
+                output.mux(packet)
+    except av.FFmpegError as exc:
+        raise MediaError(f"cannot remux media into Matroska: {exc}") from exc
+    return buffer.getvalue()

@@ -1,0 +1,70 @@
+"""PutMedia through the handler: acks, idempotence, refusal of bad media with nothing stored."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import T0
+
+
+def put(invoke, media: bytes, **headers):
+    return invoke("/putMedia", media, headers={"x-amzn-stream-name": "cam", **headers})
+
+
+def acks(answer) -> list[dict]:
+    body = answer["body"]
+    return [body] if isinstance(body, dict) else [json.loads(line) for line in body.splitlines()]
+
+
+def stored(tmp_path) -> list[str]:
+    return sorted(p.name for p in (tmp_path / "data").rglob("*") if p.is_file() and "media" in p.parts)
+
+
+def test_fragments_are_acked_and_listed(invoke, clip_factory):
+    invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
+    answer = put(invoke, clip_factory(seconds=6, fps=25, gop=50), **{"x-amzn-producer-start-timestamp": str(T0)})
+    events = acks(answer)
+    assert [e["EventType"] for e in events] == ["PERSISTED"] * 3
+    assert [e["FragmentTimecode"] for e in events] == [0, 2000, 4000]
+    numbers = [e["FragmentNumber"] for e in events]
+    assert numbers == sorted(numbers, key=int) and len(set(numbers)) == 3
+    listed = invoke("/listFragments", {"StreamName": "cam", "FragmentSelector": {
+        "FragmentSelectorType": "PRODUCER_TIMESTAMP", "TimestampRange": {"StartTimestamp": T0 + 1,
+                                                                         "EndTimestamp": T0 + 10}}})["body"]
+    assert [(f["ProducerTimestamp"], f["FragmentLengthInMilliseconds"]) for f in listed["Fragments"]] == [
+        (T0 + 2, 2000), (T0 + 4, 2000)
+    ]
+
+
+def test_same_upload_twice_is_stored_once(invoke, clip_factory, tmp_path):
+    invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
+    media = clip_factory(seconds=4, fps=25, gop=50)
+    first = acks(put(invoke, media, **{"x-amzn-producer-start-timestamp": str(T0)}))
+    files = stored(tmp_path)
+    second = acks(put(invoke, media, **{"x-amzn-producer-start-timestamp": str(T0)}))
+    assert [a["FragmentNumber"] for a in first] == [a["FragmentNumber"] for a in second]
+    assert stored(tmp_path) == files
+    assert len(invoke("/listFragments", {"StreamName": "cam"})["body"]["Fragments"]) == 2
+
+
+def test_unparseable_media_is_refused_and_nothing_stored(invoke, tmp_path):
+    invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
+    answer = put(invoke, b"\x1a\x45\xdf\xa3 definitely not a video" * 50)
+    assert answer["status"] == 400 and answer["body"]["__type"] == "InvalidArgumentException"
+    assert stored(tmp_path) == []
+
+
+def test_bad_headers_name_the_header(invoke, clip_factory):
+    invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
+    media = clip_factory(seconds=2, fps=25, gop=50)
+    bad_type = put(invoke, media, **{"x-amzn-fragment-timecode-type": "SIDEWAYS"})
+    bad_time = put(invoke, media, **{"x-amzn-producer-start-timestamp": "yesterday"})
+    no_stream = invoke("/putMedia", media)
+    assert bad_type["status"] == 400 and "x-amzn-fragment-timecode-type" in bad_type["body"]["message"]
+    assert bad_time["status"] == 400 and "x-amzn-producer-start-timestamp" in bad_time["body"]["message"]
+    assert no_stream["status"] == 400
+
+
+def test_put_media_to_unknown_stream(invoke, clip_factory):
+    answer = put(invoke, clip_factory(seconds=2, fps=25, gop=50))
+    assert answer["status"] == 404
