@@ -96,7 +96,9 @@ def invoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable
             parsed = json.loads(text) if text else None
         except json.JSONDecodeError:
             parsed = text
-        return {"status": response["statusCode"], "headers": response.get("headers") or {}, "body": parsed}
+        headers = dict(response.get("headers") or {})
+        headers.update({name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()})
+        return {"status": response["statusCode"], "headers": headers, "body": parsed}
 
     yield call
     services.cache_clear()

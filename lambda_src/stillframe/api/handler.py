@@ -29,7 +29,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "isBase64Encoded": False,
         }
     request_id = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "")
-    response.setdefault("headers", {})["x-amzn-RequestId"] = request_id
-    if response.get("multiValueHeaders") is not None:
+    if response.get("multiValueHeaders") is not None:  # the REST resolver answers with multi-value headers
         response["multiValueHeaders"]["x-amzn-RequestId"] = [request_id]
+    else:
+        response.setdefault("headers", {})["x-amzn-RequestId"] = request_id
     return response

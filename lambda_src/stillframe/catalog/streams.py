@@ -125,7 +125,10 @@ class StreamCatalog:
         """Stream records in key order, optionally only names with a prefix, after a cursor key."""
         prefix = keys.stream_record_key(begins_with)[: -len(".json")]
         for info in self._store.list(prefix, start_after=start_after):
-            record = self.load(keys.stream_name_from_record_key(info.key))
+            name = keys.stream_name_from_record_key(info.key)
+            if not name.startswith(begins_with):  # "streams/a." also matches "streams/a.json"
+                continue
+            record = self.load(name)
             if record is not None:
                 yield record
 

@@ -32,14 +32,19 @@ class KeyValueFormatter(logging.Formatter):
 
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
     """Send CLI-side log records at ``level`` (and other libraries' warnings) to ``stream`` (default stderr)."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(KeyValueFormatter())
     for name in CLI_LOGGERS:
         cli_logger = logging.getLogger(name)
-        cli_logger.handlers[:] = [handler]
+        cli_logger.handlers[:] = [_handler(stream)]
         cli_logger.setLevel(level)
         cli_logger.propagate = False
     root = logging.getLogger()
     if not root.handlers:
-        root.addHandler(handler)
+        # A handler of its own: Powertools filters every root handler to drop records named after its service.
+        root.addHandler(_handler(stream))
         root.setLevel(logging.WARNING)
+
+
+def _handler(stream: TextIO | None) -> logging.Handler:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(KeyValueFormatter())
+    return handler

@@ -12,6 +12,7 @@ import secrets
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -32,14 +33,17 @@ def register(subparsers: Any) -> None:
         description="Serve the Kinesis Video Streams API (GetImages, PutMedia, ...) on a local port.",
     )
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="store streams here (default: %(default)s)")
-    where.add_argument("--bucket", help="store streams in this S3 bucket instead of a directory")
-    parser.add_argument("--prefix", default="", help="key prefix inside --bucket")
+    where.add_argument(
+        "--data-dir", default=DEFAULT_DATA_DIR, metavar="DIR", help="store streams here (default: %(default)s)"
+    )
+    where.add_argument("--bucket", metavar="NAME", help="store streams in this S3 bucket instead of a directory")
+    parser.add_argument("--prefix", default="", metavar="P", help="key prefix inside --bucket")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=4566, help="port; 0 picks a free one (default: %(default)s)")
     parser.add_argument(
         "--token-secret-file",
         type=Path,
+        metavar="FILE",
         help="file holding the NextToken secret (default: <data-dir>/token-secret, created on first start; "
         "with --bucket: this file or STILLFRAME_TOKEN_SECRET)",
     )
@@ -55,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         settings = Settings.from_env()
     except SettingsError as exc:
         raise UsageError(str(exc)) from exc
+    # Metrics are off locally; Powertools would still warn on every request that it has none to publish.
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
     handler = load_handler()
     config = ServerConfig(
         time_budget_ms=settings.time_budget_ms, region=settings.region, account_id=settings.account_id
@@ -122,7 +128,7 @@ def load_handler() -> ProxyHandler:
     """Import the API handler (after the environment is set: it reads settings at import)."""
     from stillframe.api.handler import lambda_handler
 
-    return lambda_handler  # type: ignore[return-value]
+    return lambda_handler
 
 
 def serve_until_signalled(server: StillframeServer, poll_s: float = 0.2) -> None:

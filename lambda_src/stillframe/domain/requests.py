@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stillframe.domain import params
-from stillframe.domain.params import compile_pattern
+from stillframe.domain.params import MAX_TIMESTAMP_MS, compile_pattern
 from stillframe.errors import InvalidArgumentError, ValidationError
 
 STREAM_NAME_PATTERN = compile_pattern(r"[a-zA-Z0-9_.-]+")
@@ -218,12 +218,12 @@ _FORMAT_CONFIG = params.string_map(min_entries=1, max_entries=1, key=params.enum
 
 @dataclass(frozen=True)
 class ListFragmentsRequest:
-    """A valid ListFragments request; ``selector`` None means every fragment of the stream."""
+    """A valid ListFragments request; ``selector`` None means every fragment (range 0..MAX_TIMESTAMP_MS)."""
 
     stream: StreamRef
     selector: str | None
-    start_ms: int | None
-    end_ms: int | None
+    start_ms: int
+    end_ms: int
     max_results: int
     next_token: str | None
 
@@ -246,7 +246,7 @@ def parse_list_fragments(body: object) -> ListFragmentsRequest:
     body = params.request_body(body)
     stream = parse_stream_ref(body)
     selector = params.optional(body, "FragmentSelector", params.structure)
-    kind, start_ms, end_ms = (None, None, None) if selector is None else _fragment_selector(selector)
+    kind, start_ms, end_ms = (None, 0, MAX_TIMESTAMP_MS) if selector is None else _fragment_selector(selector)
     max_results = params.optional(body, "MaxResults", params.integer(minimum=1, maximum=1000))
     return ListFragmentsRequest(
         stream=stream,

@@ -36,7 +36,6 @@ class TimedPacket:
 
     packet: av.Packet
     pts: int
-    dts: int
     duration: int
     keyframe: bool
 
@@ -76,7 +75,7 @@ def video_stream(container: av.container.InputContainer) -> av.video.stream.Vide
 
 
 def iter_packets(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> Iterator[TimedPacket]:
-    """Yield the video track's packets in decode order, with pts/dts/duration always filled in."""
+    """Yield the video track's packets in decode order, with pts and duration always filled in."""
     timer = PacketTimer(stream)
     try:
         for packet in container.demux(stream):
@@ -93,28 +92,26 @@ def to_ms(ticks: int, time_base: Fraction) -> int:
 
 
 class PacketTimer:
-    """Fills in missing timestamps: pts from dts (or the previous frame's end), duration from the frame rate."""
+    """Fills in missing timestamps: pts from dts (or the previous frame's end), duration from the frame rate.
+
+    Decode timestamps are not kept: Matroska stores presentation times only, and the splitter derives
+    valid decode times per fragment from the presentation order.
+    """
 
     def __init__(self, stream: av.video.stream.VideoStream) -> None:
         time_base = Fraction(stream.time_base)
         rate = stream.average_rate or stream.guessed_rate or _FALLBACK_RATE
         self.default_duration = max(1, round(1 / (Fraction(rate) * time_base)))
-        self.next_pts: int | None = None
-        self.last_dts: int | None = None
+        self.next_pts = 0
 
     def stamp(self, packet: av.Packet) -> TimedPacket:
         """Return the packet with resolved timestamps."""
         duration = packet.duration if packet.duration and packet.duration > 0 else self.default_duration
         pts = packet.pts
         if pts is None:
-            pts = packet.dts if packet.dts is not None else (self.next_pts if self.next_pts is not None else 0)
-        dts = packet.dts if packet.dts is not None else pts
-        if self.last_dts is not None and dts < self.last_dts:
-            dts = min(pts, self.last_dts)  # keep decode timestamps monotonic for the muxer
-        end = pts + duration
-        self.next_pts = end if self.next_pts is None else max(self.next_pts, end)
-        self.last_dts = dts
-        return TimedPacket(packet, pts, dts, duration, bool(packet.is_keyframe))
+            pts = packet.dts if packet.dts is not None else self.next_pts
+        self.next_pts = max(self.next_pts, pts + duration)
+        return TimedPacket(packet, pts, duration, bool(packet.is_keyframe))
 
 
 def _is_pseudo_video(container: av.container.InputContainer) -> bool:

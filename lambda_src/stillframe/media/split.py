@@ -144,19 +144,28 @@ def _build(gops: list[_Gop], stream: av.video.stream.VideoStream, origin: int | 
 def _mux(packets: list[TimedPacket], stream: av.video.stream.VideoStream) -> bytes:
     """Write the packets, timestamps in ms, into a new single-track Matroska file."""
     time_base = Fraction(stream.time_base)
+    starts = [to_ms(timed.pts, time_base) for timed in packets]
     buffer = io.BytesIO()
     try:
         with av.open(buffer, mode="w", format="matroska", options=_MUXER_OPTIONS) as output:
-            track = output.add_stream_from_template(stream)
+            track = output.add_stream_from_template(stream, opaque=True)
             track.time_base = _MS
-            for timed in packets:
+            for timed, pts, dts in zip(packets, starts, _decode_times(starts), strict=True):
                 packet = timed.packet
-                packet.stream = track
-                packet.time_base = _MS
-                packet.pts = to_ms(timed.pts, time_base)
-                packet.dts = to_ms(timed.dts, time_base)
-                packet.duration = max(1, to_ms(timed.pts + timed.duration, time_base) - packet.pts)
+                packet.stream, packet.time_base = track, _MS
+                packet.pts, packet.dts = pts, dts
+                packet.duration = max(1, to_ms(timed.pts + timed.duration, time_base) - pts)
                 output.mux(packet)
     except av.FFmpegError as exc:
         raise MediaError(f"cannot remux media into Matroska: {exc}") from exc
     return buffer.getvalue()
+
+
+def _decode_times(pts: list[int]) -> list[int]:
+    """Monotonic decode times with dts <= pts for every packet: the sorted pts, shifted back just enough.
+
+    Sources often lack dts (Matroska stores none) or carry ones that no longer fit after rounding to ms.
+    """
+    ordered = sorted(pts)
+    shift = max(0, *(first - own for first, own in zip(ordered, pts, strict=True)))
+    return [value - shift for value in ordered]

@@ -1,0 +1,20 @@
+"""Builds the CDK app's content: the Stillframe stack from context settings, checked by cdk-nag.
+
+``app.py`` and the tests share this, so the tests synthesize exactly what ``cdk deploy`` would.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import App, Validations
+from cdk_nag import AwsSolutionsChecks
+
+from infra.config import StillframeConfig
+from infra.stacks.stillframe_stack import StillframeStack
+
+
+def build(app: App) -> StillframeStack:
+    """Add the stack (settings from ``app``'s context) and the AwsSolutions checks, run at synth."""
+    config = StillframeConfig.from_context(app.node)
+    stack = StillframeStack(app, config.stack_name, config=config)
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
+    return stack

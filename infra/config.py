@@ -1,0 +1,122 @@
+"""Deployment settings, read once from CDK context and validated before any construct is built.
+
+Every key is optional; the defaults below are also written in ``cdk.json`` so they are discoverable.
+Override one with ``npx cdk deploy -c retentionDays=14`` (context values from the CLI arrive as strings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import aws_logs as logs
+from constructs import Node
+
+# CloudWatch Logs accepts only these retention periods; a table keeps the context value a plain number.
+_LOG_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+}
+
+
+class ConfigError(ValueError):
+    """A context value is malformed; raised at synth time, before anything is deployed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StillframeConfig:
+    """Everything a deployment may choose.
+
+    Context keys (camelCase, as CDK context usually is):
+      stackName                 CloudFormation stack name                     default "Stillframe"
+      retentionDays             days before fragments under media/ expire      default 7
+      keyPrefix                 key prefix inside the bucket ("" or "x/")     default ""
+      stageName                 API stage, part of every URL                   default "v1"
+      throttleRateLimit         stage steady-state requests per second         default 50
+      throttleBurstLimit        stage burst                                    default 100
+      mediaMemoryMb             media function memory (CPU scales with it)     default 3584
+      mediaReservedConcurrency  reserved concurrency of the media function     default none
+      logRetentionDays          function and API log retention (days)          default 30
+      alarmTopicArn             SNS topic the alarms notify                    default none
+    """
+
+    stack_name: str = "Stillframe"
+    retention_days: int = 7
+    key_prefix: str = ""
+    stage_name: str = "v1"
+    throttle_rate_limit: int = 50
+    throttle_burst_limit: int = 100
+    media_memory_mb: int = 3584
+    media_reserved_concurrency: int | None = None
+    log_retention_days: int = 30
+    alarm_topic_arn: str | None = None
+
+    @classmethod
+    def from_context(cls, node: Node) -> StillframeConfig:
+        """Read and validate the settings from a construct node's context (usually the App's)."""
+        get: Callable[[str], Any] = node.try_get_context
+        defaults = cls()
+        config = cls(
+            stack_name=_text(get("stackName"), defaults.stack_name),
+            retention_days=_int("retentionDays", get("retentionDays"), defaults.retention_days),
+            key_prefix=_text(get("keyPrefix"), defaults.key_prefix),
+            stage_name=_text(get("stageName"), defaults.stage_name),
+            throttle_rate_limit=_int("throttleRateLimit", get("throttleRateLimit"), defaults.throttle_rate_limit),
+            throttle_burst_limit=_int("throttleBurstLimit", get("throttleBurstLimit"), defaults.throttle_burst_limit),
+            media_memory_mb=_int("mediaMemoryMb", get("mediaMemoryMb"), defaults.media_memory_mb),
+            media_reserved_concurrency=_optional_int("mediaReservedConcurrency", get("mediaReservedConcurrency")),
+            log_retention_days=_int("logRetentionDays", get("logRetentionDays"), defaults.log_retention_days),
+            alarm_topic_arn=_text(get("alarmTopicArn"), "") or None,
+        )
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Refuse settings that CloudFormation would reject late, or that would silently misbehave."""
+        if self.retention_days < 1:
+            raise ConfigError("retentionDays must be at least 1")
+        if self.key_prefix and (self.key_prefix.startswith("/") or not self.key_prefix.endswith("/")):
+            raise ConfigError("keyPrefix must be empty or look like 'folder/' (no leading slash, one trailing)")
+        if not self.stage_name.isalnum():
+            raise ConfigError("stageName must be letters and digits only")
+        if self.throttle_rate_limit < 1 or self.throttle_burst_limit < 1:
+            raise ConfigError("throttleRateLimit and throttleBurstLimit must be at least 1")
+        if not 128 <= self.media_memory_mb <= 10240:
+            raise ConfigError("mediaMemoryMb must be within 128..10240 (Lambda's range)")
+        if self.media_reserved_concurrency is not None and self.media_reserved_concurrency < 1:
+            raise ConfigError("mediaReservedConcurrency must be at least 1 when given")
+        if self.log_retention_days not in _LOG_RETENTION:
+            raise ConfigError(f"logRetentionDays must be one of {sorted(_LOG_RETENTION)}")
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        """The log retention as the CloudWatch enum."""
+        return _LOG_RETENTION[self.log_retention_days]
+
+
+def _text(raw: Any, default: str) -> str:
+    return default if raw is None else str(raw).strip()
+
+
+def _int(name: str, raw: Any, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from exc
+
+
+def _optional_int(name: str, raw: Any) -> int | None:
+    if raw is None or raw == "" or str(raw).lower() in ("none", "null"):
+        return None
+    return _int(name, raw, 0)

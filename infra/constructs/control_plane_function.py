@@ -1,0 +1,65 @@
+"""The control-plane function: CreateStream, DescribeStream, ListStreams, DeleteStream, GetDataEndpoint.
+
+A zip function (the stillframe package from ``lambda_src/``) on the control-plane layer, so these light
+calls start in a fraction of the media image's cold start; their routes never import PyAV.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constructs.runtime import API_HANDLER, ARCHITECTURE, runtime_environment
+from infra.paths import LAMBDA_SRC
+
+# Only the package goes into the zip: the image's Dockerfile and build files stay out.
+CODE_EXCLUDES = ["Dockerfile", "requirements-lambda.txt", "**/__pycache__", "**/*.pyc", "*.egg-info"]
+
+# Memory buys CPU for the cold-start imports (Powertools, boto3); the calls themselves are a few S3 requests.
+MEMORY_MB = 1024
+# Under API Gateway's 29 s integration limit, with room for DeleteStream on a stream with many objects.
+TIMEOUT = Duration.seconds(25)
+
+
+class ControlPlaneFunction(Construct):
+    """The zip function behind the control-plane routes and the catch-all (unknown paths answer 404).
+
+    Attributes:
+      function: the Lambda function.
+      log_group: its log group.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        layer: lambda_.ILayerVersion,
+        bucket_name: str,
+        key_prefix: str,
+        token_secret_arn: str,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Stillframe control plane: streams and data endpoint",
+            runtime=lambda_.Runtime.PYTHON_3_11,
+            architecture=ARCHITECTURE,
+            handler=API_HANDLER,
+            code=lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=CODE_EXCLUDES),
+            layers=[layer],
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            environment=runtime_environment(
+                bucket_name=bucket_name, key_prefix=key_prefix, token_secret_arn=token_secret_arn
+            ),
+        )

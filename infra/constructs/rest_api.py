@@ -1,0 +1,102 @@
+"""The public face: a REST API with SigV4 (AWS_IAM) auth, one POST route per KVS operation."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constructs.gateway_responses import add_aws_error_responses
+
+CONTROL_PLANE_OPERATIONS = ("createStream", "describeStream", "listStreams", "deleteStream", "getDataEndpoint")
+MEDIA_OPERATIONS = ("getImages", "listFragments", "putMedia")
+
+# Bodies of these types reach Lambda base64-encoded and intact; PutMedia sends raw media bytes. "*/*" covers
+# clients that send no or another Content-Type (JSON then arrives base64 too; Powertools decodes it).
+BINARY_MEDIA_TYPES = ["application/octet-stream", "video/*", "*/*"]
+
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "caller": "$context.identity.caller",
+    "userArn": "$context.identity.userArn",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "path": "$context.path",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationStatus": "$context.integrationStatus",
+    "errorType": "$context.error.responseType",
+    "errorMessage": "$context.error.message",
+}
+
+
+class StillframeApi(Construct):
+    """REST API: AWS_IAM on every method, binary bodies, throttling, access logs, X-Ray, AWS-shaped errors.
+
+    Control-plane operations and the catch-all (``/`` and ``/{proxy+}``: unknown paths answer 404 from the
+    function) go to ``control_plane``; GetImages, ListFragments and PutMedia go to ``media``.
+
+    Attributes:
+      api: the REST API; ``api.url`` is the data endpoint (stage path included).
+      access_log_group: the stage's access log group.
+      gateway_responses: the AWS error shape for gateway-made errors.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        control_plane: lambda_.IFunction,
+        media: lambda_.IFunction,
+        stage_name: str,
+        throttle_rate_limit: int,
+        throttle_burst_limit: int,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_log_group = logs.LogGroup(
+            self, "AccessLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"{Stack.of(self).stack_name}-api",
+            description="Stillframe: Kinesis Video Streams GetImages-compatible API",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            binary_media_types=BINARY_MEDIA_TYPES,
+            default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
+            # Execution logs (errors only) need the account-level CloudWatch role; it is kept on delete
+            # because it is shared by every REST API of the account and region.
+            cloud_watch_role=True,
+            deploy_options=apigw.StageOptions(
+                stage_name=stage_name,
+                throttling_rate_limit=throttle_rate_limit,
+                throttling_burst_limit=throttle_burst_limit,
+                tracing_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # never log bodies: they hold images and media
+                access_log_destination=apigw.LogGroupLogDestination(self.access_log_group),
+                access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
+            ),
+        )
+        self._add_routes(control_plane=control_plane, media=media)
+        self.gateway_responses = add_aws_error_responses(self.api)
+
+    def _add_routes(self, *, control_plane: lambda_.IFunction, media: lambda_.IFunction) -> None:
+        control = apigw.LambdaIntegration(control_plane, allow_test_invoke=False)
+        media_integration = apigw.LambdaIntegration(media, allow_test_invoke=False)
+        for operation in CONTROL_PLANE_OPERATIONS:
+            self.api.root.add_resource(operation).add_method("POST", control)
+        for operation in MEDIA_OPERATIONS:
+            self.api.root.add_resource(operation).add_method("POST", media_integration)
+        self.api.root.add_method("ANY", control)
+        self.api.root.add_proxy(default_integration=control, any_method=True)

@@ -1,0 +1,56 @@
+"""What every Stillframe function shares: handlers, architecture, the container image and the environment."""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, IgnoreMode
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_lambda as lambda_
+
+from infra.paths import DOCKERFILE, REPO_ROOT
+
+API_HANDLER = "stillframe.api.handler.lambda_handler"
+INGEST_HANDLER = "stillframe.ingest.dropzone.lambda_handler"
+
+# x86_64 everywhere: the image builds natively on the usual x86 workstation/CI (no QEMU), and the layer's
+# manylinux2014_x86_64 wheels match. Graviton would cost ~20% less per GB-s; see docs/deploy.md.
+ARCHITECTURE = lambda_.Architecture.X86_64
+IMAGE_PLATFORM = ecr_assets.Platform.LINUX_AMD64
+
+# The build context is the repo root (the image pip-installs the project from pyproject.toml), but only
+# these paths enter it: staging stays small and the image hash changes only when runtime code changes.
+IMAGE_CONTEXT_EXCLUDES = [
+    "*",
+    "!pyproject.toml",
+    "!README.md",
+    "!lambda_src",
+    "**/__pycache__",
+    "**/*.pyc",
+]
+
+
+def image_code(handler: str) -> lambda_.DockerImageCode:
+    """The one runtime image, started with ``handler`` (a CMD override); every caller shares one asset."""
+    return lambda_.DockerImageCode.from_image_asset(
+        str(REPO_ROOT),
+        file=str(DOCKERFILE.relative_to(REPO_ROOT)),
+        cmd=[handler],
+        platform=IMAGE_PLATFORM,
+        exclude=IMAGE_CONTEXT_EXCLUDES,
+        ignore_mode=IgnoreMode.DOCKER,
+    )
+
+
+def runtime_environment(*, bucket_name: str, key_prefix: str, token_secret_arn: str | None) -> dict[str, str]:
+    """Environment variables read by ``stillframe.settings.Settings.from_env`` and Powertools."""
+    env = {
+        "STILLFRAME_STORE": "s3",
+        "STILLFRAME_BUCKET": bucket_name,
+        "STILLFRAME_PREFIX": key_prefix,
+        "STILLFRAME_REGION": Aws.REGION,
+        "STILLFRAME_ACCOUNT_ID": Aws.ACCOUNT_ID,
+        "POWERTOOLS_SERVICE_NAME": "stillframe",
+        "POWERTOOLS_METRICS_NAMESPACE": "Stillframe",
+    }
+    if token_secret_arn is not None:
+        env["STILLFRAME_TOKEN_SECRET_ARN"] = token_secret_arn
+    return env

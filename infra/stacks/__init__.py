@@ -1,0 +1,1 @@
+"""Stacks: deployable units that compose the constructs, make the grants and the outputs."""

@@ -1,0 +1,113 @@
+"""The Stillframe stack: composes the constructs, makes the grants between them, and the outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from infra.config import StillframeConfig
+from infra.constructs.control_plane_function import ControlPlaneFunction
+from infra.constructs.control_plane_layer import ControlPlaneLayer
+from infra.constructs.dropzone_ingest import DropzoneIngest
+from infra.constructs.media_bucket import MediaBucket
+from infra.constructs.media_function import MediaFunction
+from infra.constructs.rest_api import StillframeApi
+from infra.constructs.service_alarms import ServiceAlarms
+from infra.constructs.token_secret import TokenSecret
+from infra.stacks.nag_acknowledgments import acknowledge_findings
+
+
+class StillframeStack(Stack):
+    """API Gateway -> Lambda (zip control plane, container-image media) -> S3, plus the S3 drop-zone ingest.
+
+    Attributes: storage, token_secret, control_plane_layer, control_plane, media, ingest, api, alarms.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StillframeConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, description="Stillframe: KVS GetImages-compatible API over S3", **kwargs)
+        self.storage = MediaBucket(self, "Storage", retention_days=config.retention_days, key_prefix=config.key_prefix)
+        self.token_secret = TokenSecret(self, "NextTokenSecret")
+        runtime = {
+            "bucket_name": self.storage.bucket.bucket_name,
+            "key_prefix": config.key_prefix,
+            "log_retention": config.log_retention,
+        }
+        self.control_plane_layer = ControlPlaneLayer(self, "ControlPlaneLayer")
+        self.control_plane = ControlPlaneFunction(
+            self,
+            "ControlPlane",
+            layer=self.control_plane_layer.layer,
+            token_secret_arn=self.token_secret.secret.secret_arn,
+            **runtime,
+        )
+        self.media = MediaFunction(
+            self,
+            "Media",
+            token_secret_arn=self.token_secret.secret.secret_arn,
+            memory_mb=config.media_memory_mb,
+            reserved_concurrency=config.media_reserved_concurrency,
+            **runtime,
+        )
+        self.ingest = DropzoneIngest(
+            self,
+            "Ingest",
+            bucket=self.storage.bucket,
+            key_prefix=config.key_prefix,
+            log_retention=config.log_retention,
+        )
+        self.api = StillframeApi(
+            self,
+            "Api",
+            control_plane=self.control_plane.function,
+            media=self.media.function,
+            stage_name=config.stage_name,
+            throttle_rate_limit=config.throttle_rate_limit,
+            throttle_burst_limit=config.throttle_burst_limit,
+            log_retention=config.log_retention,
+        )
+        self.alarms = ServiceAlarms(
+            self,
+            "Alarms",
+            stage=self.api.api.deployment_stage,
+            functions={
+                "ControlPlane": self.control_plane.function,
+                "Media": self.media.function,
+                "Ingest": self.ingest.function,
+            },
+            dead_letter_queue=self.ingest.dead_letter_queue,
+            alarm_topic=_alarm_topic(self, config.alarm_topic_arn),
+        )
+        self._grant(config)
+        self._outputs(config)
+        acknowledge_findings(self)
+
+    def _grant(self, config: StillframeConfig) -> None:
+        # Every function reads and writes streams and media; only the API functions sign NextTokens
+        # (ListStreams on the control plane, GetImages and ListFragments on the media function).
+        objects = f"{config.key_prefix}*"
+        for function in (self.control_plane.function, self.media.function, self.ingest.function):
+            self.storage.bucket.grant_read_write(function, objects)
+        for function in (self.control_plane.function, self.media.function):
+            self.token_secret.secret.grant_read(function)
+
+    def _outputs(self, config: StillframeConfig) -> None:
+        CfnOutput(
+            self,
+            "ApiUrl",
+            value=self.api.api.url,
+            description="Data endpoint (stage included): endpoint_url for stillframe.client / awscurl",
+        )
+        CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name, description="Media bucket")
+        CfnOutput(
+            self,
+            "DropZone",
+            value=f"s3://{self.storage.bucket.bucket_name}/{config.key_prefix}incoming/",
+            description="Put a video at <DropZone><stream name>/<file> to ingest it",
+        )
+
+
+def _alarm_topic(scope: Construct, topic_arn: str | None) -> sns.ITopic | None:
+    return None if topic_arn is None else sns.Topic.from_topic_arn(scope, "AlarmTopic", topic_arn)

@@ -1,0 +1,263 @@
+"""``stillframe put-media``: upload a video file to a stream through PutMedia, chunk by chunk.
+
+stdout gets the service's acks, one JSON object per line; progress, warnings and the summary go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from stillframe.cli.errors import CommandFailed, UsageError
+from stillframe.cli.progress import human_bytes, progress_for
+from stillframe.client import Signing, kinesisvideo_client, signing_for
+from stillframe.errors import MediaError
+from stillframe.ingest.uploader import (
+    TIMECODE_TYPES,
+    ChunkFailed,
+    ChunkRejected,
+    EndpointError,
+    PutMediaPoster,
+    PutMediaTarget,
+    Splitter,
+    UploadTally,
+    upload,
+)
+
+DEFAULT_RETENTION_HOURS = 24
+_MAX_EPOCH_S = 1e11  # larger "seconds" are almost surely milliseconds (year 5138)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``put-media`` subcommand."""
+    parser = subparsers.add_parser(
+        "put-media",
+        help="upload a video file to a stream (PutMedia)",
+        description="Cut FILE at key frames into chunks of at most 4 MiB and send each to PutMedia, with retries. "
+        "Acks go to stdout as JSON lines; exit status 0 only if every fragment was persisted.",
+    )
+    parser.add_argument(
+        "--endpoint-url", required=True, metavar="URL", help="service base URL, e.g. http://127.0.0.1:4566"
+    )
+    parser.add_argument("--stream", required=True, metavar="NAME", help="stream name")
+    parser.add_argument("--create-stream", action="store_true", help="create the stream first (fine if it exists)")
+    parser.add_argument(
+        "--retention-hours",
+        type=_retention_hours,
+        metavar="H",
+        help=f"DataRetentionInHours of a stream made by --create-stream (default: {DEFAULT_RETENTION_HOURS})",
+    )
+    parser.add_argument(
+        "--producer-start-time",
+        type=parse_producer_start,
+        metavar="EPOCH|ISO8601",
+        help="producer timestamp of the first frame: epoch seconds or ISO-8601, UTC if no offset (default: now)",
+    )
+    parser.add_argument(
+        "--timecode-type",
+        choices=TIMECODE_TYPES,
+        default="RELATIVE",
+        help="RELATIVE: frame times count from the producer start (default); ABSOLUTE: from the file's own timecodes",
+    )
+    parser.add_argument("--region", metavar="REGION", help="region to sign for (default: from the URL or AWS config)")
+    parser.add_argument("--profile", metavar="NAME", help="AWS profile for credentials")
+    parser.add_argument("file", metavar="FILE", help="video file (MKV, MP4, MPEG-TS, ...) or a live URL")
+    parser.set_defaults(run=run)
+
+
+def parse_producer_start(text: str) -> int:
+    """Epoch seconds (fractions allowed) or ISO-8601 -> epoch milliseconds; ArgumentTypeError for junk."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        return _iso_ms(text)
+    if not math.isfinite(seconds) or seconds < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time after 1970")
+    if seconds >= _MAX_EPOCH_S:
+        raise argparse.ArgumentTypeError(f"{text!r} looks like milliseconds; give epoch seconds")
+    return round(seconds * 1000)
+
+
+def run(
+    args: argparse.Namespace, *, splitter: Splitter | None = None, probe: Callable[[str], int | None] | None = None
+) -> int:
+    """Upload FILE; exit status 0 only if every fragment was persisted."""
+    if args.retention_hours is not None and not args.create_stream:
+        raise UsageError("--retention-hours only applies with --create-stream")
+    source = check_source(args.file)
+    endpoint = check_endpoint(args.endpoint_url)
+    if splitter is None or probe is None:
+        splitter, probe = load_splitter()
+    total_ms = _probe(probe, source)  # unreadable media fails here, before anything is created
+    signing = _signing(endpoint, args)
+    if args.create_stream:
+        create_stream(endpoint, args)
+    start_ms = args.producer_start_time
+    if start_ms is None:
+        start_ms = int(time.time() * 1000)
+        print(f"producer start: {format_ms(start_ms)} (now)", file=sys.stderr)
+    target = PutMediaTarget(args.stream, start_ms, args.timecode_type)
+    tally = _send_all(source, target, PutMediaPoster(endpoint, signing), splitter, total_ms)
+    if not tally.all_persisted:
+        raise CommandFailed(_not_persisted(tally))
+    return 0
+
+
+def check_source(file: str) -> str:
+    """The source to split: an existing readable file, or a URL (passed through to the splitter)."""
+    if "://" in file:
+        return file
+    path = Path(file)
+    if not path.is_file():
+        raise UsageError(f"{file}: no such file")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"{file}: not readable")
+    return str(path)
+
+
+def check_endpoint(url: str) -> str:
+    """The endpoint URL without a trailing slash; UsageError unless it is a plain http(s) URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise UsageError(f"--endpoint-url must be an http(s) URL such as http://127.0.0.1:4566, not {url!r}")
+    try:
+        _ = parts.port
+    except ValueError as exc:
+        raise UsageError(f"--endpoint-url has a bad port: {url!r}") from exc
+    return url.rstrip("/")
+
+
+def create_stream(endpoint: str, args: argparse.Namespace) -> None:
+    """CreateStream through the kinesisvideo client; an existing stream is fine."""
+    hours = DEFAULT_RETENTION_HOURS if args.retention_hours is None else args.retention_hours
+    try:
+        control = kinesisvideo_client(endpoint, region=args.region, profile=args.profile)
+        control.create_stream(StreamName=args.stream, DataRetentionInHours=hours)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        if error.get("Code") == "ResourceInUseException":
+            print(f"stream {args.stream} already exists", file=sys.stderr)
+            return
+        raise CommandFailed(f"CreateStream failed: {error.get('Code')}: {error.get('Message')}") from exc
+    except BotoCoreError as exc:
+        raise CommandFailed(f"CreateStream failed: {exc}") from exc
+    print(f"created stream {args.stream} (retention {hours} h)", file=sys.stderr)
+
+
+def load_splitter() -> tuple[Splitter, Callable[[str], int | None]]:
+    """``(iter_fragments, probe_duration_ms)`` from the media package (imported late: PyAV is slow to import)."""
+    from stillframe.media.split import iter_fragments, probe_duration_ms
+
+    return iter_fragments, probe_duration_ms
+
+
+def format_ms(epoch_ms: int) -> str:
+    """``2024-05-01T12:00:00.000Z (1714564800.000)``."""
+    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    return (
+        f"{moment.isoformat(timespec='milliseconds').replace('+00:00', 'Z')} ({epoch_ms // 1000}.{epoch_ms % 1000:03d})"
+    )
+
+
+def summary(tally: UploadTally, wall_s: float) -> str:
+    """One line: fragments, bytes, seconds of video, wall time, producer time range."""
+    line = (
+        f"{_count(tally.persisted, 'fragment')} persisted in {_count(tally.chunks, 'chunk')}, "
+        f"{human_bytes(tally.bytes_sent)}, "
+        f"{tally.video_ms / 1000:.3f} s of video in {wall_s:.1f} s"
+    )
+    if tally.first_ms is not None and tally.end_ms is not None:
+        line += f"; producer time {format_ms(tally.first_ms)} to {format_ms(tally.end_ms)}"
+    return line
+
+
+def _send_all(
+    source: str, target: PutMediaTarget, poster: PutMediaPoster, splitter: Splitter, total_ms: int | None
+) -> UploadTally:
+    tally = UploadTally(target.producer_start_ms)
+    progress = progress_for(sys.stderr, total_ms)
+    started = time.monotonic()
+    try:
+        for result in upload(source, target, poster, splitter=splitter):
+            for ack in result.acks:
+                print(json.dumps(ack), flush=True)
+            tally.add(result)
+            progress.chunk(result, tally)
+    except MediaError as exc:
+        raise (UsageError if tally.chunks == 0 else CommandFailed)(f"cannot read media {source}: {exc}") from exc
+    except ChunkRejected as exc:
+        raise CommandFailed(f"{exc.code}: {exc.message}" if exc.message else str(exc)) from exc
+    except (ChunkFailed, EndpointError) as exc:
+        raise CommandFailed(f"cannot upload to {poster.url}: {exc}") from exc
+    finally:
+        progress.finish()
+        poster.close()
+        if tally.chunks:
+            print(summary(tally, time.monotonic() - started), file=sys.stderr)
+    return tally
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _probe(probe: Callable[[str], int | None], source: str) -> int | None:
+    try:
+        return probe(source)
+    except MediaError as exc:
+        raise UsageError(f"cannot read media {source}: {exc}") from exc
+
+
+def _signing(endpoint: str, args: argparse.Namespace) -> Signing:
+    try:
+        signing = signing_for(endpoint, region=args.region, profile=args.profile)
+    except BotoCoreError as exc:  # e.g. an unknown --profile
+        raise UsageError(str(exc)) from exc
+    if signing.credentials is None:
+        raise CommandFailed("no AWS credentials found (set AWS_PROFILE, use --profile, or configure credentials)")
+    return signing
+
+
+def _not_persisted(tally: UploadTally) -> str:
+    if tally.chunks == 0:
+        return "the file holds no video to upload"
+    parts = [f"{tally.errors} fragments refused"] if tally.errors else []
+    if tally.empty_chunks:
+        parts.append(f"{tally.empty_chunks} chunks got no acknowledgement")
+    return "not every fragment was persisted: " + ", ".join(parts)
+
+
+def _retention_hours(text: str) -> int:
+    try:
+        hours = int(text)
+    except ValueError:
+        hours = -1
+    if hours < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of hours (0 or more)")
+    return hours
+
+
+def _iso_ms(text: str) -> int:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither epoch seconds nor ISO-8601 (e.g. 1714564800.5 or 2024-05-01T12:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    epoch_ms = round(moment.timestamp() * 1000)
+    if epoch_ms < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time after 1970")
+    return epoch_ms

@@ -1,0 +1,81 @@
+"""Streams and the fragment index over the local store: keys, ordering, dedupe, delete, reindex."""
+
+from __future__ import annotations
+
+import pytest
+
+from stillframe.catalog.fragments import FragmentIndex
+from stillframe.catalog.keys import FragmentRecord
+from stillframe.catalog.streams import StreamCatalog
+from stillframe.errors import ResourceInUseError, ResourceNotFoundError, VersionMismatchError
+from stillframe.storage.local import LocalDirectoryStore
+
+
+@pytest.fixture
+def store(tmp_path):
+    return LocalDirectoryStore(tmp_path)
+
+
+@pytest.fixture
+def streams(store):
+    return StreamCatalog(store, region="eu-west-1", account_id="123456789012", clock=lambda: 1_795_600_800.5)
+
+
+def record(number: str, producer_ms: int, duration_ms: int = 2000, stream: str = "cam") -> FragmentRecord:
+    return FragmentRecord(stream, number, producer_ms + 7, producer_ms, duration_ms, 42)
+
+
+def test_marker_and_blob_keys_round_trip():
+    frag = record("1795600800000000010123456", 1_795_600_800_000)
+    for timeline in ("server", "producer"):
+        assert FragmentRecord.from_marker("cam", timeline, frag.marker_key(timeline)) == frag
+    assert FragmentRecord.from_blob("cam", frag.blob_key, 42) == frag
+
+
+def test_create_find_and_arn(streams):
+    created = streams.create("cam", retention_hours=2)
+    assert created.StreamARN == "arn:aws:kinesisvideo:eu-west-1:123456789012:stream/cam/1795600800500"
+    assert streams.find("cam", created.StreamARN) == created
+    with pytest.raises(ResourceNotFoundError):
+        streams.find("cam", created.StreamARN.replace("800500", "800501"))
+    with pytest.raises(ResourceInUseError):
+        streams.create("cam")
+
+
+def test_list_streams_does_not_see_media(streams, store):
+    for name in ("b", "a", "a.b"):
+        streams.create(name)
+    FragmentIndex(store).add(record("1", 1000, stream="a"), b"x" * 42)
+    assert sorted(r.StreamName for r in streams.list()) == ["a", "a.b", "b"]
+    assert [r.StreamName for r in streams.list(begins_with="a.")] == ["a.b"]
+
+
+def test_delete_removes_media_and_checks_version(streams, store):
+    created = streams.create("cam")
+    FragmentIndex(store).add(record("1", 1000), b"x" * 42)
+    with pytest.raises(VersionMismatchError):
+        streams.delete(created.StreamARN, "wrong")
+    streams.delete(created.StreamARN, created.Version)
+    assert list(store.list("")) == []
+
+
+def test_scan_finds_fragments_by_start_in_time_order(store):
+    index = FragmentIndex(store)
+    for number, start in (("3", 30_000), ("1", 9_999), ("2", 10_000), ("4", 200_000)):
+        index.add(record(number, start), b"x" * 42)
+    found = [r.number for _, r in index.scan("cam", "producer", 10_000, 30_000)]
+    assert found == ["2", "3"]
+    assert [r.number for r in index.covering_candidates("cam", "producer", 25_000, 30_000)] == ["1", "2", "3"]
+
+
+def test_dedupe_and_reindex(store):
+    index = FragmentIndex(store)
+    frag = record("1", 1000)
+    assert index.existing("cam", 1000, b"m" * 42) is None
+    index.add(frag, b"m" * 42)
+    assert index.existing("cam", 1000, b"m" * 42) == frag
+    assert index.existing("cam", 1001, b"m" * 42) is None
+    for timeline in ("server", "producer"):
+        store.delete(frag.marker_key(timeline))
+    assert index.reindex("cam") == 1
+    assert [r for _, r in index.scan("cam", "server", 0, 10**12)] == [frag]
