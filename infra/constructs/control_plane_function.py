@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.constructs.runtime import API_HANDLER, ARCHITECTURE, runtime_environment
+from infra.constructs.runtime import API_HANDLER, ARCHITECTURE, execution_role, runtime_environment
 from infra.paths import LAMBDA_SRC
 
 # Only the package goes into the zip: the image's Dockerfile and build files stay out.
@@ -59,6 +59,7 @@ class ControlPlaneFunction(Construct):
             timeout=TIMEOUT,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
+            role=execution_role(self, log_group=self.log_group),
             environment=runtime_environment(
                 bucket_name=bucket_name, key_prefix=key_prefix, token_secret_arn=token_secret_arn
             ),

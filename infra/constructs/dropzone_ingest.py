@@ -11,7 +11,7 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constructs.runtime import ARCHITECTURE, INGEST_HANDLER, image_code, runtime_environment
+from infra.constructs.runtime import ARCHITECTURE, INGEST_HANDLER, execution_role, image_code, runtime_environment
 
 # Splitting is a remux (no decode), so the work is mostly moving bytes: memory buys network bandwidth and
 # room for large uploads, /tmp holds a downloaded file, and 15 minutes (Lambda's maximum) covers big files.
@@ -62,6 +62,7 @@ class DropzoneIngest(Construct):
             ephemeral_storage_size=EPHEMERAL_STORAGE,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
+            role=execution_role(self, log_group=self.log_group),
             retry_attempts=RETRY_ATTEMPTS,
             max_event_age=Duration.hours(6),
             on_failure=destinations.SqsDestination(self.dead_letter_queue),

@@ -7,7 +7,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.constructs.runtime import API_HANDLER, ARCHITECTURE, image_code, runtime_environment
+from infra.constructs.runtime import API_HANDLER, ARCHITECTURE, execution_role, image_code, runtime_environment
 
 # CPU, not memory, bounds GetImages: decode is ~5 ms per 1080p frame on one thread, and two threads with
 # their own decoders nearly double throughput (PERF-NOTES). Lambda grants one vCPU per 1,769 MB, so 3,584 MB
@@ -58,6 +58,7 @@ class MediaFunction(Construct):
             reserved_concurrent_executions=reserved_concurrency,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
+            role=execution_role(self, log_group=self.log_group),
             environment=runtime_environment(
                 bucket_name=bucket_name, key_prefix=key_prefix, token_secret_arn=token_secret_arn
             ),

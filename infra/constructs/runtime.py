@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from aws_cdk import Aws, IgnoreMode
 from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
 
 from infra.paths import DOCKERFILE, REPO_ROOT
 
@@ -54,3 +57,14 @@ def runtime_environment(*, bucket_name: str, key_prefix: str, token_secret_arn: 
     if token_secret_arn is not None:
         env["STILLFRAME_TOKEN_SECRET_ARN"] = token_secret_arn
     return env
+
+
+def execution_role(scope: Construct, *, log_group: logs.ILogGroup) -> iam.Role:
+    """A function's execution role that may write only to its own log group.
+
+    Instead of AWSLambdaBasicExecutionRole (logs on every log group of the account); CDK adds what the
+    function's own features need (X-Ray, ECR pull, the failure destination) and the stack adds data grants.
+    """
+    role = iam.Role(scope, "ExecutionRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    log_group.grant_write(role)
+    return role

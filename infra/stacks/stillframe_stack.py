@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -87,9 +90,8 @@ class StillframeStack(Stack):
     def _grant(self, config: StillframeConfig) -> None:
         # Every function reads and writes streams and media; only the API functions sign NextTokens
         # (ListStreams on the control plane, GetImages and ListFragments on the media function).
-        objects = f"{config.key_prefix}*"
         for function in (self.control_plane.function, self.media.function, self.ingest.function):
-            self.storage.bucket.grant_read_write(function, objects)
+            _grant_object_access(function, self.storage.bucket, config.key_prefix)
         for function in (self.control_plane.function, self.media.function):
             self.token_secret.secret.grant_read(function)
 
@@ -107,6 +109,23 @@ class StillframeStack(Stack):
             value=f"s3://{self.storage.bucket.bucket_name}/{config.key_prefix}incoming/",
             description="Put a video at <DropZone><stream name>/<file> to ingest it",
         )
+
+
+def _grant_object_access(function: lambda_.IFunction, bucket: s3.IBucket, key_prefix: str) -> None:
+    """Exactly the S3 calls the store makes (list, get/head, put incl. multipart, delete) under the prefix.
+
+    Narrower than ``bucket.grant_read_write``, which adds wildcard actions (s3:GetObject*, s3:List*, ...).
+    """
+    list_bucket = iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
+    if key_prefix:
+        list_bucket.add_condition("StringLike", {"s3:prefix": [f"{key_prefix}*"]})
+    function.add_to_role_policy(list_bucket)
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            resources=[bucket.arn_for_objects(f"{key_prefix}*")],
+        )
+    )
 
 
 def _alarm_topic(scope: Construct, topic_arn: str | None) -> sns.ITopic | None:

@@ -126,14 +126,14 @@ def _fragment_images(
         fragment = open_fragment(fetch.result())
     except Exception as exc:  # a missing or unreadable blob is a MEDIA_ERROR for its samples, never a 500
         logger.warning("fragment unreadable", extra={"fragment": work.record.number, "error": str(exc)})
-        return {pos: ImageOutcome(0, error=MEDIA_ERROR) for pos, _ in work.samples}
+        return {pos: ImageOutcome(0, error=MEDIA_ERROR) for pos, _ in work.samples}, 0
     offsets = [frame.offset_ms for frame in fragment.frames]
     choice = {pos: frame_at(offsets, offset) for pos, offset in work.samples}
     try:
         frames = fragment.decode({i for i in choice.values() if i is not None})
     except MediaError as exc:
         logger.warning("fragment undecodable", extra={"fragment": work.record.number, "error": str(exc)})
-        return {pos: ImageOutcome(0, error=MEDIA_ERROR) for pos, _ in work.samples}
+        return {pos: ImageOutcome(0, error=MEDIA_ERROR) for pos, _ in work.samples}, fragment.frames_decoded
     rendered: dict[int, ImageOutcome] = {}
     results: dict[int, ImageOutcome] = {}
     for pos, index in choice.items():

@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 _MS = Fraction(1, 1000)
 # One cluster per fragment (KVS's shape): the muxer still splits a cluster if a block offset would overflow.
-_MUXER_OPTIONS = {"cluster_time_limit": "3600000", "cluster_size_limit": "2147483647"}
+# bitexact: no random segment UID or muxing date, so the same fragment always has the same bytes (dedupe).
+_MUXER_OPTIONS = {"cluster_time_limit": "3600000", "cluster_size_limit": "2147483647", "fflags": "+bitexact"}
 # Matroska overhead besides the packet payloads, used to keep fragments under max_bytes.
 _HEADER_OVERHEAD = 1024
 _PER_PACKET_OVERHEAD = 16

@@ -1,0 +1,228 @@
+"""Splitting uploads into standalone Matroska fragments at key frames."""
+
+from __future__ import annotations
+
+import io
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import pytest
+from stillframe.errors import MediaError
+from stillframe.media.split import MediaFragment, iter_fragments, probe_duration_ms
+
+FRAME_MS = 40
+GOP = 25  # one second at 25 fps
+FRAMES = 130  # five whole GOPs and a short sixth one
+
+SOURCES = {
+    "mkv-h264": {"container": "matroska"},
+    "webm-vp9": {"container": "webm"},
+    "mp4-bframes-editlist": {"container": "mp4", "bframes": 2},
+    "mp4-fragmented": {"container": "mp4-frag"},
+    "mpegts-bframes": {"container": "mpegts", "bframes": 2},
+    "mkv-hevc-bframes": {"container": "matroska", "codec": "libx265", "bframes": 2},
+}
+CODECS = {"mkv-h264": "h264", "webm-vp9": "vp9", "mkv-hevc-bframes": "hevc"}
+
+
+def _split(data: bytes, **kwargs: int) -> list[MediaFragment]:
+    return list(iter_fragments(data, **kwargs))
+
+
+def _first_packet_is_key(fragment: MediaFragment) -> bool:
+    with av.open(io.BytesIO(fragment.data)) as container:
+        packet = next(p for p in container.demux(video=0) if p.size)
+        return bool(packet.is_keyframe)
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_every_container_splits_into_standalone_fragments_that_tile_the_timeline(
+    name: str, small_clip: Callable[..., bytes], frame_numbers: Callable[[bytes], list[int]]
+) -> None:
+    # Given a 130-frame upload with a key frame every second, in one of the supported containers
+    source = small_clip(frames=FRAMES, gop=GOP, **SOURCES[name])
+
+    # When it is split with the default 2 s target
+    fragments = _split(source, target_ms=2000)
+
+    # Then each fragment decodes on its own, starts on a key frame, and shows consecutive source frames
+    seen: list[int] = []
+    for fragment in fragments:
+        numbers = frame_numbers(fragment.data)
+        assert _first_packet_is_key(fragment)
+        assert numbers == list(range(numbers[0], numbers[0] + fragment.frame_count))
+        assert numbers[0] % GOP == 0  # never cut inside a GOP
+        assert fragment.offset_ms == numbers[0] * FRAME_MS  # frame 0 of the source is the first presented frame
+        seen.extend(numbers)
+    # And together they hold every source frame once, back to back on the timeline
+    assert seen == list(range(FRAMES))
+    assert fragments[0].offset_ms == 0
+    for before, after in zip(fragments, fragments[1:], strict=False):
+        assert after.offset_ms == before.offset_ms + before.duration_ms
+        assert after.pts_ms - before.pts_ms == after.offset_ms - before.offset_ms
+    assert sum(f.duration_ms for f in fragments) == FRAMES * FRAME_MS
+    # And the fragments are ~2 s: two whole GOPs each, the remainder last
+    assert [f.frame_count for f in fragments] == [50, 50, 30]
+    assert all((f.width, f.height) == (160, 120) for f in fragments)
+    if name in CODECS:
+        assert {f.codec for f in fragments} == {CODECS[name]}
+
+
+def test_fragments_are_matroska_with_only_the_video_track(
+    small_clip: Callable[..., bytes], with_audio_first: Callable[[bytes], bytes]
+) -> None:
+    # Given an upload whose first track is audio and second is video
+    source = with_audio_first(small_clip(frames=50, gop=GOP))
+
+    # When it is split
+    fragments = _split(source)
+
+    # Then every fragment is a Matroska file holding exactly the one video track, all frames kept
+    for fragment in fragments:
+        with av.open(io.BytesIO(fragment.data)) as container:
+            assert "matroska" in container.format.name
+            assert [stream.type for stream in container.streams] == ["video"]
+    assert sum(f.frame_count for f in fragments) == 50
+
+
+@pytest.mark.parametrize(("target_ms", "expected_counts"), [(1, [25] * 5 + [5]), (1500, [50, 50, 30]), (10_000, [130])])
+def test_target_duration_is_reached_before_cutting_at_the_next_key_frame(
+    target_ms: int, expected_counts: list[int], small_clip: Callable[..., bytes]
+) -> None:
+    # Given an upload with one-second GOPs
+    source = small_clip(frames=FRAMES, gop=GOP)
+
+    # When it is split with various targets
+    fragments = _split(source, target_ms=target_ms)
+
+    # Then a fragment grows GOP by GOP until it reaches the target, never beyond the next key frame
+    assert [f.frame_count for f in fragments] == expected_counts
+
+
+def test_max_bytes_keeps_fragments_small_without_splitting_a_gop(small_clip: Callable[..., bytes]) -> None:
+    # Given an upload and the size of its largest single GOP as a fragment
+    source = small_clip(frames=FRAMES, gop=GOP)
+    one_gop = max(len(f.data) for f in _split(source, target_ms=1))
+    limit = int(one_gop * 2.5)
+
+    # When it is split with a long target but a byte limit of about two and a half GOPs
+    fragments = _split(source, target_ms=60_000, max_bytes=limit)
+
+    # Then every fragment fits the limit, holds whole GOPs, and some hold more than one
+    assert all(len(f.data) <= limit for f in fragments)
+    assert all(f.frame_count % GOP == 0 for f in fragments[:-1])
+    assert max(f.frame_count for f in fragments) == 2 * GOP
+    assert sum(f.frame_count for f in fragments) == FRAMES
+
+
+def test_a_gop_larger_than_max_bytes_becomes_a_fragment_alone(small_clip: Callable[..., bytes]) -> None:
+    # Given a byte limit smaller than any GOP
+    source = small_clip(frames=FRAMES, gop=GOP)
+
+    # When the upload is split
+    fragments = _split(source, target_ms=60_000, max_bytes=100)
+
+    # Then each GOP is its own fragment (over the limit, but never cut inside)
+    assert [f.frame_count for f in fragments] == [25] * 5 + [5]
+
+
+def test_path_and_file_object_sources_give_the_same_fragments(small_clip: Callable[..., bytes], tmp_path: Path) -> None:
+    # Given the same upload as bytes, as a file on disk and as an open binary file
+    source = small_clip(frames=60, gop=GOP, container="mp4")
+    path = tmp_path / "upload.mp4"
+    path.write_bytes(source)
+
+    # When each is split
+    from_bytes = _split(source)
+    from_path = _split(str(path))  # type: ignore[arg-type]
+    with path.open("rb") as handle:
+        from_file = list(iter_fragments(handle))
+
+    # Then the fragments are identical
+    assert from_path == from_bytes
+    assert from_file == from_bytes
+
+
+def test_probe_duration_reports_the_container_duration(small_clip: Callable[..., bytes]) -> None:
+    # Given a 4 s upload; When its duration is probed; Then it is 4000 ms
+    assert probe_duration_ms(small_clip(frames=100, gop=GOP)) == 4000
+
+
+def _random_bytes(size: int) -> bytes:
+    return random.Random(size).randbytes(size)
+
+
+BAD_INPUTS = {
+    "empty": lambda clip: b"",
+    "random-small": lambda clip: _random_bytes(64),
+    "random-large": lambda clip: _random_bytes(300_000),
+    "text": lambda clip: b"just some notes, not a video\n" * 200,
+    "mp4-cut-in-half": lambda clip: (mp4 := clip(frames=50, gop=GOP, container="mp4"))[: len(mp4) // 2],
+    "mkv-header-only": lambda clip: clip(frames=50, gop=GOP)[:300],
+}
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_unreadable_media_raises_media_error(name: str, small_clip: Callable[..., bytes]) -> None:
+    # Given bytes that are not a usable video
+    data = BAD_INPUTS[name](small_clip)
+
+    # When they are split; Then a MediaError says so
+    with pytest.raises(MediaError, match=r"cannot parse media|no decodable video|not a video"):
+        _split(data)
+
+
+def test_a_text_file_path_is_refused_even_though_ffmpeg_can_render_text(tmp_path: Path) -> None:
+    # Given a .txt file (FFmpeg's "tty" demuxer would turn it into a video track)
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\n" * 100)
+
+    # When it is split; Then it is refused as not a video
+    with pytest.raises(MediaError, match="not a video"):
+        _split(str(path))  # type: ignore[arg-type]
+
+
+def test_a_still_image_is_refused() -> None:
+    # Given a PNG picture
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(buffer, "PNG")
+
+    # When it is split; Then it is refused as not a video
+    with pytest.raises(MediaError, match="not a video"):
+        _split(buffer.getvalue())
+
+
+def test_audio_only_media_has_no_video_track(with_audio_first: Callable[[bytes], bytes], small_clip: Callable[..., bytes]) -> None:
+    # Given a file with an audio track only
+    mixed = with_audio_first(small_clip(frames=25, gop=GOP))
+    out = io.BytesIO()
+    with av.open(io.BytesIO(mixed)) as source, av.open(out, "w", format="matroska") as target:
+        track = target.add_stream_from_template(source.streams.audio[0], opaque=True)
+        for packet in source.demux(source.streams.audio[0]):
+            if packet.size:
+                packet.stream = track
+                target.mux(packet)
+
+    # When it is split; Then the error names the missing video track
+    with pytest.raises(MediaError, match="no video track"):
+        _split(out.getvalue())
+
+
+def test_a_truncated_matroska_upload_keeps_the_frames_that_arrived(
+    small_clip: Callable[..., bytes], frame_numbers: Callable[[bytes], list[int]]
+) -> None:
+    # Given the first 60% of a Matroska upload (a connection dropped mid-stream)
+    source = small_clip(frames=100, gop=GOP)
+    truncated = source[: int(len(source) * 0.6)]
+
+    # When it is split
+    fragments = _split(truncated, target_ms=1)
+
+    # Then the complete GOPs and the decodable start of the cut one are kept, in order
+    numbers = [n for f in fragments for n in frame_numbers(f.data)]
+    assert numbers == list(range(len(numbers)))
+    assert 50 <= len(numbers) < 100
