@@ -84,10 +84,12 @@ def _acknowledge_api(stack: StillframeStack) -> None:
 
 
 def _acknowledge_functions(stack: StillframeStack) -> None:
+    bucket_objects = f"AwsSolutions-IAM5[Resource::<{_logical_id(stack, stack.storage.bucket)}.Arn>/*]"
     for function in (stack.control_plane.function, stack.media.function, stack.ingest.function):
-        _acknowledge(function, "AwsSolutions-IAM5[Resource::*]", XRAY_REASON)
-        bucket_objects = f"AwsSolutions-IAM5[Resource::<{_logical_id(stack, stack.storage.bucket)}.Arn>/*]"
-        _acknowledge(function, bucket_objects, OBJECTS_REASON)
+        role = function.role
+        assert role is not None  # every function construct passes its own execution role
+        _acknowledge(role, "AwsSolutions-IAM5[Resource::*]", XRAY_REASON)
+        _acknowledge(role, bucket_objects, OBJECTS_REASON)
     _acknowledge(
         stack.control_plane.function,
         "AwsSolutions-L1",

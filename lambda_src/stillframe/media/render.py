@@ -3,7 +3,8 @@
 Scaling and colour conversion happen in one libswscale pass. JPEG goes straight from full-range
 BT.601 4:2:0 planes into libjpeg-turbo (simplejpeg), skipping an RGB round trip; PNG comes from
 libavcodec's encoder at a fast compression level (about twice Pillow's speed for the same size).
-Every call builds its own scaler and encoder, so rendering is safe from a thread pool.
+Every call builds its own scaler and encoder, so rendering is safe from a thread pool (``frame.reformat``
+is not: it caches one scaler on the frame, and two threads rendering the same frame would share it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import av.video.frame
 import av.video.plane
 import numpy as np
 import simplejpeg
-from av.video.reformatter import ColorRange, Colorspace
+from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
 IMAGE_FORMATS = ("JPEG", "PNG")
 # zlib level 1 with Paeth prediction: the same size as Pillow's level 1, in about half the time.
@@ -48,14 +49,14 @@ def render(frame: av.video.frame.VideoFrame, *, width: int, height: int, image_f
 
 def _jpeg(frame: av.video.frame.VideoFrame, width: int, height: int, quality: int) -> bytes:
     # JFIF means full-range BT.601 YCbCr; swscale converts from whatever the source is tagged with.
-    scaled = frame.reformat(width, height, "yuv420p", dst_colorspace=Colorspace.ITU601,
-                            dst_color_range=ColorRange.JPEG)
+    scaled = VideoReformatter().reformat(frame, width, height, "yuv420p", dst_colorspace=Colorspace.ITU601,
+                                         dst_color_range=ColorRange.JPEG)
     y, u, v = (_plane_array(plane) for plane in scaled.planes)
     return bytes(simplejpeg.encode_jpeg_yuv_planes(y, u, v, quality=quality))
 
 
 def _png(frame: av.video.frame.VideoFrame, width: int, height: int) -> bytes:
-    scaled = frame.reformat(width, height, "rgb24")
+    scaled = VideoReformatter().reformat(frame, width, height, "rgb24")
     encoder = av.CodecContext.create("png", "w")
     encoder.width, encoder.height, encoder.pix_fmt = width, height, "rgb24"
     encoder.time_base = Fraction(1, 1)

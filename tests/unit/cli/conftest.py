@@ -135,7 +135,9 @@ def restore_cli_logging() -> Iterator[None]:
     """main() reconfigures logging; put it back so caplog keeps working in other tests."""
     root = logging.getLogger()
     saved_root = (list(root.handlers), root.level)
-    saved = {name: (list(lg.handlers), lg.level, lg.propagate) for name in CLI_LOGGERS if (lg := logging.getLogger(name))}
+    saved = {
+        name: (list(lg.handlers), lg.level, lg.propagate) for name in CLI_LOGGERS if (lg := logging.getLogger(name))
+    }
     yield
     root.handlers[:], root.level = saved_root[0], saved_root[1]
     for name, (handlers, level, propagate) in saved.items():

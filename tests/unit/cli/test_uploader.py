@@ -26,7 +26,9 @@ def run_upload(fake: Any, chunks: list[Any], *, sleeps: list[float] | None = Non
     target = PutMediaTarget("cam", START_MS, "RELATIVE")
     tally = UploadTally(START_MS)
     recorded = [] if sleeps is None else sleeps
-    for result in upload("clip.mkv", target, poster, splitter=lambda *_a, **_k: chunks, sleep=recorded.append, **kwargs):
+    for result in upload(
+        "clip.mkv", target, poster, splitter=lambda *_a, **_k: chunks, sleep=recorded.append, **kwargs
+    ):
         tally.add(result)
     poster.close()
     return tally
