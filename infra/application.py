@@ -13,8 +13,13 @@ from infra.stacks.stillframe_stack import StillframeStack
 
 
 def build(app: App) -> StillframeStack:
-    """Add the stack (settings from ``app``'s context) and the AwsSolutions checks, run at synth."""
+    """Add the stack (settings from ``app``'s context) and the compliance checks, which run at synth."""
     config = StillframeConfig.from_context(app.node)
     stack = StillframeStack(app, config.stack_name, config=config)
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
+    add_compliance_checks(app)
     return stack
+
+
+def add_compliance_checks(app: App) -> None:
+    """cdk-nag's AwsSolutions pack: any unacknowledged finding, error or warning, fails the synth."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))

@@ -15,7 +15,7 @@ from infra.constructs.runtime import API_HANDLER, ARCHITECTURE, execution_role, 
 from infra.paths import LAMBDA_SRC
 
 # Only the package goes into the zip: the image's Dockerfile and build files stay out.
-CODE_EXCLUDES = ["Dockerfile", "requirements-lambda.txt", "**/__pycache__", "**/*.pyc", "*.egg-info"]
+CODE_EXCLUDES = ["Dockerfile", "requirements-lambda.txt", "**/__pycache__", "**/*.pyc", "*.egg-info", "**/*.egg-info"]
 
 # Memory buys CPU for the cold-start imports (Powertools, boto3); the calls themselves are a few S3 requests.
 MEMORY_MB = 1024

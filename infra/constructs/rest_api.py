@@ -88,6 +88,8 @@ class StillframeApi(Construct):
                 access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
             ),
         )
+        # RestApi adds an "Endpoint" output of its own; the stack outputs the same URL as ApiUrl, once.
+        self.api.node.try_remove_child("Endpoint")
         self._add_routes(control_plane=control_plane, media=media)
         self.gateway_responses = add_aws_error_responses(self.api)
 

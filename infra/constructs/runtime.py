@@ -28,6 +28,7 @@ IMAGE_CONTEXT_EXCLUDES = [
     "!lambda_src",
     "**/__pycache__",
     "**/*.pyc",
+    "**/*.egg-info",
 ]
 
 

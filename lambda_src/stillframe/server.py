@@ -96,6 +96,7 @@ def build_event(
     pairs = parse_qsl(query, keep_blank_values=True)
     text_body, is_base64 = _event_body(body, _get(single, "Content-Type"))
     host = _get(single, "Host")
+    epoch_ms = int(time.time() * 1000) if now_ms is None else now_ms
     return {
         "resource": path,
         "path": path,
@@ -117,7 +118,8 @@ def build_event(
             "path": path,
             "protocol": protocol,
             "requestId": request_id,
-            "requestTimeEpoch": int(time.time() * 1000) if now_ms is None else now_ms,
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(epoch_ms / 1000)),
+            "requestTimeEpoch": epoch_ms,
             "resourceId": "local",
             "resourcePath": path,
             "stage": "local",
@@ -158,6 +160,8 @@ class StillframeServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], handler: ProxyHandler, *, config: ServerConfig | None = None):
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, _RequestHandler)
         self.proxy_handler = handler
         self.config = config or ServerConfig()

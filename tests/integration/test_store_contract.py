@@ -20,25 +20,29 @@ def byte_order(items: list[str]) -> list[str]:
 
 
 # Keys whose order differs between naive orders and S3's UTF-8 byte order:
-# "a.b" < "a/b" < "a0" (the "/" of a "directory" is just a byte), digits compare as text,
-# "Z" < "a", "～" (U+FF5E) < "😀" (U+1F600) in UTF-8 although UTF-16 orders them the other way.
+# "a.b" < "a/b" < "a0" (the "/" of a "directory" is just a byte), digits compare as text, "Z" < "a".
 TRICKY_KEYS = [
     "a/b",
     "a.b",
     "a-",
     "a0",
     "a/c/d",
-    "a b",
     "n/9",
     "n/10",
     "n/100",
     "n/2",
     "Z",
     "z",
-    "é",
-    "～",
-    "😀",
 ]
+# Keys that URL-encoding changes: "a b" < "z" < "é" < "～" (U+FF5E) < "😀" (U+1F600) in UTF-8,
+# although UTF-16 puts "😀" before "～".
+ENCODED_KEYS = ["z", "a b", "é", "～", "😀", "streams/é/x", "streams/e/x", "streams/～"]
+# LocalStack 4.9.2 compares StartAfter and ContinuationToken with URL-encoded keys ("é" as "%C3%A9"), so it
+# misplaces such keys around them (localstack/localstack#13745; 4.14 still gets the order wrong).
+# Real S3 and the local adapter use byte order. strict: this starts failing once LocalStack is fixed.
+LOCALSTACK_ENCODED_ORDER = pytest.mark.xfail(
+    strict=True, reason="LocalStack S3 orders StartAfter against URL-encoded keys (localstack#13745)"
+)
 
 
 def put_all(store: ObjectStore, names: list[str]) -> None:
@@ -223,13 +227,30 @@ def test_a_deleted_prefix_can_become_a_key(store: ObjectStore) -> None:
 
 
 def test_list_is_in_utf8_byte_order(store: ObjectStore) -> None:
-    # Given keys whose order is easy to get wrong
-    put_all(store, TRICKY_KEYS)
+    # Given keys whose order is easy to get wrong, ASCII and not
+    put_all(store, TRICKY_KEYS + ENCODED_KEYS[1:])
     # When everything is listed
     # Then the keys come in S3's UTF-8 byte order, each with its size
-    assert keys(store) == byte_order(TRICKY_KEYS)
+    assert keys(store) == byte_order(TRICKY_KEYS + ENCODED_KEYS[1:])
     assert keys(store)[:4] == ["Z", "a b", "a-", "a.b"]
-    assert {info.key: info.size for info in store.list("")} == {k: len(k.encode()) for k in TRICKY_KEYS}
+    assert keys(store)[-3:] == ["é", "～", "😀"]
+    assert {info.key: info.size for info in store.list("")} == {
+        k: len(k.encode()) for k in TRICKY_KEYS + ENCODED_KEYS[1:]
+    }
+
+
+def test_list_start_after_among_url_encoded_keys(store: ObjectStore, request: pytest.FixtureRequest) -> None:
+    if request.node.callspec.params["store"] == "s3":
+        request.applymarker(LOCALSTACK_ENCODED_ORDER)
+    # Given keys with spaces and non-ASCII characters
+    put_all(store, ENCODED_KEYS)
+    ordered = byte_order(ENCODED_KEYS)
+    # When listing resumes after each key, and after an ASCII key that sorts before them all
+    # Then the rest follow in UTF-8 byte order
+    for i, key in enumerate(ordered):
+        assert keys(store, start_after=key) == ordered[i + 1 :], key
+    assert keys(store, start_after="y") == ["z", "é", "～", "😀"]
+    assert keys(store, "streams/", start_after="streams/e/x") == ["streams/é/x", "streams/～"]
 
 
 def test_list_start_after_between_keys(store: ObjectStore) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -11,10 +12,13 @@ from stillframe.api.app import app
 from stillframe.api.errors import internal_failure
 from stillframe.observability import logger, metrics, tracer
 
+# Powertools prints the cold-start metric even when metrics are disabled; only Lambda should emit it.
+IN_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics(capture_cold_start_metric=True)
+@metrics.log_metrics(capture_cold_start_metric=IN_LAMBDA)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Resolve one request; every response carries ``x-amzn-RequestId``."""
     try:

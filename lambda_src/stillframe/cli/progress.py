@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol, TextIO
 
-from stillframe.ingest.uploader import ChunkResult, UploadTally
+from stillframe.cli.tally import UploadTally
+from stillframe.ingest.uploader import ChunkResult
 
 BAR_WIDTH = 30
 

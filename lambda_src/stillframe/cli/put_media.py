@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.cli.progress import human_bytes, progress_for
+from stillframe.cli.tally import UploadTally
 from stillframe.client import Signing, kinesisvideo_client, signing_for
 from stillframe.errors import MediaError
 from stillframe.ingest.uploader import (
@@ -31,7 +32,6 @@ from stillframe.ingest.uploader import (
     PutMediaPoster,
     PutMediaTarget,
     Splitter,
-    UploadTally,
     upload,
 )
 

@@ -1,15 +1,16 @@
 """``stillframe reindex``: rebuild a stream's index markers from its stored fragments (after a crash or a copy).
 
-The catalog owns the work (``stillframe.catalog.reindex(store, stream)``); this is only the command around it.
+The catalog owns the work (``FragmentIndex.reindex``); this is only the command around it.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
 from typing import Any
 
+from stillframe.catalog.fragments import FragmentIndex
+from stillframe.catalog.streams import StreamCatalog
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.settings import Settings
 from stillframe.storage import open_store
@@ -33,11 +34,9 @@ def run(args: argparse.Namespace) -> int:
     """Open the local store and run the catalog's reindex on the stream."""
     if not args.data_dir.is_dir():
         raise UsageError(f"{args.data_dir}: no such directory")
-    # Hook: looked up at run time so this command works as soon as the catalog provides it.
-    reindex = getattr(importlib.import_module("stillframe.catalog"), "reindex", None)
-    if reindex is None:
-        raise CommandFailed("reindex is not available in this build (stillframe.catalog.reindex is missing)")
     store = open_store(Settings(store="local", data_dir=str(args.data_dir)))
-    result = reindex(store, args.stream)
-    print(f"reindexed stream {args.stream}" + ("" if result is None else f": {result}"))
+    if StreamCatalog(store, region="us-east-1", account_id="000000000000").load(args.stream) is None:
+        raise CommandFailed(f"stream {args.stream} does not exist in {args.data_dir}")
+    count = FragmentIndex(store).reindex(args.stream)
+    print(f"reindexed stream {args.stream}: {count} fragments")
     return 0

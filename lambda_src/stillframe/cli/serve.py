@@ -10,6 +10,7 @@ import argparse
 import os
 import secrets
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from stillframe.cli.errors import CommandFailed, UsageError
+from stillframe.client import is_loopback
 from stillframe.server import ProxyHandler, ServerConfig, StillframeServer
 from stillframe.settings import Settings, SettingsError
 
@@ -69,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         server = StillframeServer((args.host, args.port), handler, config=config)
     except OSError as exc:
         raise CommandFailed(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+    if not is_loopback(server.url):
+        print("warning: requests are not authenticated; anyone who can reach this address can use it", file=sys.stderr)
     print(f"Stillframe listening on {server.url} (data: {location})", flush=True)
     serve_until_signalled(server)
     print("stopped", flush=True)

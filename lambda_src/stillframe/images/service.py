@@ -6,7 +6,6 @@ import logging
 import time
 from typing import Any
 
-from stillframe.wiring import Services
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.catalog.streams import StreamRecord
 from stillframe.domain.requests import GetImagesRequest
@@ -14,6 +13,7 @@ from stillframe.domain.timeline import page_samples, sample_count
 from stillframe.errors import InvalidArgumentError, NoDataRetentionError
 from stillframe.images.engine import RenderSpec, render_page
 from stillframe.images.plan import plan_page
+from stillframe.wiring import Services
 
 logger = logging.getLogger(__name__)
 

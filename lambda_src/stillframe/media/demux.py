@@ -25,7 +25,12 @@ logger = logging.getLogger(__name__)
 
 MediaSource = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 
-# Demuxers that turn non-video files into a "video" track: text art and single still images.
+# Uploads (bytes, files, file objects) may only be probed as these containers. Playlist and script demuxers
+# (hls, concat, ...) would make FFmpeg open other files or URLs named inside an untrusted upload.
+_UPLOAD_FORMATS = "matroska,webm,mov,mp4,m4a,3gp,3g2,mj2,mpegts,h264,hevc"
+_SUPPORTED = "Matroska/WebM, MP4, MPEG-TS or raw H.264/H.265"
+# Demuxers that turn non-video files into a "video" track: text art and single still images (for URLs,
+# which the operator names and which may be anything FFmpeg reads, e.g. RTSP or HLS).
 _PSEUDO_VIDEO_FORMATS = {"tty", "image2", "gif", "apng", "webp_pipe"}
 _FALLBACK_RATE = Fraction(25)
 
@@ -47,13 +52,20 @@ class TimedPacket:
 
 @contextmanager
 def open_input(source: MediaSource) -> Iterator[av.container.InputContainer]:
-    """Open bytes, a path (streamed, never read whole) or a binary file object for demuxing."""
+    """Open bytes, a path (streamed, never read whole), a binary file object or a URL for demuxing.
+
+    Everything but a URL must be Matroska/WebM, MP4/MOV, MPEG-TS or a raw H.264/H.265 stream.
+    """
     if isinstance(source, bytes | bytearray | memoryview):
         if not len(source):
             raise MediaError("cannot parse media: the body is empty")
         source = io.BytesIO(source)
+    is_url = isinstance(source, str) and "://" in source
+    options = {} if is_url else {"format_whitelist": _UPLOAD_FORMATS}
     try:
-        container = av.open(source, mode="r")
+        container = av.open(source, mode="r", container_options=options)
+    except av.ArgumentError as exc:  # what FFmpeg answers for a container outside the whitelist
+        raise MediaError(f"cannot parse media: not a supported container ({_SUPPORTED})") from exc
     except av.FFmpegError as exc:
         raise MediaError(f"cannot parse media: {_reason(exc)}") from exc
     try:
@@ -69,9 +81,15 @@ def video_stream(container: av.container.InputContainer) -> av.video.stream.Vide
     if not container.streams.video:
         raise MediaError("media has no video track")
     stream = container.streams.video[0]
+    time_base_of(stream)
+    return stream
+
+
+def time_base_of(stream: av.video.stream.VideoStream) -> Fraction:
+    """The track's time base (libav always sets one for demuxed tracks; MediaError if not)."""
     if stream.time_base is None:
         raise MediaError("cannot parse media: the video track has no time base")
-    return stream
+    return Fraction(stream.time_base)
 
 
 def iter_packets(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> Iterator[TimedPacket]:
@@ -99,7 +117,7 @@ class PacketTimer:
     """
 
     def __init__(self, stream: av.video.stream.VideoStream) -> None:
-        time_base = Fraction(stream.time_base)
+        time_base = time_base_of(stream)
         rate = stream.average_rate or stream.guessed_rate or _FALLBACK_RATE
         self.default_duration = max(1, round(1 / (Fraction(rate) * time_base)))
         self.next_pts = 0

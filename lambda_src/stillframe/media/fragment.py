@@ -18,10 +18,11 @@ from fractions import Fraction
 
 import av
 import av.codec
+import av.video.codeccontext
 import av.video.frame
 
 from stillframe.errors import MediaError
-from stillframe.media.demux import TimedPacket, iter_packets, open_input, to_ms, video_stream
+from stillframe.media.demux import TimedPacket, iter_packets, open_input, time_base_of, to_ms, video_stream
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +46,15 @@ class _Gop:
 class DemuxedFragment:
     """A fragment's packets, held in memory, ready for least-effort decoding."""
 
-    def __init__(self, packets: list[TimedPacket], time_base: Fraction, codec: av.codec.Codec,
-                 extradata: bytes | None, width: int, height: int) -> None:
+    def __init__(
+        self,
+        packets: list[TimedPacket],
+        time_base: Fraction,
+        codec: av.codec.Codec,
+        extradata: bytes | None,
+        width: int,
+        height: int,
+    ) -> None:
         order = sorted(range(len(packets)), key=lambda i: packets[i].pts)  # presentation order
         frame_of_packet = [0] * len(packets)
         for frame_index, packet_index in enumerate(order):
@@ -129,13 +137,16 @@ def open_fragment(data: bytes) -> DemuxedFragment:
         if not packets:
             raise MediaError("the fragment holds no video frames")
         context = stream.codec_context
-        return DemuxedFragment(packets, Fraction(stream.time_base), context.codec, context.extradata,
-                               context.width, context.height)
+        return DemuxedFragment(
+            packets, time_base_of(stream), context.codec, context.extradata, context.width, context.height
+        )
 
 
 def _frame_info(packet: TimedPacket, time_base: Fraction, origin: int) -> FrameInfo:
     start = to_ms(packet.pts, time_base)
-    return FrameInfo(offset_ms=start - origin, duration_ms=max(1, to_ms(packet.pts + packet.duration, time_base) - start))
+    return FrameInfo(
+        offset_ms=start - origin, duration_ms=max(1, to_ms(packet.pts + packet.duration, time_base) - start)
+    )
 
 
 def _split_gops(packets: list[TimedPacket], frame_of_packet: list[int]) -> list[_Gop]:
@@ -145,9 +156,11 @@ def _split_gops(packets: list[TimedPacket], frame_of_packet: list[int]) -> list[
     return [_Gop(tuple(packets[a:b]), tuple(frame_of_packet[a:b])) for a, b in bounds]
 
 
-def _new_decoder(codec: av.codec.Codec, extradata: bytes | None) -> av.codec.context.CodecContext:
+def _new_decoder(codec: av.codec.Codec, extradata: bytes | None) -> av.video.codeccontext.VideoCodecContext:
     """A fresh single-threaded decoder: two threads with one decoder each beat slice threading here."""
     decoder = av.CodecContext.create(codec, "r")
+    if not isinstance(decoder, av.video.codeccontext.VideoCodecContext):
+        raise MediaError(f"cannot decode the fragment: {codec.name} is not a video codec")
     if extradata:
         decoder.extradata = extradata
     decoder.thread_count = 1

@@ -18,7 +18,15 @@ import av
 import av.video.stream
 
 from stillframe.errors import MediaError
-from stillframe.media.demux import MediaSource, TimedPacket, iter_packets, open_input, to_ms, video_stream
+from stillframe.media.demux import (
+    MediaSource,
+    TimedPacket,
+    iter_packets,
+    open_input,
+    time_base_of,
+    to_ms,
+    video_stream,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,11 +116,15 @@ def _iter_gops(packets: Iterator[TimedPacket]) -> Iterator[_Gop]:
 
 
 def _should_cut(
-    pending: list[_Gop], gop: _Gop, stream: av.video.stream.VideoStream, target_ms: int,
-    max_bytes: int | None, header: int,
+    pending: list[_Gop],
+    gop: _Gop,
+    stream: av.video.stream.VideoStream,
+    target_ms: int,
+    max_bytes: int | None,
+    header: int,
 ) -> bool:
     """Cut before ``gop`` when the fragment is long enough, or when ``gop`` would make it too big."""
-    start, end = _span_ms(pending, Fraction(stream.time_base))
+    start, end = _span_ms(pending, time_base_of(stream))
     if end - start >= target_ms:
         return True
     return max_bytes is not None and header + sum(g.size for g in pending) + gop.size > max_bytes
@@ -127,7 +139,7 @@ def _span_ms(gops: list[_Gop], time_base: Fraction) -> tuple[int, int]:
 
 
 def _build(gops: list[_Gop], stream: av.video.stream.VideoStream, origin: int | None) -> MediaFragment:
-    time_base = Fraction(stream.time_base)
+    time_base = time_base_of(stream)
     start, end = _span_ms(gops, time_base)
     packets = [packet for gop in gops for packet in gop.packets]
     return MediaFragment(
@@ -144,7 +156,7 @@ def _build(gops: list[_Gop], stream: av.video.stream.VideoStream, origin: int | 
 
 def _mux(packets: list[TimedPacket], stream: av.video.stream.VideoStream) -> bytes:
     """Write the packets, timestamps in ms, into a new single-track Matroska file."""
-    time_base = Fraction(stream.time_base)
+    time_base = time_base_of(stream)
     starts = [to_ms(timed.pts, time_base) for timed in packets]
     buffer = io.BytesIO()
     try:

@@ -22,6 +22,8 @@ from fractions import Fraction
 from functools import lru_cache
 
 import av
+import av.video.stream
+from av.video.reformatter import VideoReformatter
 from PIL import Image, ImageDraw, ImageFont, ImageStat
 
 CONTAINERS = {"matroska": "matroska", "mp4": "mp4", "mp4-frag": "mp4", "mpegts": "mpegts", "webm": "webm"}
@@ -66,18 +68,21 @@ def make_clip(
     encoder = "libvpx-vp9" if container == "webm" else _CODEC_ALIASES.get(codec, codec)
     clock = clock_start or datetime(2024, 1, 1)
     buffer = io.BytesIO()
-    options = {"movflags": _FRAG_MP4_FLAGS} if container == "mp4-frag" else {}
+    # bitexact: no random IDs or dates in the container, so the same request gives the same bytes.
+    options = {"fflags": "+bitexact", **({"movflags": _FRAG_MP4_FLAGS} if container == "mp4-frag" else {})}
     with av.open(buffer, mode="w", format=CONTAINERS[container], options=options) as output:
         stream = output.add_stream(encoder, rate=fps, options=_encoder_options(encoder, gop, bframes))
+        if not isinstance(stream, av.video.stream.VideoStream):
+            raise ValueError(f"{encoder} is not a video encoder")
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.time_base = Fraction(1, fps)
         stream.codec_context.gop_size = gop
         if encoder == "libx264":
             stream.codec_context.max_b_frames = bframes
-        painter = _Painter(width, height)
+        painter, reformatter = _Painter(width, height), VideoReformatter()
         for number in range(start_number, start_number + count):
             image = painter.paint(number, clock + timedelta(seconds=number / fps))
-            frame = av.VideoFrame.from_image(image).reformat(format="yuv420p")
+            frame = reformatter.reformat(av.VideoFrame.from_image(image), format="yuv420p")
             frame.pts, frame.time_base = number, Fraction(1, fps)
             if (number - start_number) % gop == 0:
                 frame.pict_type = av.video.frame.PictureType.I
@@ -132,8 +137,15 @@ def _encoder_options(encoder: str, gop: int, bframes: int) -> dict[str, str]:
         return {"preset": "ultrafast", "crf": "26", "x265-params": params}
     if encoder == "libvpx-vp9":
         # No alt-ref (hidden) frames: one packet per shown frame keeps frame counting simple.
-        return {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "auto-alt-ref": "0",
-                "crf": "32", "b": "0", "keyint_min": str(gop)}
+        return {
+            "deadline": "realtime",
+            "cpu-used": "8",
+            "lag-in-frames": "0",
+            "auto-alt-ref": "0",
+            "crf": "32",
+            "b": "0",
+            "keyint_min": str(gop),
+        }
     if encoder == "libsvtav1":
         return {"preset": "8", "crf": "20", "svtav1-params": f"keyint={gop}:scd=0"}
     return {}
@@ -165,8 +177,10 @@ class _Painter:
         return image
 
     def _draw_code(self, draw: ImageDraw.ImageDraw, number: int) -> None:
-        rows = [[1, 0, *_int_to_bits(number & 0xFFFF, 16)],
-                [0, 1, *_int_to_bits(number >> 16, 8), *_int_to_bits(_crc8(number), 8)]]
+        rows = [
+            [1, 0, *_int_to_bits(number & 0xFFFF, 16)],
+            [0, 1, *_int_to_bits(number >> 16, 8), *_int_to_bits(_crc8(number), 8)],
+        ]
         band_bottom = (_ROW_TOPS[1] + _ROW_HEIGHT + 0.01) * self.height
         draw.rectangle((0, 0, self.width, band_bottom), fill=(128, 128, 128))
         for row, bits in enumerate(rows):
@@ -221,8 +235,12 @@ def _sample_row(gray: Image.Image, row: int) -> list[float]:
     for cell in range(_CELLS_PER_ROW):
         left, top, right, bottom = _cell_box(gray.width, gray.height, row, cell)
         dx, dy = (right - left) / 3, (bottom - top) / 3
-        box = (int(left + dx), int(top + dy), max(int(left + dx) + 1, round(right - dx)),
-               max(int(top + dy) + 1, round(bottom - dy)))
+        box = (
+            int(left + dx),
+            int(top + dy),
+            max(int(left + dx) + 1, round(right - dx)),
+            max(int(top + dy) + 1, round(bottom - dy)),
+        )
         means.append(ImageStat.Stat(gray.crop(box)).mean[0])
     return means
 

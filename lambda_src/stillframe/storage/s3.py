@@ -52,9 +52,13 @@ def s3_client(endpoint_url: str | None = None, region: str | None = None) -> Any
 class S3Store:
     """ObjectStore over ``s3://bucket/prefix``."""
 
-    def __init__(self, bucket: str, prefix: str = "", client: Any = None) -> None:
+    def __init__(self, bucket: str, prefix: str = "", client: Any = None, page_size: int = _MAX_KEYS) -> None:
+        """``client`` defaults to the process-wide one; ``page_size`` (1..1000) is the listing's MaxKeys."""
         if not bucket:
             raise ValueError("S3Store needs a bucket name")
+        if not 1 <= page_size <= _MAX_KEYS:
+            raise ValueError(f"page_size must be 1..{_MAX_KEYS}, not {page_size}")
+        self.page_size = page_size
         self.bucket = bucket
         self.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
         self._s3 = client if client is not None else s3_client()
@@ -120,8 +124,9 @@ class S3Store:
         request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.prefix + prefix}
         if start_after:
             request["StartAfter"] = self.prefix + start_after
-        if limit is not None and limit < _MAX_KEYS:
-            request["MaxKeys"] = limit  # don't fetch 1000 keys to use 3
+        page_size = self.page_size if limit is None else min(limit, self.page_size)
+        if page_size < _MAX_KEYS:
+            request["MaxKeys"] = page_size  # a small limit must not fetch 1000 keys to use 3
         remaining = limit
         strip = len(self.prefix)
         while True:

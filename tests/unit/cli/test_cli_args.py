@@ -128,3 +128,31 @@ def test_serve_data_dir_and_bucket_exclude_each_other(capsys: pytest.CaptureFixt
 def test_reindex_missing_dir(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     status, err = run_main(capsys, "reindex", "--data-dir", str(tmp_path / "none"), "--stream", "cam")
     assert status == 2 and "no such directory" in err
+
+
+def test_reindex_rebuilds_lost_markers(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # Given a stream whose index markers were lost, but whose fragment blobs survive
+    from stillframe.catalog.fragments import FragmentIndex
+    from stillframe.catalog.keys import FragmentRecord
+    from stillframe.catalog.streams import StreamCatalog
+    from stillframe.storage.local import LocalDirectoryStore
+
+    store = LocalDirectoryStore(tmp_path)
+    StreamCatalog(store, region="us-east-1", account_id="000000000000").create("cam", retention_hours=1)
+    record = FragmentRecord("cam", "1", 5_000, 4_000, 2_000, 3)
+    FragmentIndex(store).add(record, b"abc")
+    for timeline in ("server", "producer"):
+        store.delete(record.marker_key(timeline))
+
+    # When `stillframe reindex` runs
+    status = main(["reindex", "--data-dir", str(tmp_path), "--stream", "cam"])
+
+    # Then the fragment is found by time again, and the command said how many it indexed
+    assert status == 0
+    assert [r for _, r in FragmentIndex(store).scan("cam", "producer", 0, 10_000)] == [record]
+    assert capsys.readouterr().out.strip() == "reindexed stream cam: 1 fragments"
+
+
+def test_reindex_unknown_stream(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, err = run_main(capsys, "reindex", "--data-dir", str(tmp_path), "--stream", "ghost")
+    assert status == 1 and "ghost" in err

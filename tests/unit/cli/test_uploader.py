@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
+from stillframe.cli.tally import UploadTally
 from stillframe.client import signing_for
 from stillframe.ingest.uploader import (
     ChunkFailed,
     ChunkRejected,
     PutMediaPoster,
     PutMediaTarget,
-    UploadTally,
     backoff_delay,
     upload,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from stillframe.domain.requests import GetImagesRequest, parse_get_images
 from stillframe.errors import InvalidArgumentError, StillframeError, ValidationError
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from stillframe.domain import params
 from stillframe.errors import InvalidArgumentError
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from stillframe.domain import requests
 from stillframe.domain.params import MAX_TIMESTAMP_MS
 from stillframe.domain.requests import StreamRef

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from stillframe.domain.requests import parse_get_images
 from stillframe.domain.timeline import has_more, page_samples, sample_count
 

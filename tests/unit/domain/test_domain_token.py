@@ -7,6 +7,7 @@ import re
 import string
 
 import pytest
+
 from stillframe.domain.requests import parse_get_images
 from stillframe.domain.token import FOREIGN, MALFORMED, TokenCodec
 from stillframe.errors import InvalidArgumentError

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import av
 import numpy as np
 import pytest
+
 from stillframe.errors import MediaError
 from stillframe.media.fragment import DemuxedFragment, open_fragment
 from stillframe.media.split import iter_fragments
@@ -120,7 +121,9 @@ def test_a_gop_stops_decoding_once_its_wanted_frames_are_out(small_clip: Callabl
     assert fragment.frames_decoded < GOP
 
 
-def test_parallel_decoding_gives_the_same_pictures(small_clip: Callable[..., bytes], executor: ThreadPoolExecutor) -> None:
+def test_parallel_decoding_gives_the_same_pictures(
+    small_clip: Callable[..., bytes], executor: ThreadPoolExecutor
+) -> None:
     # Given one fragment opened twice, and frames in every GOP
     data = _one_fragment(small_clip(frames=FRAMES, gop=GOP, bframes=2))
     sequential, parallel = open_fragment(data), open_fragment(data)

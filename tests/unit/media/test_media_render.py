@@ -10,6 +10,7 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
+
 from stillframe.media.render import output_size, render
 from stillframe.media.synth import read_frame_number
 
@@ -69,7 +70,9 @@ def test_png_is_a_standard_rgb_still_of_the_asked_size(frame: av.VideoFrame) -> 
 
 
 @pytest.mark.parametrize(("image_format", "size"), [("JPEG", (320, 240)), ("JPEG", (80, 60)), ("PNG", (160, 120))])
-def test_the_rendered_still_shows_the_decoded_frame(frame: av.VideoFrame, image_format: str, size: tuple[int, int]) -> None:
+def test_the_rendered_still_shows_the_decoded_frame(
+    frame: av.VideoFrame, image_format: str, size: tuple[int, int]
+) -> None:
     # When frame 7 is rendered, even at a quarter of its size and at low quality
     data = render(frame, width=size[0], height=size[1], image_format=image_format, quality=30)
 

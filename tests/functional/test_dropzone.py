@@ -1,0 +1,51 @@
+"""The S3 drop-zone handler with a real S3 event record shape, over the local store."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from stillframe.media.synth import read_frame_number
+from tests.conftest import T0, FakeContext
+
+
+def s3_event(key: str) -> dict:
+    return {"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-26T10:00:00.000Z", "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": "stillframe-media", "arn": "arn:aws:s3:::stillframe-media"},
+               "object": {"key": key, "size": 1, "eTag": "0", "sequencer": "0"}},
+    }]}
+
+
+@pytest.fixture
+def dropzone(invoke, monkeypatch):
+    from stillframe.ingest.dropzone import lambda_handler
+    from stillframe.wiring import services
+
+    return lambda_handler, services()
+
+
+def test_incoming_object_becomes_fragments_and_is_removed(invoke, dropzone, clip_factory):
+    handler, svc = dropzone
+    invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
+    key = f"incoming/cam/{T0}_lobby recording.mp4"
+    svc.store.put(key, clip_factory(seconds=6, fps=25, gop=50, container="mp4"))
+    # S3 URL-encodes keys in events (spaces become '+')
+    result = handler(s3_event(key.replace(" ", "+")), FakeContext())
+    assert result == {"fragments": 3}
+    assert list(svc.store.list("incoming/")) == []
+    page = invoke("/getImages", {"StreamName": "cam", "ImageSelectorType": "PRODUCER_TIMESTAMP",
+                                 "StartTimestamp": T0 + 4.5, "EndTimestamp": T0 + 4.5, "Format": "JPEG"})["body"]
+    assert read_frame_number(base64.b64decode(page["Images"][0]["ImageContent"])) == 112
+
+
+def test_bad_object_fails_and_stays_for_retry(invoke, dropzone):
+    handler, svc = dropzone
+    invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
+    svc.store.put("incoming/cam/junk.mp4", b"not a video at all" * 10)
+    with pytest.raises(Exception, match="parse|media"):
+        handler(s3_event("incoming/cam/junk.mp4"), FakeContext())
+    assert [o.key for o in svc.store.list("incoming/")] == ["incoming/cam/junk.mp4"]
+    assert list(svc.store.list("media/")) == []

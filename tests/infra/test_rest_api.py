@@ -1,0 +1,146 @@
+"""StillframeApi alone, in front of two stand-in functions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk.assertions import Template
+
+from infra.constructs.rest_api import CONTROL_PLANE_OPERATIONS, MEDIA_OPERATIONS, StillframeApi
+
+
+def _stand_in(stack: Stack, name: str) -> lambda_.Function:
+    return lambda_.Function(
+        stack,
+        name,
+        runtime=lambda_.Runtime.PYTHON_3_11,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+    )
+
+
+class Api:
+    """The API construct's template, with the stand-ins' logical ids."""
+
+    def __init__(self, stack: Stack) -> None:
+        control, media = _stand_in(stack, "Control"), _stand_in(stack, "Media")
+        self.construct = StillframeApi(
+            stack,
+            "Api",
+            control_plane=control,
+            media=media,
+            stage_name="v1",
+            throttle_rate_limit=20,
+            throttle_burst_limit=40,
+            log_retention=logs.RetentionDays.ONE_WEEK,
+        )
+        self.template = Template.from_stack(stack)
+        self.control_id = stack.get_logical_id(control.node.default_child)  # type: ignore[arg-type]
+        self.media_id = stack.get_logical_id(media.node.default_child)  # type: ignore[arg-type]
+
+    def methods(self) -> list[dict[str, Any]]:
+        return [m["Properties"] for m in self.template.find_resources("AWS::ApiGateway::Method").values()]
+
+    def route_targets(self) -> dict[str, str]:
+        """Resource path part -> logical id of the function its method invokes."""
+        parts = {
+            logical_id: r["Properties"]["PathPart"]
+            for logical_id, r in self.template.find_resources("AWS::ApiGateway::Resource").items()
+        }
+        targets = {}
+        for method in self.methods():
+            uri = json.dumps(method["Integration"]["Uri"])
+            target = self.media_id if self.media_id in uri else self.control_id
+            resource = method["ResourceId"]
+            part = parts[resource["Ref"]] if "Ref" in resource else "/"
+            targets[f"{method['HttpMethod']} {part}"] = target
+        return targets
+
+    def gateway_responses(self) -> dict[str, dict[str, Any]]:
+        return {
+            r["Properties"]["ResponseType"]: r["Properties"]
+            for r in self.template.find_resources("AWS::ApiGateway::GatewayResponse").values()
+        }
+
+
+@pytest.fixture
+def api(bare_stack: Callable[..., Stack]) -> Api:
+    return Api(bare_stack())
+
+
+def test_every_method_requires_sigv4(api: Api) -> None:
+    methods = api.methods()
+    assert len(methods) == len(CONTROL_PLANE_OPERATIONS) + len(MEDIA_OPERATIONS) + 2
+    assert {m["AuthorizationType"] for m in methods} == {"AWS_IAM"}
+
+
+def test_operations_route_to_the_light_or_the_media_function(api: Api) -> None:
+    targets = api.route_targets()
+    for operation in CONTROL_PLANE_OPERATIONS:
+        assert targets[f"POST {operation}"] == api.control_id
+    for operation in MEDIA_OPERATIONS:
+        assert targets[f"POST {operation}"] == api.media_id
+    # And unknown paths reach the light function (which answers 404 ResourceNotFoundException), not the image
+    assert targets["ANY {proxy+}"] == api.control_id
+    assert targets["ANY /"] == api.control_id
+
+
+def test_binary_bodies_arrive_base64_encoded(api: Api) -> None:
+    [rest_api] = api.template.find_resources("AWS::ApiGateway::RestApi").values()
+    assert {"application/octet-stream", "video/*", "*/*"} <= set(rest_api["Properties"]["BinaryMediaTypes"])
+    assert rest_api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+
+
+def test_stage_is_throttled_traced_and_access_logged(api: Api) -> None:
+    [stage] = api.template.find_resources("AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    assert props["StageName"] == "v1"
+    assert props["TracingEnabled"] is True
+    [settings] = props["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] == 20
+    assert settings["ThrottlingBurstLimit"] == 40
+    assert settings["DataTraceEnabled"] is False
+    log_format = json.loads(props["AccessLogSetting"]["Format"])
+    assert log_format["requestId"] == "$context.requestId"
+    assert log_format["errorType"] == "$context.error.responseType"
+
+
+@pytest.mark.parametrize(
+    ("response_type", "error_type"),
+    [
+        ("THROTTLED", "ClientLimitExceededException"),
+        ("QUOTA_EXCEEDED", "ClientLimitExceededException"),
+        ("ACCESS_DENIED", "NotAuthorizedException"),
+        ("MISSING_AUTHENTICATION_TOKEN", "NotAuthorizedException"),
+        ("INVALID_SIGNATURE", "NotAuthorizedException"),
+        ("EXPIRED_TOKEN", "NotAuthorizedException"),
+        ("UNAUTHORIZED", "NotAuthorizedException"),
+        ("REQUEST_TOO_LARGE", "InvalidArgumentException"),
+        ("RESOURCE_NOT_FOUND", "ResourceNotFoundException"),
+        ("DEFAULT_4XX", "InvalidArgumentException"),
+        ("DEFAULT_5XX", "InternalFailure"),
+    ],
+)
+def test_gateway_errors_carry_the_aws_error_type(api: Api, response_type: str, error_type: str) -> None:
+    # Given the gateway response for one of API Gateway's own errors
+    response = api.gateway_responses()[response_type]
+    # Then boto3 finds the modeled error name in the header and in the body
+    assert response["ResponseParameters"] == {"gatewayresponse.header.x-amzn-ErrorType": f"'{error_type}'"}
+    body = response["ResponseTemplates"]["application/json"]
+    # ($context.error.messageString is substituted by the gateway as a quoted JSON string)
+    rendered = json.loads(body.replace("$context.error.messageString", json.dumps("Too Many Requests")))
+    assert rendered["__type"] == error_type
+    # And the gateway keeps its own status code (429 makes SDKs back off; 5xx makes them retry)
+    assert "StatusCode" not in response
+
+
+def test_5xx_bodies_reveal_nothing_about_the_failure(api: Api) -> None:
+    body = api.gateway_responses()["DEFAULT_5XX"]["ResponseTemplates"]["application/json"]
+    assert "$context" not in body
+    assert json.loads(body) == {"__type": "InternalFailure", "message": "Internal failure"}

@@ -1,0 +1,158 @@
+"""stillframe.client: real boto3 clients, signed for execute-api behind API Gateway and kinesisvideo elsewhere."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+from botocore import auth as botocore_auth
+
+from stillframe.client import clients, execute_api_region, is_loopback, sign_headers, signing_for
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Any
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        self.server.seen.append((self.path, self.headers.get("Authorization", ""), body))
+        answer: dict[str, Any] = {"StreamInfoList": [], "Fragments": []}
+        if self.path.endswith("/getDataEndpoint"):
+            answer = {"DataEndpoint": self.server.base + "/data"}
+        payload = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[Any]:
+    """A loopback server that records (path, Authorization, JSON body) of every request."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server.seen = []  # type: ignore[attr-defined]
+    server.base = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def no_aws_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def test_execute_api_signing_keeps_the_stage_path(recorder: Any) -> None:
+    # Given a client for an API Gateway stage, forced to sign as execute-api (the server is on loopback)
+    control, _ = clients(recorder.base + "/prod", region="eu-west-1", signing_name="execute-api")
+
+    # When it calls ListStreams
+    control.list_streams()
+
+    # Then the request went under the stage path with an execute-api credential scope
+    path, authorization, _ = recorder.seen[0]
+    assert path == "/prod/listStreams"
+    assert "Credential=test/" in authorization
+    assert "/eu-west-1/execute-api/aws4_request" in authorization
+
+
+def test_plain_endpoint_signs_as_kinesisvideo_with_dummy_credentials(recorder: Any) -> None:
+    # Given a fresh machine (no AWS credentials) and a loopback endpoint
+    control, archived = clients(recorder.base)
+
+    # When both clients make a call
+    control.list_streams()
+    archived.list_fragments(StreamName="cam")
+
+    # Then both are signed with the dummy key for kinesisvideo in the default region
+    assert [path for path, _, _ in recorder.seen] == ["/listStreams", "/listFragments"]
+    for _, authorization, _ in recorder.seen:
+        assert "Credential=test/" in authorization
+        assert "/us-east-1/kinesisvideo/aws4_request" in authorization
+
+
+def test_archived_media_client_uses_the_data_endpoint(recorder: Any) -> None:
+    # Given a stream name, so the archived-media client is built the KVS way
+    _, archived = clients(recorder.base, stream_name="cam")
+
+    # When it calls ListFragments
+    archived.list_fragments(StreamName="cam")
+
+    # Then GetDataEndpoint(GET_IMAGES) was asked first, and the call went to the endpoint it returned
+    first_path, _, first_body = recorder.seen[0]
+    assert first_path == "/getDataEndpoint"
+    assert first_body == {"StreamName": "cam", "APIName": "GET_IMAGES"}
+    assert recorder.seen[1][0] == "/data/listFragments"
+
+
+def test_execute_api_url_gives_region_and_signing_name() -> None:
+    # Given a real API Gateway URL and a session with credentials
+    session = boto3.Session(aws_access_key_id="AKID", aws_secret_access_key="SECRET", region_name="us-west-2")
+
+    # When the signing is resolved
+    signing = signing_for("https://abc123.execute-api.ap-southeast-2.amazonaws.com/prod", session=session)
+
+    # Then the URL's region wins over the session's and the service is execute-api
+    assert (signing.region, signing.signing_name) == ("ap-southeast-2", "execute-api")
+    assert signing.credentials is not None and signing.credentials.access_key == "AKID"
+
+
+def test_remote_endpoint_without_credentials_gets_none() -> None:
+    # Given no credentials and a non-loopback URL / When resolved / Then no dummy credentials are invented
+    assert signing_for("https://kvs.example.com").credentials is None
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback", "region"),
+    [
+        ("http://127.0.0.1:4566", True, None),
+        ("http://localhost:4566", True, None),
+        ("http://[::1]:4566", True, None),
+        ("https://kvs.example.com", False, None),
+        ("https://a1b2c3.execute-api.eu-central-1.amazonaws.com/prod", False, "eu-central-1"),
+        ("https://a1b2c3-vpce-0abc.execute-api.us-east-2.vpce.amazonaws.com/v1", False, "us-east-2"),
+    ],
+)
+def test_url_classification(url: str, loopback: bool, region: str | None) -> None:
+    assert is_loopback(url) is loopback
+    assert execute_api_region(url) == region
+
+
+def test_sign_headers_covers_the_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a fixed signing clock
+    import datetime
+
+    moment = datetime.datetime(2024, 5, 1, 12, 0, 0)
+    monkeypatch.setattr(botocore_auth, "get_current_datetime", lambda: moment)
+    signing = signing_for("https://abc.execute-api.eu-west-1.amazonaws.com/prod", session=_session())
+    url = "https://abc.execute-api.eu-west-1.amazonaws.com/prod/putMedia"
+
+    # When the same request is signed with two bodies
+    one = sign_headers(signing, "POST", url, {"x-amzn-stream-name": "cam"}, b"fragment-a")
+    same = sign_headers(signing, "POST", url, {"x-amzn-stream-name": "cam"}, b"fragment-a")
+    other = sign_headers(signing, "POST", url, {"x-amzn-stream-name": "cam"}, b"fragment-b")
+
+    # Then the signature depends on the body, and the scope is execute-api
+    assert one["Authorization"] == same["Authorization"] != other["Authorization"]
+    assert "/20240501/eu-west-1/execute-api/aws4_request" in one["Authorization"]
+    assert "x-amzn-stream-name" in one["Authorization"].split("SignedHeaders=")[1]
+
+
+def _session() -> boto3.Session:
+    return boto3.Session(aws_access_key_id="AKID", aws_secret_access_key="SECRET")
