@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -73,11 +75,21 @@ class FakeContext:
         return int((self._deadline - time.monotonic()) * 1000)
 
 
-@pytest.fixture
-def invoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., dict[str, Any]]]:
-    """Call the real lambda_handler over a fresh local store; returns (status, headers, decoded body)."""
-    monkeypatch.setenv("STILLFRAME_STORE", "local")
-    monkeypatch.setenv("STILLFRAME_DATA_DIR", str(tmp_path / "data"))
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.localstack)])
+def invoke(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., dict[str, Any]]]:
+    """Call the real lambda_handler over a fresh store (a local directory, or LocalStack S3 under a fresh prefix).
+
+    Returns {"status", "headers", "body" (JSON-decoded when it is JSON)}.
+    """
+    if request.param == "local":
+        monkeypatch.setenv("STILLFRAME_STORE", "local")
+        monkeypatch.setenv("STILLFRAME_DATA_DIR", str(tmp_path / "data"))
+    else:
+        monkeypatch.setenv("STILLFRAME_STORE", "s3")
+        monkeypatch.setenv("STILLFRAME_BUCKET", request.getfixturevalue("s3_bucket"))
+        monkeypatch.setenv("STILLFRAME_PREFIX", f"test-{uuid.uuid4().hex[:8]}/")
     monkeypatch.setenv("STILLFRAME_TOKEN_SECRET", "test-secret")
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
@@ -102,6 +114,61 @@ def invoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable
 
     yield call
     services.cache_clear()
+
+
+# Tests use AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+# AWS_DEFAULT_REGION=us-east-1 (missing credentials default to "test").
+START_HINT = "run `scripts/localstack.sh up` and set AWS_ENDPOINT_URL=http://127.0.0.1:4566"
+
+
+def _localstack_problem(endpoint: str | None) -> str | None:
+    """Why LocalStack's S3 cannot be used, or None when it can."""
+    if not endpoint:
+        return f"AWS_ENDPOINT_URL is not set; {START_HINT}"
+    url = endpoint.rstrip("/") + "/_localstack/health"
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            health = json.load(response)
+    except (OSError, ValueError) as exc:
+        return f"LocalStack is not reachable at {url} ({exc}); {START_HINT}"
+    state = health.get("services", {}).get("s3")
+    if state not in ("available", "running"):
+        return f"LocalStack at {endpoint} reports S3 as {state!r}, not available; {START_HINT}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def localstack_s3() -> Any:
+    """A boto3 S3 client for LocalStack; skips (or fails under STILLFRAME_REQUIRE_LOCALSTACK=1) without it."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    problem = _localstack_problem(endpoint)
+    if problem:
+        if os.environ.get("STILLFRAME_REQUIRE_LOCALSTACK") == "1":
+            pytest.fail(f"STILLFRAME_REQUIRE_LOCALSTACK=1 but {problem}", pytrace=False)
+        pytest.skip(problem)
+    import boto3  # only S3 tests pay for importing boto3
+
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+    )
+
+
+@pytest.fixture(scope="session")
+def s3_bucket(localstack_s3: Any) -> Iterator[str]:
+    """A fresh LocalStack bucket for this test session, emptied and deleted afterwards."""
+    bucket = f"stillframe-test-{uuid.uuid4().hex[:12]}"
+    localstack_s3.create_bucket(Bucket=bucket)
+    yield bucket
+    paginator = localstack_s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket):
+        objects = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if objects:
+            localstack_s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+    localstack_s3.delete_bucket(Bucket=bucket)
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ def test_incoming_object_becomes_fragments_and_is_removed(invoke, dropzone, clip
     key = f"incoming/cam/{T0}_lobby recording.mp4"
     svc.store.put(key, clip_factory(seconds=6, fps=25, gop=50, container="mp4"))
     # S3 URL-encodes keys in events (spaces become '+')
-    result = handler(s3_event(key.replace(" ", "+")), FakeContext())
+    result = handler(s3_event((svc.settings.prefix + key).replace(" ", "+")), FakeContext())
     assert result == {"fragments": 3}
     assert list(svc.store.list("incoming/")) == []
     page = invoke("/getImages", {"StreamName": "cam", "ImageSelectorType": "PRODUCER_TIMESTAMP",

@@ -156,10 +156,13 @@ def test_width_only_is_a_validation_exception(invoke, stream):
     assert answer["status"] == 400 and answer["body"]["__type"] == "ValidationException"
 
 
-def test_unreadable_fragment_is_media_error(invoke, stream, clip_factory, tmp_path):
+def test_unreadable_fragment_is_media_error(invoke, stream, clip_factory):
+    from stillframe.wiring import services
+
     ingest(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50), T0)
-    blobs = sorted((tmp_path / "data").rglob("*.mkv"))
-    blobs[0].write_bytes(b"this is not matroska" * 100)
+    store = services().store
+    first_blob = next(o.key for o in store.list("media/cam/fragments/"))
+    store.put(first_blob, b"this is not matroska" * 100)
     page = images(invoke, stream, T0 + 1, T0 + 3)
     assert frame_numbers(page) == ["MEDIA_ERROR", 50, 75]
 

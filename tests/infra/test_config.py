@@ -5,20 +5,21 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 
 import pytest
-from aws_cdk import Stack
+from aws_cdk import App, Stack
 
 from infra.config import ConfigError, StillframeConfig
 from tests.infra.conftest import ROOT
 
 
-def test_defaults_apply_without_context(bare_stack: Callable[..., Stack]) -> None:
-    stack = bare_stack()
-    for key in ("retentionDays", "mediaMemoryMb", "stageName"):
-        stack.node.root.node.set_context(key, None)  # type: ignore[attr-defined]
-    config = StillframeConfig.from_context(stack.node)
+def test_defaults_apply_without_context(tmp_path: Path) -> None:
+    # Given an app with no context at all (not even cdk.json's)
+    app = App(outdir=str(tmp_path))
+    config = StillframeConfig.from_context(app.node)
     assert config.retention_days == 7
+    assert config.stage_name == "v1"
     assert config.media_reserved_concurrency is None
     assert config.alarm_topic_arn is None
 

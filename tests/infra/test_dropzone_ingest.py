@@ -72,7 +72,14 @@ def test_a_failed_event_is_retried_twice_then_kept_in_the_queue(bare_stack: Call
         {
             "PolicyDocument": {
                 "Statement": Match.array_with(
-                    [Match.object_like({"Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": [queue_id, "Arn"]}})]
+                    [
+                        Match.object_like(
+                            {
+                                "Action": Match.array_with(["sqs:SendMessage"]),
+                                "Resource": {"Fn::GetAtt": [queue_id, "Arn"]},
+                            }
+                        )
+                    ]
                 )
             }
         },
