@@ -5,14 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from stillframe.errors import InvalidArgumentError
 
 
-def raw_body(event: APIGatewayProxyEvent) -> bytes:
+def raw_body(event: BaseProxyEvent) -> bytes:
     """The body as bytes, undoing API Gateway's base64 for binary media types."""
     body = event.body or ""
     if event.is_base64_encoded:
@@ -23,7 +24,7 @@ def raw_body(event: APIGatewayProxyEvent) -> bytes:
     return body.encode("utf-8")
 
 
-def json_body(event: APIGatewayProxyEvent) -> dict[str, Any]:
+def json_body(event: BaseProxyEvent) -> dict[str, Any]:
     """The body as a JSON object (an empty body is an empty object, as boto3 sends for no arguments)."""
     data = raw_body(event)
     if not data.strip():
@@ -37,7 +38,7 @@ def json_body(event: APIGatewayProxyEvent) -> dict[str, Any]:
     return body
 
 
-def header(event: APIGatewayProxyEvent, name: str) -> str | None:
+def header(event: BaseProxyEvent, name: str) -> str | None:
     """A request header, case-insensitively."""
     value = event.headers.get(name)
     if value is not None:
@@ -49,8 +50,9 @@ def header(event: APIGatewayProxyEvent, name: str) -> str | None:
     return None
 
 
-def base_url(event: APIGatewayProxyEvent) -> str:
+def base_url(proxy_event: BaseProxyEvent) -> str:
     """This service's own base URL as the client reached it, stage path included."""
+    event = cast(APIGatewayProxyEvent, proxy_event)
     proto = header(event, "X-Forwarded-Proto") or "https"
     host = header(event, "Host") or event.request_context.domain_name or "localhost"
     stage_path = event.request_context.path or ""

@@ -13,8 +13,11 @@ from typing import Protocol, TypeVar
 
 
 class Span(Protocol):
-    number: str
-    duration_ms: int
+    @property
+    def number(self) -> str: ...
+
+    @property
+    def duration_ms(self) -> int: ...
 
     def start(self, timeline: str) -> int: ...
 
