@@ -1,0 +1,83 @@
+"""The page renderer: budgets stop a page early but never empty; failures become per-image errors."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from stillframe.catalog.keys import FragmentRecord
+from stillframe.images.engine import RenderSpec, render_page
+from stillframe.images.plan import plan_page
+from stillframe.media.split import iter_fragments
+from stillframe.media.synth import read_frame_number
+
+
+class MemoryIndex:
+    """Just the part of FragmentIndex the engine uses: blob bytes by record."""
+
+    def __init__(self, blobs: dict[str, bytes]) -> None:
+        self.blobs = blobs
+
+    def blob(self, record: FragmentRecord) -> bytes:
+        return self.blobs[record.number]
+
+
+@pytest.fixture(scope="module")
+def fragments(clip_factory):
+    """Three 2 s fragments of one 6 s clip, producer start 0, and an index over them."""
+    pieces = list(iter_fragments(clip_factory(seconds=6, fps=25, gop=50), target_ms=2000))
+    records = [FragmentRecord("cam", str(i), p.offset_ms, p.offset_ms, p.duration_ms, len(p.data))
+               for i, p in enumerate(pieces)]
+    return records, MemoryIndex({r.number: p.data for r, p in zip(records, pieces, strict=True)})
+
+
+JPEG = RenderSpec("JPEG", 80, None, None)
+
+
+def frames(outcomes):
+    return [read_frame_number(base64.b64decode(o.content)) if o.content else o.error for o in outcomes]
+
+
+def test_a_page_renders_every_sample_and_decodes_the_least(fragments):
+    records, index = fragments
+    plan = plan_page([500, 1500, 2500, 5960, 6000], records, "producer")
+    outcomes, stats = render_page(plan, index, JPEG, deadline=float("inf"))
+    assert frames(outcomes) == [12, 37, 62, 149, "NO_MEDIA"]
+    # key frame to sample in each GOP: 13 + 38 frames in the first, 13 in the second, 50 in the third
+    assert stats.frames_decoded == 38 + 13 + 50
+
+
+def test_the_byte_budget_stops_the_page_early_but_not_empty(fragments):
+    records, index = fragments
+    plan = plan_page([0, 1000, 2000, 3000], records, "producer")
+    full, _ = render_page(plan, index, JPEG, deadline=float("inf"))
+    budget = full[0].json_size + full[1].json_size + full[2].json_size // 2
+    cut, stats = render_page(plan, index, JPEG, deadline=float("inf"), byte_budget=budget)
+    assert frames(cut) == [0, 25] and stats.stopped_early == "bytes"
+    one, _ = render_page(plan, index, JPEG, deadline=float("inf"), byte_budget=10)
+    assert len(one) == 1
+
+
+def test_the_time_budget_stops_after_the_first_fragment(fragments):
+    records, index = fragments
+    plan = plan_page([0, 1000, 2000, 4000], records, "producer")
+    # Given a deadline that has already passed
+    outcomes, stats = render_page(plan, index, JPEG, deadline=-1.0, clock=lambda: 0.0)
+    # Then the first fragment is still served (a page is never empty), and nothing after it
+    assert frames(outcomes) == [0, 25] and stats.stopped_early == "time"
+
+
+def test_an_unreadable_fragment_fails_only_its_samples(fragments):
+    records, index = fragments
+    broken = MemoryIndex({**index.blobs, "1": b"garbage" * 50})
+    plan = plan_page([1000, 3000, 5000], records, "producer")
+    outcomes, _ = render_page(plan, broken, JPEG, deadline=float("inf"))
+    assert frames(outcomes) == [25, "MEDIA_ERROR", 125]
+
+
+def test_a_missing_blob_is_a_media_error(fragments):
+    records, index = fragments
+    missing = MemoryIndex({k: v for k, v in index.blobs.items() if k != "0"})
+    outcomes, _ = render_page(plan_page([100, 2100], records, "producer"), missing, JPEG, deadline=float("inf"))
+    assert frames(outcomes) == ["MEDIA_ERROR", 52]
