@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 LOCALSTACK_ENV := AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
 
-.PHONY: install demo test test-fast lint bench synth deploy destroy localstack-up localstack-down clean
+.PHONY: install demo test test-fast lint bench synth bootstrap deploy destroy localstack-up localstack-down clean
 
 install: $(STAMP)
 
@@ -47,6 +47,9 @@ bench: install
 
 synth: install node_modules/.installed
 	npx cdk synth --quiet
+
+bootstrap: install node_modules/.installed
+	npx cdk bootstrap
 
 deploy: install node_modules/.installed
 	npx cdk deploy --require-approval never

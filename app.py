@@ -3,12 +3,12 @@
 
 import os
 
-# jsii warns on every run about Node 20's end of life; the pinned CDK CLI (package.json) is tested on it.
+# jsii warns on every run about Node 20's end of life; it reads this when aws_cdk is first imported.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from aws_cdk import App  # noqa: E402  (after the environment tweak, which jsii reads at import)
+from aws_cdk import App
 
-from infra.application import build  # noqa: E402
+from infra.application import build
 
 app = App()
 build(app)

@@ -48,9 +48,7 @@ class DropzoneIngest(Construct):
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
-        )
+        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
         self.function = lambda_.DockerImageFunction(
             self,
             "Function",
@@ -67,7 +65,9 @@ class DropzoneIngest(Construct):
             max_event_age=Duration.hours(6),
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
             # No NextTokens here, so no token secret: the ingest never reads it.
-            environment=runtime_environment(bucket_name=bucket.bucket_name, key_prefix=key_prefix, token_secret_arn=None),
+            environment=runtime_environment(
+                bucket_name=bucket.bucket_name, key_prefix=key_prefix, token_secret_arn=None
+            ),
         )
         bucket.add_event_notification(
             s3.EventType.OBJECT_CREATED,

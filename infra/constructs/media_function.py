@@ -42,9 +42,7 @@ class MediaFunction(Construct):
         reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
-        )
+        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
         self.function = lambda_.DockerImageFunction(
             self,
             "Function",

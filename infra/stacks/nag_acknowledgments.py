@@ -84,7 +84,8 @@ def _acknowledge_api(stack: StillframeStack) -> None:
 
 
 def _acknowledge_functions(stack: StillframeStack) -> None:
-    bucket_objects = f"AwsSolutions-IAM5[Resource::<{_logical_id(stack, stack.storage.bucket)}.Arn>/*]"
+    bucket = _logical_id(stack, stack.storage.bucket)
+    bucket_objects = f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{stack.config.key_prefix}*]"
     for function in (stack.control_plane.function, stack.media.function, stack.ingest.function):
         role = function.role
         assert role is not None  # every function construct passes its own execution role

@@ -26,41 +26,15 @@ from infra.stacks.nag_acknowledgments import acknowledge_findings
 class StillframeStack(Stack):
     """API Gateway -> Lambda (zip control plane, container-image media) -> S3, plus the S3 drop-zone ingest.
 
-    Attributes: storage, token_secret, control_plane_layer, control_plane, media, ingest, api, alarms.
+    Attributes: config, storage, token_secret, control_plane_layer, control_plane, media, ingest, api, alarms.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StillframeConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, description="Stillframe: KVS GetImages-compatible API over S3", **kwargs)
+        self.config = config
         self.storage = MediaBucket(self, "Storage", retention_days=config.retention_days, key_prefix=config.key_prefix)
         self.token_secret = TokenSecret(self, "NextTokenSecret")
-        runtime = {
-            "bucket_name": self.storage.bucket.bucket_name,
-            "key_prefix": config.key_prefix,
-            "log_retention": config.log_retention,
-        }
-        self.control_plane_layer = ControlPlaneLayer(self, "ControlPlaneLayer")
-        self.control_plane = ControlPlaneFunction(
-            self,
-            "ControlPlane",
-            layer=self.control_plane_layer.layer,
-            token_secret_arn=self.token_secret.secret.secret_arn,
-            **runtime,
-        )
-        self.media = MediaFunction(
-            self,
-            "Media",
-            token_secret_arn=self.token_secret.secret.secret_arn,
-            memory_mb=config.media_memory_mb,
-            reserved_concurrency=config.media_reserved_concurrency,
-            **runtime,
-        )
-        self.ingest = DropzoneIngest(
-            self,
-            "Ingest",
-            bucket=self.storage.bucket,
-            key_prefix=config.key_prefix,
-            log_retention=config.log_retention,
-        )
+        self._add_functions(config)
         self.api = StillframeApi(
             self,
             "Api",
@@ -86,6 +60,33 @@ class StillframeStack(Stack):
         self._grant(config)
         self._outputs(config)
         acknowledge_findings(self)
+
+    def _add_functions(self, config: StillframeConfig) -> None:
+        bucket_name = self.storage.bucket.bucket_name
+        secret_arn = self.token_secret.secret.secret_arn
+        self.control_plane_layer = ControlPlaneLayer(self, "ControlPlaneLayer")
+        self.control_plane = ControlPlaneFunction(
+            self,
+            "ControlPlane",
+            layer=self.control_plane_layer.layer,
+            bucket_name=bucket_name,
+            key_prefix=config.key_prefix,
+            token_secret_arn=secret_arn,
+            log_retention=config.log_retention,
+        )
+        self.media = MediaFunction(
+            self,
+            "Media",
+            bucket_name=bucket_name,
+            key_prefix=config.key_prefix,
+            token_secret_arn=secret_arn,
+            log_retention=config.log_retention,
+            memory_mb=config.media_memory_mb,
+            reserved_concurrency=config.media_reserved_concurrency,
+        )
+        self.ingest = DropzoneIngest(
+            self, "Ingest", bucket=self.storage.bucket, key_prefix=config.key_prefix, log_retention=config.log_retention
+        )
 
     def _grant(self, config: StillframeConfig) -> None:
         # Every function reads and writes streams and media; only the API functions sign NextTokens
@@ -116,10 +117,9 @@ def _grant_object_access(function: lambda_.IFunction, bucket: s3.IBucket, key_pr
 
     Narrower than ``bucket.grant_read_write``, which adds wildcard actions (s3:GetObject*, s3:List*, ...).
     """
-    list_bucket = iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
-    if key_prefix:
-        list_bucket.add_condition("StringLike", {"s3:prefix": [f"{key_prefix}*"]})
-    function.add_to_role_policy(list_bucket)
+    # ListBucket stays unconditional: without it S3 answers 403 instead of 404 for a missing key, and a
+    # condition on s3:prefix would not hold for GET/HEAD requests, which carry no prefix.
+    function.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
     function.add_to_role_policy(
         iam.PolicyStatement(
             actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.streams import StreamCatalog
@@ -16,13 +16,21 @@ from stillframe.storage.port import ObjectStore
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Services:
     settings: Settings
     store: ObjectStore
-    streams: StreamCatalog
-    fragments: FragmentIndex
-    tokens: TokenCodec
+    streams: StreamCatalog = field(init=False)
+    fragments: FragmentIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.streams = StreamCatalog(self.store, region=self.settings.region, account_id=self.settings.account_id)
+        self.fragments = FragmentIndex(self.store)
+
+    @cached_property
+    def tokens(self) -> TokenCodec:
+        """Built on first use: functions that never page (the drop-zone ingest) never read the secret."""
+        return TokenCodec(_token_secret(self.settings))
 
 
 def build_services(settings: Settings, store: ObjectStore | None = None) -> Services:
@@ -31,13 +39,7 @@ def build_services(settings: Settings, store: ObjectStore | None = None) -> Serv
         from stillframe.storage import open_store
 
         store = open_store(settings)
-    return Services(
-        settings=settings,
-        store=store,
-        streams=StreamCatalog(store, region=settings.region, account_id=settings.account_id),
-        fragments=FragmentIndex(store),
-        tokens=TokenCodec(_token_secret(settings)),
-    )
+    return Services(settings=settings, store=store)
 
 
 def _token_secret(settings: Settings) -> bytes:

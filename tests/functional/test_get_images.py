@@ -161,7 +161,7 @@ def test_unreadable_fragment_is_media_error(invoke, stream, clip_factory):
 
     ingest(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50), T0)
     store = services().store
-    first_blob = next(o.key for o in store.list("media/cam/fragments/"))
+    first_blob = next(o.key for o in store.list("media/cam/") if o.key.endswith(".mkv"))
     store.put(first_blob, b"this is not matroska" * 100)
     page = images(invoke, stream, T0 + 1, T0 + 3)
     assert frame_numbers(page) == ["MEDIA_ERROR", 50, 75]

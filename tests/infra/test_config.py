@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import App, Stack
 
 from infra.config import ConfigError, StillframeConfig
-from tests.infra.conftest import ROOT
+from tests.infra.cdk_helpers import ROOT
 
 
 def test_defaults_apply_without_context(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def test_bundler_reports_pip_failure_instead_of_falling_back_to_docker(tmp_path:
     # Given requirements pip cannot satisfy (a file that does not exist)
     bundler = PipLayerBundling(requirements=tmp_path / "missing.txt")
     # When bundling, Then the synth stops with pip's reason
-    with pytest.raises(BundlingError, match="missing.txt"):
+    with pytest.raises(BundlingError, match=r"missing\.txt"):
         bundler.try_bundle(str(tmp_path / "out"))
 
 

@@ -84,7 +84,9 @@ def test_execution_role_writes_only_to_the_functions_own_log_group(bare_stack: C
     [role] = template.find_resources("AWS::IAM::Role").values()
     assert "ManagedPolicyArns" not in role["Properties"]
     [policy] = template.find_resources("AWS::IAM::Policy").values()
-    log_statements = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if "logs:PutLogEvents" in s["Action"]]
+    log_statements = [
+        s for s in policy["Properties"]["PolicyDocument"]["Statement"] if "logs:PutLogEvents" in s["Action"]
+    ]
     assert [s["Resource"] for s in log_statements] == [{"Fn::GetAtt": [log_group_id, "Arn"]}]
 
 

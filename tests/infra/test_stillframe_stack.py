@@ -11,8 +11,8 @@ from aws_cdk import Stack
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match
 
-from infra.application import add_compliance_checks
-from tests.infra.conftest import Synthesized, make_app
+from infra.application import add_compliance_checks, build
+from tests.infra.cdk_helpers import Synthesized, make_app
 
 
 def _function(synthesized: Synthesized, construct: Any) -> dict[str, Any]:
@@ -48,6 +48,25 @@ def test_cdk_nag_aws_solutions_has_no_unacknowledged_finding(synthesized: Synthe
     # Then every finding (error or warning) is acknowledged, so the synth succeeded
     assert violations == [], "\n".join(violations)
     assert synthesized.error is None
+
+
+def test_a_key_prefix_deployment_also_passes_the_checks_and_confines_objects(tmp_path: Path) -> None:
+    # Given the app with a key prefix (its IAM resources and lifecycle differ from the default)
+    app = make_app(tmp_path, keyPrefix="tenant-a/")
+    stack = build(app)
+    # When it is synthesized, Then no finding is left unacknowledged
+    app.synth()
+    # And object access is confined to the prefix
+    template = json.loads((tmp_path / f"{stack.stack_name}.template.json").read_text())
+    object_resources = [
+        json.dumps(statement["Resource"])
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::IAM::Policy"
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        if "s3:GetObject" in statement["Action"]
+    ]
+    assert len(object_resources) == 3
+    assert all('"/tenant-a/*"' in resource for resource in object_resources)
 
 
 def test_compliance_checks_fail_the_synth_on_an_unacknowledged_finding(tmp_path: Path) -> None:
@@ -107,10 +126,15 @@ def test_functions_are_configured_for_the_s3_store_of_this_bucket(synthesized: S
         assert env["STILLFRAME_BUCKET"] == _ref(synthesized, stack.storage.bucket)
         assert env["POWERTOOLS_SERVICE_NAME"] == "stillframe"
     # And the API functions (they sign NextTokens) know the secret; the ingest does not
-    assert _function(synthesized, stack.media.function)["Environment"]["Variables"]["STILLFRAME_TOKEN_SECRET_ARN"] == secret
+    assert (
+        _function(synthesized, stack.media.function)["Environment"]["Variables"]["STILLFRAME_TOKEN_SECRET_ARN"]
+        == secret
+    )
     control_env = _function(synthesized, stack.control_plane.function)["Environment"]["Variables"]
     assert control_env["STILLFRAME_TOKEN_SECRET_ARN"] == secret
-    assert "STILLFRAME_TOKEN_SECRET_ARN" not in _function(synthesized, stack.ingest.function)["Environment"]["Variables"]
+    assert (
+        "STILLFRAME_TOKEN_SECRET_ARN" not in _function(synthesized, stack.ingest.function)["Environment"]["Variables"]
+    )
 
 
 def test_token_secret_is_readable_by_both_api_functions_only(synthesized: Synthesized) -> None:
@@ -137,12 +161,20 @@ def test_every_function_may_read_write_and_delete_objects_but_nothing_broader(sy
             for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
             if action.startswith("s3:")
         }
-        assert actions == {"s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}
+        assert actions == {
+            "s3:ListBucket",
+            "s3:GetObject",
+            "s3:PutObject",
+            "s3:DeleteObject",
+            "s3:AbortMultipartUpload",
+        }
 
 
 def test_ingest_failures_go_to_the_dlq_after_two_retries_and_raise_an_alarm(synthesized: Synthesized) -> None:
     stack = synthesized.stack
-    queue_arn = {"Fn::GetAtt": [synthesized.stack.get_logical_id(stack.ingest.dead_letter_queue.node.default_child), "Arn"]}
+    queue_arn = {
+        "Fn::GetAtt": [synthesized.stack.get_logical_id(stack.ingest.dead_letter_queue.node.default_child), "Arn"]
+    }
     synthesized.template.has_resource_properties(
         "AWS::Lambda::EventInvokeConfig",
         {

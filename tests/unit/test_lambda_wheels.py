@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "lambda_src" / "Dockerfile"
 IMAGE_REQUIREMENTS = ROOT / "lambda_src" / "requirements-lambda.txt"
 LAYER_REQUIREMENTS = ROOT / "layers" / "control_plane" / "requirements.txt"
-MEDIA_STACK = {"av", "pillow", "simplejpeg"}
+MEDIA_STACK = {"av", "pillow", "simplejpeg", "numpy"}
 # The image's own runtime client: its base image (provided:al2023) has none, the project never imports it.
 IMAGE_ONLY = {"awslambdaric"}
 
@@ -120,7 +120,10 @@ def test_every_image_requirement_has_a_wheel_for_the_image_platform(tmp_path: Pa
     # When pip resolves every pinned requirement (and their dependencies) as wheels only
     # Then it succeeds
     _pip_download(
-        list(_file_pins(IMAGE_REQUIREMENTS).values()), platforms=platforms, python_version=_image_python(), dest=tmp_path
+        list(_file_pins(IMAGE_REQUIREMENTS).values()),
+        platforms=platforms,
+        python_version=_image_python(),
+        dest=tmp_path,
     )
     assert {_name(p.name.split("-")[0]) for p in tmp_path.glob("*.whl")} >= set(_file_pins(IMAGE_REQUIREMENTS))
 

@@ -37,7 +37,7 @@ def list_fragments() -> dict[str, Any]:
     now_ms = int(time.time() * 1000)
     fragments: list[dict[str, Any]] = []
     last_key = ""
-    for key, record in svc.fragments.scan(stream.StreamName, timeline, start, end, after_key=after):
+    for key, record in svc.fragments.scan(stream.media_id, timeline, start, end, after_key=after):
         if not retained(record, stream, now_ms=now_ms):
             continue
         if len(fragments) == request.max_results:

@@ -1,13 +1,16 @@
 """The key layout: where streams, fragments and the fragment index live in the object store.
 
     streams/<name>.json                                        stream record
-    media/<name>/fragments/<number>.<server_ms>.<producer_ms>.<duration_ms>.mkv   fragment blob
-    media/<name>/index/<timeline>/<start_ms:013d>.<duration_ms>.<number>.<other_ms:013d>.<size>   empty marker
-    media/<name>/dedupe/<sha256>                               body = blob key (an upload stored once)
+    media/<id>/fragments/<number>.<server_ms>.<producer_ms>.<duration_ms>.mkv   fragment blob
+    media/<id>/index/<timeline>/<start_ms:013d>.<duration_ms>.<number>.<other_ms:013d>.<size>   empty marker
+    media/<id>/dedupe/<sha256>                                 body = blob key (an upload stored once)
     incoming/<name>/...                                        drop zone (S3 ingest)
 
+where ``<id>`` is the stream's media id, ``<name>/<creation ms>``: a stream deleted and created again
+under the same name starts empty even if the old media is still being expired.
 Stream records and media live under different top-level prefixes so that ListStreams never walks
 fragments and an S3 lifecycle rule on ``media/`` can expire media without touching stream records.
+Below, ``stream`` arguments are media ids.
 A marker key carries everything ListFragments and GetImages need, so a time-range lookup is one
 ordered listing; a blob key carries everything a marker needs, so markers can be rebuilt from blobs.
 """

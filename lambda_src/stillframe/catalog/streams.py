@@ -37,6 +37,11 @@ class StreamRecord:
     KmsKeyId: str | None = None
     Tags: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def media_id(self) -> str:
+        """Where this stream's media lives: name plus creation time, so a re-created stream starts empty."""
+        return f"{self.StreamName}/{self.CreationTime}"
+
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True).encode()
 
@@ -132,8 +137,12 @@ class StreamCatalog:
             if record is not None:
                 yield record
 
-    def delete(self, arn: str, current_version: str | None = None) -> None:
-        """Mark DELETING, remove every media object, then the record (a crash midway can be resumed)."""
+    def delete(self, arn: str, current_version: str | None = None, *, budget_s: float = 10.0) -> int:
+        """Mark DELETING, remove media objects for up to ``budget_s``, then the record; returns objects left.
+
+        Media lives under the stream's ``media_id`` (name + creation time), so a stream re-created with the
+        same name never sees old media; what is not deleted in time is left to the bucket's lifecycle rule.
+        """
         name = arn.split("/")[1] if arn.count("/") >= 2 else ""
         record = self.find(name, arn, include_deleting=True)
         if current_version is not None and current_version != record.Version:
@@ -141,6 +150,12 @@ class StreamCatalog:
                 f"CurrentVersion {current_version} does not match the stream's version {record.Version}."
             )
         self._store.put(keys.stream_record_key(name), replace(record, Status=DELETING).to_json())
-        for info in self._store.list(keys.media_prefix(name)):
+        deadline = time.monotonic() + budget_s
+        left = 0
+        for info in self._store.list(keys.media_prefix(record.media_id)):
+            if time.monotonic() > deadline:
+                left += 1
+                continue
             self._store.delete(info.key)
         self._store.delete(keys.stream_record_key(name))
+        return left

@@ -35,8 +35,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.data_dir.is_dir():
         raise UsageError(f"{args.data_dir}: no such directory")
     store = open_store(Settings(store="local", data_dir=str(args.data_dir)))
-    if StreamCatalog(store, region="us-east-1", account_id="000000000000").load(args.stream) is None:
+    record = StreamCatalog(store, region="us-east-1", account_id="000000000000").load(args.stream)
+    if record is None:
         raise CommandFailed(f"stream {args.stream} does not exist in {args.data_dir}")
-    count = FragmentIndex(store).reindex(args.stream)
+    count = FragmentIndex(store).reindex(record.media_id)
     print(f"reindexed stream {args.stream}: {count} fragments")
     return 0

@@ -33,7 +33,7 @@ def get_images(request: GetImagesRequest, services: Services, *, budget_s: float
     timeline = TIMELINE[request.selector]
     candidates = [
         record
-        for record in services.fragments.covering_candidates(stream.StreamName, timeline, samples[0], samples[-1])
+        for record in services.fragments.covering_candidates(stream.media_id, timeline, samples[0], samples[-1])
         if retained(record, stream, now_ms=int(time.time() * 1000))
     ]
     plan = plan_page(samples, candidates, timeline)

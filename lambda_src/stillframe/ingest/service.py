@@ -66,10 +66,10 @@ def store_fragments(
         if producer_ms < 0:
             acks.append(_error(timecode, INVALID_PRODUCER_TIMESTAMP, "producer timestamp before 1970"))
             continue
-        record = index.existing(stream.StreamName, producer_ms, fragment.data)
+        record = index.existing(stream.media_id, producer_ms, fragment.data)
         if record is None:
             record = FragmentRecord(
-                stream=stream.StreamName,
+                stream=stream.media_id,
                 number=fragment_number(clock.received_ms, sequence),
                 server_ms=clock.received_ms + fragment.offset_ms,
                 producer_ms=producer_ms,

@@ -52,11 +52,24 @@ def test_list_streams_does_not_see_media(streams, store):
 
 def test_delete_removes_media_and_checks_version(streams, store):
     created = streams.create("cam")
-    FragmentIndex(store).add(record("1", 1000), b"x" * 42)
+    FragmentIndex(store).add(record("1", 1000, stream=created.media_id), b"x" * 42)
     with pytest.raises(VersionMismatchError):
         streams.delete(created.StreamARN, "wrong")
-    streams.delete(created.StreamARN, created.Version)
+    assert streams.delete(created.StreamARN, created.Version) == 0
     assert list(store.list("")) == []
+
+
+def test_a_recreated_stream_starts_empty_even_if_old_media_remains(streams, store):
+    # Given a stream deleted with no time to remove its media (the lifecycle rule will)
+    old = streams.create("cam")
+    FragmentIndex(store).add(record("1", 1000, stream=old.media_id), b"x" * 42)
+    assert streams.delete(old.StreamARN, budget_s=-1) == 4
+    # When a stream of the same name is created again (later)
+    later = StreamCatalog(store, region="eu-west-1", account_id="123456789012", clock=lambda: 1_795_600_900.0)
+    new = later.create("cam")
+    # Then it sees none of the old fragments
+    assert new.media_id != old.media_id
+    assert list(FragmentIndex(store).scan(new.media_id, "server", 0, 10**12)) == []
 
 
 def test_scan_finds_fragments_by_start_in_time_order(store):

@@ -138,8 +138,8 @@ def test_reindex_rebuilds_lost_markers(capsys: pytest.CaptureFixture[str], tmp_p
     from stillframe.storage.local import LocalDirectoryStore
 
     store = LocalDirectoryStore(tmp_path)
-    StreamCatalog(store, region="us-east-1", account_id="000000000000").create("cam", retention_hours=1)
-    record = FragmentRecord("cam", "1", 5_000, 4_000, 2_000, 3)
+    stream = StreamCatalog(store, region="us-east-1", account_id="000000000000").create("cam", retention_hours=1)
+    record = FragmentRecord(stream.media_id, "1", 5_000, 4_000, 2_000, 3)
     FragmentIndex(store).add(record, b"abc")
     for timeline in ("server", "producer"):
         store.delete(record.marker_key(timeline))
@@ -149,7 +149,7 @@ def test_reindex_rebuilds_lost_markers(capsys: pytest.CaptureFixture[str], tmp_p
 
     # Then the fragment is found by time again, and the command said how many it indexed
     assert status == 0
-    assert [r for _, r in FragmentIndex(store).scan("cam", "producer", 0, 10_000)] == [record]
+    assert [r for _, r in FragmentIndex(store).scan(stream.media_id, "producer", 0, 10_000)] == [record]
     assert capsys.readouterr().out.strip() == "reindexed stream cam: 1 fragments"
 
 
