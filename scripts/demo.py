@@ -39,8 +39,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="stillframe-demo-") as tmp:
         start = datetime.now(UTC).replace(microsecond=0)
         clip = Path(tmp) / "clip.mp4"
-        clip.write_bytes(make_clip(seconds=CLIP_SECONDS, fps=25, width=640, height=360, gop=50, container="mp4",
-                                   clock_start=start))
+        clip.write_bytes(
+            make_clip(seconds=CLIP_SECONDS, fps=25, width=640, height=360, gop=50, container="mp4", clock_start=start)
+        )
         print(f"1. made a {CLIP_SECONDS} s 640x360 H.264 clip with a running clock: {clip.stat().st_size} bytes")
         server, url = start_server(Path(tmp) / "data")
         try:
@@ -61,7 +62,9 @@ def main() -> int:
 def start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
     server = subprocess.Popen(
         [str(BIN / "stillframe"), "serve", "--data-dir", str(data_dir), "--port", "0"],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert server.stdout is not None
     deadline = time.monotonic() + 30
@@ -77,8 +80,20 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
 
 def ingest(url: str, clip: Path, start: datetime) -> None:
     subprocess.run(
-        [str(BIN / "stillframe"), "put-media", "--endpoint-url", url, "--stream", STREAM, "--create-stream",
-         "--retention-hours", "24", "--producer-start-time", start.isoformat(), str(clip)],
+        [
+            str(BIN / "stillframe"),
+            "put-media",
+            "--endpoint-url",
+            url,
+            "--stream",
+            STREAM,
+            "--create-stream",
+            "--retention-hours",
+            "24",
+            "--producer-start-time",
+            start.isoformat(),
+            str(clip),
+        ],
         check=True,
     )
 
@@ -87,9 +102,15 @@ def fetch_stills(url: str, start: datetime, out: Path) -> list[tuple[datetime, P
     kinesisvideo, _ = clients(url)
     media = archived_media_client(kinesisvideo, STREAM)
     pages = media.get_paginator("get_images").paginate(
-        StreamName=STREAM, ImageSelectorType="PRODUCER_TIMESTAMP", StartTimestamp=start,
-        EndTimestamp=datetime.fromtimestamp(start.timestamp() + CLIP_SECONDS - 1, UTC), SamplingInterval=1000,
-        Format="JPEG", FormatConfig={"JPEGQuality": "85"}, HeightPixels=270, PaginationConfig={"PageSize": 5},
+        StreamName=STREAM,
+        ImageSelectorType="PRODUCER_TIMESTAMP",
+        StartTimestamp=start,
+        EndTimestamp=datetime.fromtimestamp(start.timestamp() + CLIP_SECONDS - 1, UTC),
+        SamplingInterval=1000,
+        Format="JPEG",
+        FormatConfig={"JPEGQuality": "85"},
+        HeightPixels=270,
+        PaginationConfig={"PageSize": 5},
     )
     stills = []
     for page in pages:

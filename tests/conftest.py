@@ -40,7 +40,9 @@ def clip_factory() -> Callable[..., bytes]:
     return make
 
 
-def rest_event(path: str, body: dict[str, Any] | bytes | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+def rest_event(
+    path: str, body: dict[str, Any] | bytes | None = None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     """An API Gateway REST proxy event exactly as the gateway sends it (stage path, binary bodies base64)."""
     event = copy.deepcopy(json.loads((EVENTS / "rest_api_event.json").read_text()))
     event["path"] = path

@@ -31,9 +31,25 @@ def media_stream(server, kinesisvideo, clip_factory, tmp_path_factory):
     clip = tmp_path_factory.mktemp("clip") / "clip.mp4"
     clip.write_bytes(clip_factory(seconds=12, fps=25, gop=50, container="mp4"))
     subprocess.run(
-        [sys.executable, "-m", "stillframe.cli.main", "put-media", "--endpoint-url", server, "--stream", "compat",
-         "--create-stream", "--retention-hours", "2", "--producer-start-time", str(T0), str(clip)],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "stillframe.cli.main",
+            "put-media",
+            "--endpoint-url",
+            server,
+            "--stream",
+            "compat",
+            "--create-stream",
+            "--retention-hours",
+            "2",
+            "--producer-start-time",
+            str(T0),
+            str(clip),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return "compat"
 
@@ -45,8 +61,9 @@ def archived(kinesisvideo, media_stream):
 
 
 def numbers(images):
-    return [read_frame_number(base64.b64decode(i["ImageContent"])) if "ImageContent" in i else i["Error"]
-            for i in images]
+    return [
+        read_frame_number(base64.b64decode(i["ImageContent"])) if "ImageContent" in i else i["Error"] for i in images
+    ]
 
 
 def test_stream_operations(kinesisvideo):
@@ -54,8 +71,13 @@ def test_stream_operations(kinesisvideo):
     info = kinesisvideo.describe_stream(StreamARN=arn)["StreamInfo"]
     assert info["StreamName"] == "ops" and info["Status"] == "ACTIVE"
     assert isinstance(info["CreationTime"], datetime)
-    names = [s["StreamName"] for page in kinesisvideo.get_paginator("list_streams").paginate(
-        StreamNameCondition={"ComparisonOperator": "BEGINS_WITH", "ComparisonValue": "op"}) for s in page["StreamInfoList"]]
+    names = [
+        s["StreamName"]
+        for page in kinesisvideo.get_paginator("list_streams").paginate(
+            StreamNameCondition={"ComparisonOperator": "BEGINS_WITH", "ComparisonValue": "op"}
+        )
+        for s in page["StreamInfoList"]
+    ]
     assert names == ["ops"]
     kinesisvideo.delete_stream(StreamARN=arn, CurrentVersion=info["Version"])
     with pytest.raises(kinesisvideo.exceptions.ResourceNotFoundException):
@@ -82,36 +104,64 @@ def test_data_endpoint_is_the_server(kinesisvideo, media_stream, server):
 
 def test_get_images_frame_accurate(archived, media_stream):
     answer = archived.get_images(
-        StreamName=media_stream, ImageSelectorType="PRODUCER_TIMESTAMP", StartTimestamp=T0 + 0.5,
-        EndTimestamp=T0 + 11.5, SamplingInterval=1000, Format="JPEG", HeightPixels=120)
+        StreamName=media_stream,
+        ImageSelectorType="PRODUCER_TIMESTAMP",
+        StartTimestamp=T0 + 0.5,
+        EndTimestamp=T0 + 11.5,
+        SamplingInterval=1000,
+        Format="JPEG",
+        HeightPixels=120,
+    )
     assert numbers(answer["Images"]) == [12 + 25 * k for k in range(12)]
     assert answer["Images"][0]["TimeStamp"] == datetime.fromtimestamp(T0 + 0.5, UTC)
     assert "NextToken" not in answer
 
 
 def test_get_images_paginator(archived, media_stream):
-    pages = list(archived.get_paginator("get_images").paginate(
-        StreamName=media_stream, ImageSelectorType="PRODUCER_TIMESTAMP", StartTimestamp=START,
-        EndTimestamp=datetime.fromtimestamp(T0 + 11.96, UTC), SamplingInterval=200, Format="JPEG",
-        HeightPixels=60, PaginationConfig={"PageSize": 25}))
+    pages = list(
+        archived.get_paginator("get_images").paginate(
+            StreamName=media_stream,
+            ImageSelectorType="PRODUCER_TIMESTAMP",
+            StartTimestamp=START,
+            EndTimestamp=datetime.fromtimestamp(T0 + 11.96, UTC),
+            SamplingInterval=200,
+            Format="JPEG",
+            HeightPixels=60,
+            PaginationConfig={"PageSize": 25},
+        )
+    )
     images = [i for page in pages for i in page["Images"]]
     assert [len(p["Images"]) for p in pages] == [25, 25, 10]
     assert numbers(images) == [5 * k for k in range(60)]
 
 
 def test_list_fragments(archived, media_stream):
-    fragments = archived.list_fragments(StreamName=media_stream, FragmentSelector={
-        "FragmentSelectorType": "PRODUCER_TIMESTAMP",
-        "TimestampRange": {"StartTimestamp": START, "EndTimestamp": datetime.fromtimestamp(T0 + 60, UTC)}})
+    fragments = archived.list_fragments(
+        StreamName=media_stream,
+        FragmentSelector={
+            "FragmentSelectorType": "PRODUCER_TIMESTAMP",
+            "TimestampRange": {"StartTimestamp": START, "EndTimestamp": datetime.fromtimestamp(T0 + 60, UTC)},
+        },
+    )
     assert sorted(f["ProducerTimestamp"].timestamp() for f in fragments["Fragments"]) == [T0 + 2 * k for k in range(6)]
-    paged = [f for page in archived.get_paginator("list_fragments").paginate(
-        StreamName=media_stream, PaginationConfig={"PageSize": 4}) for f in page["Fragments"]]
+    paged = [
+        f
+        for page in archived.get_paginator("list_fragments").paginate(
+            StreamName=media_stream, PaginationConfig={"PageSize": 4}
+        )
+        for f in page["Fragments"]
+    ]
     assert len(paged) == 6
 
 
 def test_get_images_errors(archived, kinesisvideo, media_stream):
-    base = dict(ImageSelectorType="PRODUCER_TIMESTAMP", StartTimestamp=T0, EndTimestamp=T0 + 1, Format="JPEG",
-                SamplingInterval=1000)
+    base = dict(
+        ImageSelectorType="PRODUCER_TIMESTAMP",
+        StartTimestamp=T0,
+        EndTimestamp=T0 + 1,
+        Format="JPEG",
+        SamplingInterval=1000,
+    )
     with pytest.raises(archived.exceptions.ResourceNotFoundException):
         archived.get_images(StreamName="nobody", **base)
     with pytest.raises(archived.exceptions.InvalidArgumentException) as bad_range:

@@ -18,7 +18,10 @@ def test_stream_lifecycle(invoke):
     assert arn.startswith("arn:aws:kinesisvideo:us-east-1:000000000000:stream/cam-1/")
     info = described["body"]["StreamInfo"]
     assert (info["StreamName"], info["StreamARN"], info["Status"], info["DataRetentionInHours"]) == (
-        "cam-1", arn, "ACTIVE", 24
+        "cam-1",
+        arn,
+        "ACTIVE",
+        24,
     )
     assert info["MediaType"] == "video/h264"
     assert [s["StreamName"] for s in listed["body"]["StreamInfoList"]] == ["cam-1"]
@@ -48,7 +51,9 @@ def test_list_streams_pages_and_filters(invoke):
         invoke("/createStream", {"StreamName": name})
     condition = {"ComparisonOperator": "BEGINS_WITH", "ComparisonValue": "alpha"}
     first = invoke("/listStreams", {"MaxResults": 2, "StreamNameCondition": condition})["body"]
-    second = invoke("/listStreams", {"MaxResults": 2, "StreamNameCondition": condition, "NextToken": first["NextToken"]})
+    second = invoke(
+        "/listStreams", {"MaxResults": 2, "StreamNameCondition": condition, "NextToken": first["NextToken"]}
+    )
     names = [s["StreamName"] for s in first["StreamInfoList"] + second["body"]["StreamInfoList"]]
     assert names == ["alpha-1", "alpha-2", "alpha-3"]
     assert "NextToken" not in second["body"]

@@ -11,12 +11,22 @@ from tests.conftest import T0, FakeContext
 
 
 def s3_event(key: str) -> dict:
-    return {"Records": [{
-        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-        "eventTime": "2026-11-26T10:00:00.000Z", "eventName": "ObjectCreated:Put",
-        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": "stillframe-media", "arn": "arn:aws:s3:::stillframe-media"},
-               "object": {"key": key, "size": 1, "eTag": "0", "sequencer": "0"}},
-    }]}
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": "us-east-1",
+                "eventTime": "2026-11-26T10:00:00.000Z",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "bucket": {"name": "stillframe-media", "arn": "arn:aws:s3:::stillframe-media"},
+                    "object": {"key": key, "size": 1, "eTag": "0", "sequencer": "0"},
+                },
+            }
+        ]
+    }
 
 
 @pytest.fixture
@@ -36,8 +46,16 @@ def test_incoming_object_becomes_fragments_and_is_removed(invoke, dropzone, clip
     result = handler(s3_event((svc.settings.prefix + key).replace(" ", "+")), FakeContext())
     assert result == {"fragments": 3}
     assert list(svc.store.list("incoming/")) == []
-    page = invoke("/getImages", {"StreamName": "cam", "ImageSelectorType": "PRODUCER_TIMESTAMP",
-                                 "StartTimestamp": T0 + 4.5, "EndTimestamp": T0 + 4.5, "Format": "JPEG"})["body"]
+    page = invoke(
+        "/getImages",
+        {
+            "StreamName": "cam",
+            "ImageSelectorType": "PRODUCER_TIMESTAMP",
+            "StartTimestamp": T0 + 4.5,
+            "EndTimestamp": T0 + 4.5,
+            "Format": "JPEG",
+        },
+    )["body"]
     assert read_frame_number(base64.b64decode(page["Images"][0]["ImageContent"])) == 112
 
 
@@ -45,7 +63,7 @@ def test_bad_object_fails_and_stays_for_retry(invoke, dropzone):
     handler, svc = dropzone
     invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
     svc.store.put("incoming/cam/junk.mp4", b"not a video at all" * 10)
-    with pytest.raises(Exception, match="parse|media"):
+    with pytest.raises(Exception, match=r"parse|media"):
         handler(s3_event("incoming/cam/junk.mp4"), FakeContext())
     assert [o.key for o in svc.store.list("incoming/")] == ["incoming/cam/junk.mp4"]
     assert list(svc.store.list("media/")) == []

@@ -23,8 +23,11 @@ def ingest(invoke, stream: str, media: bytes, producer_start: float) -> list[dic
     answer = invoke(
         "/putMedia",
         media,
-        headers={"x-amzn-stream-name": stream, "x-amzn-producer-start-timestamp": f"{producer_start:.3f}",
-                 "x-amzn-fragment-timecode-type": "RELATIVE"},
+        headers={
+            "x-amzn-stream-name": stream,
+            "x-amzn-producer-start-timestamp": f"{producer_start:.3f}",
+            "x-amzn-fragment-timecode-type": "RELATIVE",
+        },
     )
     assert answer["status"] == 200, answer
     body = answer["body"]
@@ -32,16 +35,25 @@ def ingest(invoke, stream: str, media: bytes, producer_start: float) -> list[dic
 
 
 def images(invoke, stream: str, start: float, end: float, interval_ms: int = 1000, **extra) -> dict:
-    body = {"StreamName": stream, "ImageSelectorType": "PRODUCER_TIMESTAMP", "StartTimestamp": start,
-            "EndTimestamp": end, "SamplingInterval": interval_ms, "Format": "JPEG", **extra}
+    body = {
+        "StreamName": stream,
+        "ImageSelectorType": "PRODUCER_TIMESTAMP",
+        "StartTimestamp": start,
+        "EndTimestamp": end,
+        "SamplingInterval": interval_ms,
+        "Format": "JPEG",
+        **extra,
+    }
     answer = invoke("/getImages", body)
     assert answer["status"] == 200, answer
     return answer["body"]
 
 
 def frame_numbers(page: dict) -> list[int | str]:
-    return [read_frame_number(base64.b64decode(i["ImageContent"])) if "ImageContent" in i else i["Error"]
-            for i in page["Images"]]
+    return [
+        read_frame_number(base64.b64decode(i["ImageContent"])) if "ImageContent" in i else i["Error"]
+        for i in page["Images"]
+    ]
 
 
 @pytest.fixture
@@ -104,8 +116,14 @@ def test_server_timestamps(invoke, stream, clip_factory):
     listed = invoke("/listFragments", {"StreamName": stream})["body"]["Fragments"]
     second = sorted(listed, key=lambda f: f["ServerTimestamp"])[1]
     start = second["ServerTimestamp"]
-    body = {"StreamName": stream, "ImageSelectorType": "SERVER_TIMESTAMP", "StartTimestamp": start + 0.5,
-            "EndTimestamp": start + 0.5, "SamplingInterval": 1000, "Format": "JPEG"}
+    body = {
+        "StreamName": stream,
+        "ImageSelectorType": "SERVER_TIMESTAMP",
+        "StartTimestamp": start + 0.5,
+        "EndTimestamp": start + 0.5,
+        "SamplingInterval": 1000,
+        "Format": "JPEG",
+    }
     page = invoke("/getImages", body)["body"]
     assert frame_numbers(page) == [50 + 500 // FRAME_MS]
 
@@ -116,12 +134,21 @@ def test_pages_and_tokens(invoke, stream, clip_factory):
     first = images(invoke, stream, **request)
     assert len(first["Images"]) == 25 and "NextToken" in first
     second = images(invoke, stream, **request, NextToken=first["NextToken"])
-    assert [i["TimeStamp"] for i in second["Images"]][0] == T0 + 5.0
+    assert second["Images"][0]["TimeStamp"] == T0 + 5.0
     assert frame_numbers(second)[:3] == [125, 130, 135]
     # a token only works for the request it was issued for
-    other = invoke("/getImages", {"StreamName": stream, "ImageSelectorType": "PRODUCER_TIMESTAMP",
-                                  "StartTimestamp": T0, "EndTimestamp": T0 + 11.8, "SamplingInterval": 400,
-                                  "Format": "JPEG", "NextToken": first["NextToken"]})
+    other = invoke(
+        "/getImages",
+        {
+            "StreamName": stream,
+            "ImageSelectorType": "PRODUCER_TIMESTAMP",
+            "StartTimestamp": T0,
+            "EndTimestamp": T0 + 11.8,
+            "SamplingInterval": 400,
+            "Format": "JPEG",
+            "NextToken": first["NextToken"],
+        },
+    )
     assert other["status"] == 400 and other["body"]["__type"] == "InvalidArgumentException"
     assert "NextToken" in other["body"]["message"]
 
@@ -136,9 +163,11 @@ def test_max_results_sets_the_page_size(invoke, stream, clip_factory):
 
 def test_resize_and_formats(invoke, stream, clip_factory):
     ingest(invoke, stream, clip_factory(seconds=2, fps=FPS, gop=50, width=320, height=240), T0)
+
     def one(**extra):
         page = images(invoke, stream, T0 + 1, T0 + 1, **extra)
         return Image.open(io.BytesIO(base64.b64decode(page["Images"][0]["ImageContent"])))
+
     assert one().size == (320, 240)
     assert one(HeightPixels=120).size == (160, 120)
     assert one(HeightPixels=100, WidthPixels=300).size == (300, 100)
@@ -150,9 +179,18 @@ def test_resize_and_formats(invoke, stream, clip_factory):
 
 
 def test_width_only_is_a_validation_exception(invoke, stream):
-    answer = invoke("/getImages", {"StreamName": stream, "ImageSelectorType": "PRODUCER_TIMESTAMP",
-                                   "StartTimestamp": T0, "EndTimestamp": T0 + 1, "SamplingInterval": 1000,
-                                   "Format": "JPEG", "WidthPixels": 100})
+    answer = invoke(
+        "/getImages",
+        {
+            "StreamName": stream,
+            "ImageSelectorType": "PRODUCER_TIMESTAMP",
+            "StartTimestamp": T0,
+            "EndTimestamp": T0 + 1,
+            "SamplingInterval": 1000,
+            "Format": "JPEG",
+            "WidthPixels": 100,
+        },
+    )
     assert answer["status"] == 400 and answer["body"]["__type"] == "ValidationException"
 
 
@@ -169,14 +207,30 @@ def test_unreadable_fragment_is_media_error(invoke, stream, clip_factory):
 
 def test_no_retention_stream(invoke, clip_factory):
     invoke("/createStream", {"StreamName": "ephemeral"})
-    answer = invoke("/getImages", {"StreamName": "ephemeral", "ImageSelectorType": "PRODUCER_TIMESTAMP",
-                                   "StartTimestamp": T0, "EndTimestamp": T0 + 1, "Format": "JPEG"})
+    answer = invoke(
+        "/getImages",
+        {
+            "StreamName": "ephemeral",
+            "ImageSelectorType": "PRODUCER_TIMESTAMP",
+            "StartTimestamp": T0,
+            "EndTimestamp": T0 + 1,
+            "Format": "JPEG",
+        },
+    )
     assert answer["status"] == 400 and answer["body"]["__type"] == "NoDataRetentionException"
     put = invoke("/putMedia", clip_factory(seconds=2, fps=FPS, gop=50), headers={"x-amzn-stream-name": "ephemeral"})
     assert put["status"] == 400
 
 
 def test_unknown_stream_is_not_found(invoke):
-    answer = invoke("/getImages", {"StreamName": "ghost", "ImageSelectorType": "PRODUCER_TIMESTAMP",
-                                   "StartTimestamp": T0, "EndTimestamp": T0 + 1, "Format": "JPEG"})
+    answer = invoke(
+        "/getImages",
+        {
+            "StreamName": "ghost",
+            "ImageSelectorType": "PRODUCER_TIMESTAMP",
+            "StartTimestamp": T0,
+            "EndTimestamp": T0 + 1,
+            "Format": "JPEG",
+        },
+    )
     assert answer["status"] == 404 and answer["body"]["__type"] == "ResourceNotFoundException"

@@ -30,11 +30,19 @@ def test_fragments_are_acked_and_listed(invoke, clip_factory):
     assert [e["FragmentTimecode"] for e in events] == [0, 2000, 4000]
     numbers = [e["FragmentNumber"] for e in events]
     assert numbers == sorted(numbers, key=int) and len(set(numbers)) == 3
-    listed = invoke("/listFragments", {"StreamName": "cam", "FragmentSelector": {
-        "FragmentSelectorType": "PRODUCER_TIMESTAMP", "TimestampRange": {"StartTimestamp": T0 + 1,
-                                                                         "EndTimestamp": T0 + 10}}})["body"]
+    listed = invoke(
+        "/listFragments",
+        {
+            "StreamName": "cam",
+            "FragmentSelector": {
+                "FragmentSelectorType": "PRODUCER_TIMESTAMP",
+                "TimestampRange": {"StartTimestamp": T0 + 1, "EndTimestamp": T0 + 10},
+            },
+        },
+    )["body"]
     assert [(f["ProducerTimestamp"], f["FragmentLengthInMilliseconds"]) for f in listed["Fragments"]] == [
-        (T0 + 2, 2000), (T0 + 4, 2000)
+        (T0 + 2, 2000),
+        (T0 + 4, 2000),
     ]
 
 

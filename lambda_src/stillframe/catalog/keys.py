@@ -74,7 +74,8 @@ class FragmentRecord:
     def marker_key(self, timeline: str) -> str:
         other = self.producer_ms if timeline == "server" else self.server_ms
         start = self.start(timeline)
-        return f"{index_prefix(self.stream, timeline)}{stamp(start)}.{self.duration_ms}.{self.number}.{stamp(other)}.{self.size}"
+        name = f"{stamp(start)}.{self.duration_ms}.{self.number}.{stamp(other)}.{self.size}"
+        return index_prefix(self.stream, timeline) + name
 
     @classmethod
     def from_marker(cls, stream: str, timeline: str, key: str) -> FragmentRecord:

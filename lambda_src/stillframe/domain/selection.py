@@ -31,7 +31,8 @@ def covering(spans: Sequence[S], timeline: str, t_ms: int) -> S | None:
     for span in spans:
         start = span.start(timeline)
         if start <= t_ms < start + span.duration_ms and (
-            best is None or (start, len(span.number), span.number) > (best.start(timeline), len(best.number), best.number)
+            best is None
+            or (start, len(span.number), span.number) > (best.start(timeline), len(best.number), best.number)
         ):
             best = span
     return best

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,10 +39,8 @@ def parse_headers(header: Callable[[str], str | None]) -> PutMediaHeaders:
     start = None
     if raw_start is not None:
         value: object = raw_start
-        try:
+        with contextlib.suppress(ValueError):  # not a number: maybe ISO-8601; parse_timestamp says what is wrong
             value = float(raw_start)
-        except ValueError:
-            pass  # maybe ISO-8601; parse_timestamp says what is wrong
         start = parse_timestamp(value, "x-amzn-producer-start-timestamp")
     return PutMediaHeaders(stream, timecode_type, start)
 

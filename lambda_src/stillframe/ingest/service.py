@@ -62,7 +62,9 @@ def store_fragments(
         if fragment.duration_ms > MAX_FRAGMENT_MS:
             acks.append(_error(timecode, MAX_FRAGMENT_DURATION_REACHED, f"fragment lasts {fragment.duration_ms} ms"))
             continue
-        producer_ms = fragment.pts_ms if clock.timecode_type == ABSOLUTE else clock.producer_start_ms + fragment.offset_ms
+        producer_ms = (
+            fragment.pts_ms if clock.timecode_type == ABSOLUTE else clock.producer_start_ms + fragment.offset_ms
+        )
         if producer_ms < 0:
             acks.append(_error(timecode, INVALID_PRODUCER_TIMESTAMP, "producer timestamp before 1970"))
             continue

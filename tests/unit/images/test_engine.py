@@ -27,8 +27,10 @@ class MemoryIndex:
 def fragments(clip_factory):
     """Three 2 s fragments of one 6 s clip, producer start 0, and an index over them."""
     pieces = list(iter_fragments(clip_factory(seconds=6, fps=25, gop=50), target_ms=2000))
-    records = [FragmentRecord("cam", str(i), p.offset_ms, p.offset_ms, p.duration_ms, len(p.data))
-               for i, p in enumerate(pieces)]
+    records = [
+        FragmentRecord("cam", str(i), p.offset_ms, p.offset_ms, p.duration_ms, len(p.data))
+        for i, p in enumerate(pieces)
+    ]
     return records, MemoryIndex({r.number: p.data for r, p in zip(records, pieces, strict=True)})
 
 

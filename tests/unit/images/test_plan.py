@@ -8,8 +8,9 @@ from stillframe.images.plan import plan_page
 
 
 def fragment(number: str, producer_ms: int, duration_ms: int, server_ms: int | None = None) -> FragmentRecord:
-    return FragmentRecord("cam", number, server_ms if server_ms is not None else producer_ms + 500, producer_ms,
-                          duration_ms, 1000)
+    return FragmentRecord(
+        "cam", number, server_ms if server_ms is not None else producer_ms + 500, producer_ms, duration_ms, 1000
+    )
 
 
 def test_a_fragment_covers_from_its_first_frame_to_the_end_of_its_last():
@@ -44,5 +45,8 @@ def test_frame_at_picks_the_last_frame_not_after_the_offset():
 def test_plan_groups_samples_by_fragment_and_marks_gaps():
     a, b = fragment("1", 0, 2_000), fragment("2", 5_000, 2_000)
     plan = plan_page([0, 1_500, 3_000, 5_200, 6_999, 7_000], [a, b], "producer")
-    assert [(w.record.number, w.samples) for w in plan.work] == [("1", [(0, 0), (1, 1_500)]), ("2", [(3, 200), (4, 1_999)])]
+    assert [(w.record.number, w.samples) for w in plan.work] == [
+        ("1", [(0, 0), (1, 1_500)]),
+        ("2", [(3, 200), (4, 1_999)]),
+    ]
     assert plan.no_media == {2, 5}
