@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from fractions import Fraction
+
+from stillframe.media.synth import read_frame_number
 
 from tests.conftest import T0
 
@@ -78,3 +82,47 @@ def test_bad_headers_name_the_header(invoke, clip_factory):
 def test_put_media_to_unknown_stream(invoke, clip_factory):
     answer = put(invoke, clip_factory(seconds=2, fps=25, gop=50))
     assert answer["status"] == 404
+
+
+def absolute_mkv(media: bytes, start_ms: int) -> bytes:
+    """Remux a clip into Matroska whose timecodes are absolute epoch milliseconds (KVS ABSOLUTE mode)."""
+    import io
+
+    import av
+
+    source = av.open(io.BytesIO(media))
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="matroska") as output:
+        stream = source.streams.video[0]
+        track = output.add_stream_from_template(stream)
+        track.time_base = Fraction(1, 1000)
+        for packet in source.demux(stream):
+            if packet.pts is None:
+                continue
+            to_ms = float(stream.time_base) * 1000
+            packet.pts = start_ms + round(packet.pts * to_ms)
+            packet.dts = start_ms + round(packet.dts * to_ms)
+            packet.time_base = Fraction(1, 1000)
+            packet.stream = track
+            output.mux(packet)
+    return buffer.getvalue()
+
+
+def test_absolute_timecodes_are_producer_times(invoke, clip_factory):
+    # Given media whose own timecodes are epoch ms (no producer start header)
+    invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
+    media = absolute_mkv(clip_factory(seconds=4, fps=25, gop=50), (T0 + 100) * 1000)
+    events = acks(put(invoke, media, **{"x-amzn-fragment-timecode-type": "ABSOLUTE"}))
+    # Then acks carry those timecodes and the fragments sit at those producer times
+    assert [e["FragmentTimecode"] for e in events] == [(T0 + 100) * 1000, (T0 + 102) * 1000]
+    page = invoke(
+        "/getImages",
+        {
+            "StreamName": "cam",
+            "ImageSelectorType": "PRODUCER_TIMESTAMP",
+            "StartTimestamp": T0 + 103.5,
+            "EndTimestamp": T0 + 103.5,
+            "Format": "JPEG",
+        },
+    )
+    assert read_frame_number(base64.b64decode(page["body"]["Images"][0]["ImageContent"])) == 87
