@@ -7,7 +7,6 @@ import json
 from fractions import Fraction
 
 from stillframe.media.synth import read_frame_number
-
 from tests.conftest import T0
 
 
