@@ -65,8 +65,9 @@ def ensure_fixtures(log: bool = True) -> dict[str, StreamFixture]:
     """The stream fixtures, generating whatever is missing first."""
     if MANIFEST.exists():
         manifest = json.loads(MANIFEST.read_text())
-        if manifest.get("recipe") == RECIPE:
-            return {name: StreamFixture(**data) for name, data in manifest["streams"].items()}
+        streams = {name: StreamFixture(**data) for name, data in manifest["streams"].items()}
+        if manifest.get("recipe") == RECIPE and _store_matches(streams):
+            return streams
     if STORE.exists():
         shutil.rmtree(STORE)
     FIXTURES.mkdir(parents=True, exist_ok=True)
@@ -81,6 +82,26 @@ def ensure_fixtures(log: bool = True) -> dict[str, StreamFixture]:
         json.dumps({"recipe": RECIPE, "streams": {k: asdict(v) for k, v in streams.items()}}, indent=1)
     )
     return streams
+
+
+def _store_matches(streams: dict[str, StreamFixture]) -> bool:
+    """Whether Stillframe's current code still finds every fixture fragment (the key layout may have changed)."""
+    from stillframe.catalog.fragments import FragmentIndex
+    from stillframe.catalog.streams import StreamCatalog
+    from stillframe.storage.local import LocalDirectoryStore
+
+    if not STORE.exists():
+        return False
+    store = LocalDirectoryStore(STORE)
+    catalog, index = StreamCatalog(store, region="us-east-1", account_id="000000000000"), FragmentIndex(store)
+    for fixture in streams.values():
+        record = catalog.load(fixture.name)
+        if record is None or not all(Path(path).exists() for path in fixture.fragment_paths):
+            return False
+        found = index.covering_candidates(record.media_id, "producer", T0_MS, T0_MS + 10**7)
+        if len(found) != len(fixture.fragment_paths):
+            return False
+    return True
 
 
 def _ensure_source(source: Source, log: bool) -> Path:
@@ -117,7 +138,7 @@ def _ingest(source: Source, clip: Path, fragment_s: int) -> StreamFixture:
     clock = UploadClock(received_ms=int(time.time() * 1000), producer_start_ms=T0_MS)
     pieces = list(iter_fragments(clip, target_ms=fragment_s * 1000))
     store_fragments(stream, pieces, clock, index)
-    records = sorted(index.covering_candidates(name, "producer", T0_MS, T0_MS + 10**7), key=lambda r: r.producer_ms)
+    records = sorted(index.covering_candidates(stream.media_id, "producer", T0_MS, T0_MS + 10**7), key=lambda r: r.producer_ms)
     paths = [str(STORE.joinpath("objects", *map(encode_segment, r.blob_key.split("/")))) for r in records]
     return StreamFixture(
         name=name,

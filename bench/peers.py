@@ -119,7 +119,7 @@ def _naive_once(scenario: Scenario, fixture: StreamFixture, samples: list[int]) 
                 while pending and shown is not None and pending[0] < start + pts_ms - origin:
                     images.append(_encode(shown, image_format, width, height))
                     pending.pop(0)
-                if not pending or pending[0] >= end:
+                if not pending:  # the last sample is out; every frame before it was decoded
                     break
                 shown = frame
         while pending and shown is not None and pending[0] < end:

@@ -16,7 +16,7 @@ from bench.fixtures import T0_MS, StreamFixture, stream_name
 FRAME_MS = 1000 // FPS
 PAGE_SIZE = 25  # GetImages' page size
 PAGE_START_S = 10  # pages start 10 s into the stream: a GOP start, inside a 6 s fragment that began earlier
-METHODS = ("engine", "serve", "ffmpeg", "ffmpeg-mt", "naive", "limit")
+METHODS = ("engine", "serve", "ffmpeg", "ffmpeg-mt", "naive", "limit", "cold", "import")
 OUTPUTS = {  # name: (Format, width, height); None = the source size
     "jpeg": ("JPEG", None, None),
     "jpeg640": ("JPEG", 640, 360),
@@ -125,6 +125,9 @@ def build_matrix(quick: bool = False) -> list[Scenario]:
         for interval in (1000, 200):
             cells += _cells(stream, "page", interval, "jpeg", ("engine", "ffmpeg", "ffmpeg-mt"), page_reps)
     cells += _cells(six, "range", 200, "jpeg", ("engine", "ffmpeg"), range_reps)
+    for interval in (1000, 200):  # a new process answering its first page, as a Lambda cold start would
+        cells += [Scenario(main, "page", interval, "jpeg", cores, "cold", 2 if quick else 3) for cores in (1, 2)]
+    cells.append(Scenario(main, "page", 1000, "jpeg", 2, "import", 3 if quick else 5))
     return cells
 
 

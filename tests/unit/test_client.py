@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import boto3
@@ -13,6 +12,7 @@ import pytest
 from botocore import auth as botocore_auth
 
 from stillframe.client import clients, execute_api_region, is_loopback, sign_headers, signing_for
+from tests.support.offline import base_url, forget_host_aws_config, loopback_server, send_json
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -25,12 +25,7 @@ class _Recorder(BaseHTTPRequestHandler):
         answer: dict[str, Any] = {"StreamInfoList": [], "Fragments": []}
         if self.path.endswith("/getDataEndpoint"):
             answer = {"DataEndpoint": self.server.base + "/data"}
-        payload = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        send_json(self, 200, json.dumps(answer).encode())
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -39,23 +34,16 @@ class _Recorder(BaseHTTPRequestHandler):
 @pytest.fixture
 def recorder() -> Iterator[Any]:
     """A loopback server that records (path, Authorization, JSON body) of every request."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    server.seen = []  # type: ignore[attr-defined]
-    server.base = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with loopback_server(_Recorder) as server:
+        server.seen = []  # type: ignore[attr-defined]
+        server.base = base_url(server)  # type: ignore[attr-defined]
+        yield server
 
 
 @pytest.fixture(autouse=True)
 def no_aws_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    """No credentials, profile or config from the machine running the tests."""
+    forget_host_aws_config(monkeypatch)
 
 
 def test_execute_api_signing_keeps_the_stage_path(recorder: Any) -> None:

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from stillframe.api.body import base_url, json_body
 from stillframe.catalog import keys
-from stillframe.domain import requests
+from stillframe.domain import stream_requests
 from stillframe.wiring import services
 
 router = Router()
@@ -16,7 +16,7 @@ router = Router()
 
 @router.post("/createStream")
 def create_stream() -> dict[str, Any]:
-    request = requests.parse_create_stream(json_body(router.current_event))
+    request = stream_requests.parse_create_stream(json_body(router.current_event))
     record = services().streams.create(
         request.stream_name,
         retention_hours=request.data_retention_hours,
@@ -30,14 +30,14 @@ def create_stream() -> dict[str, Any]:
 
 @router.post("/describeStream")
 def describe_stream() -> dict[str, Any]:
-    request = requests.parse_describe_stream(json_body(router.current_event))
+    request = stream_requests.parse_describe_stream(json_body(router.current_event))
     record = services().streams.find(request.stream.stream_name, request.stream.arn, include_deleting=True)
     return {"StreamInfo": record.stream_info()}
 
 
 @router.post("/listStreams")
 def list_streams() -> dict[str, Any]:
-    request = requests.parse_list_streams(json_body(router.current_event))
+    request = stream_requests.parse_list_streams(json_body(router.current_event))
     svc = services()
     after = svc.tokens.decode(request.next_token, request.binding()) if request.next_token else ""
     infos: list[dict[str, object]] = []
@@ -52,13 +52,13 @@ def list_streams() -> dict[str, Any]:
 
 @router.post("/deleteStream")
 def delete_stream() -> dict[str, Any]:
-    request = requests.parse_delete_stream(json_body(router.current_event))
+    request = stream_requests.parse_delete_stream(json_body(router.current_event))
     services().streams.delete(request.stream_arn, request.current_version)
     return {}
 
 
 @router.post("/getDataEndpoint")
 def get_data_endpoint() -> dict[str, Any]:
-    request = requests.parse_get_data_endpoint(json_body(router.current_event))
+    request = stream_requests.parse_get_data_endpoint(json_body(router.current_event))
     services().streams.find(request.stream.stream_name, request.stream.arn)
     return {"DataEndpoint": base_url(router.current_event)}

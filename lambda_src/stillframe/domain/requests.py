@@ -1,13 +1,14 @@
-"""Validated requests: one frozen dataclass and one ``parse_<operation>(body)`` per operation.
+"""Validated archived-media requests (GetImages, ListFragments) and the stream reference every operation shares.
 
-Field types, lengths, patterns, ranges and enums come from the AWS SDK service models
+One frozen dataclass and one ``parse_<operation>(body)`` per operation; the control-plane operations are in
+``stream_requests``. Field types, lengths, patterns, ranges and enums come from the AWS SDK service models
 (``kinesisvideo`` and ``kinesis-video-archived-media``); where ``API.md`` settles a rule
 differently (defaults, GetImages limits), API.md wins. A parser either returns a request whose
 every field is valid or raises ``InvalidArgumentError`` (``ValidationError`` for WidthPixels
 without HeightPixels, as the GetImages reference says).
 
 Requests that page (GetImages, ListFragments, ListStreams) have ``binding()``: every parameter
-but NextToken, canonically encoded, so a token only works with the request that produced it.
+but NextToken, canonically encoded (``canonical``), so a token only works with the request that produced it.
 """
 
 from __future__ import annotations
@@ -24,23 +25,10 @@ from stillframe.errors import InvalidArgumentError, ValidationError
 STREAM_NAME_PATTERN = compile_pattern(r"[a-zA-Z0-9_.-]+")
 STREAM_ARN_PATTERN = compile_pattern(r"arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+/[a-zA-Z0-9_.-]+/[0-9]+")
 NEXT_TOKEN_PATTERN = compile_pattern(r"[a-zA-Z0-9+/]+={0,2}")
-LIST_STREAMS_TOKEN_PATTERN = compile_pattern(r"[a-zA-Z0-9+/=]*")
 JPEG_QUALITY_PATTERN = compile_pattern(r"[0-9]+")
-# The model's tag patterns use \p{L}\p{Z}\p{N}, which Python's re does not know.
-TAG_PATTERN = params.UnicodeClassPattern(r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*", categories="LZN", extra="_.:/=+-@")
 
 SELECTOR_TYPES = ("PRODUCER_TIMESTAMP", "SERVER_TIMESTAMP")
 IMAGE_FORMATS = ("JPEG", "PNG")
-API_NAMES = (
-    "PUT_MEDIA",
-    "GET_MEDIA",
-    "LIST_FRAGMENTS",
-    "GET_MEDIA_FOR_FRAGMENT_LIST",
-    "GET_HLS_STREAMING_SESSION_URL",
-    "GET_DASH_STREAMING_SESSION_URL",
-    "GET_CLIP",
-    "GET_IMAGES",
-)
 
 DEFAULT_SAMPLING_INTERVAL_MS = 3000  # API.md: SamplingInterval absent -> 3000 ms
 MIN_SAMPLING_INTERVAL_MS = 200
@@ -48,30 +36,15 @@ MAX_IMAGES_RANGE_MS = 300_000
 DEFAULT_JPEG_QUALITY = 80
 MAX_IMAGES_PAGE = 25
 DEFAULT_LIST_FRAGMENTS_MAX = 100  # the model gives no default; 100 keeps a page's listing cheap
-DEFAULT_LIST_STREAMS_MAX = 10_000  # the model's documented default
 
 # Field checks, named for the model shapes they implement.
 STREAM_NAME = params.string(min_len=1, max_len=256, pattern=STREAM_NAME_PATTERN)
 STREAM_ARN = params.string(min_len=1, max_len=1024, pattern=STREAM_ARN_PATTERN)
 NEXT_TOKEN = params.string(min_len=1, max_len=4096, pattern=NEXT_TOKEN_PATTERN)
-LIST_STREAMS_TOKEN = params.string(max_len=1024, pattern=LIST_STREAMS_TOKEN_PATTERN)
 SELECTOR_TYPE = params.enum(SELECTOR_TYPES)
-STORAGE_TIER = params.enum(("HOT", "WARM"))
-DEVICE_NAME = params.string(min_len=1, max_len=128, pattern=STREAM_NAME_PATTERN)
-MEDIA_TYPE = params.string(
-    min_len=1, max_len=128, pattern=compile_pattern(r"[\w\-\.\+]+/[\w\-\.\+]+(,[\w\-\.\+]+/[\w\-\.\+]+)*")
-)
-KMS_KEY_ID = params.string(min_len=1, max_len=2048, pattern=compile_pattern(r".+"))
-VERSION = params.string(min_len=1, max_len=64, pattern=compile_pattern(r"[a-zA-Z0-9]+"))
-TAGS = params.string_map(
-    min_entries=1,
-    max_entries=50,
-    key=params.string(min_len=1, max_len=128, pattern=TAG_PATTERN),
-    value=params.string(max_len=256, pattern=TAG_PATTERN),
-)
 
 
-def _canonical(operation: str, fields: Mapping[str, object]) -> bytes:
+def canonical(operation: str, fields: Mapping[str, object]) -> bytes:
     """One stable byte string for a request's parameters."""
     return json.dumps({"Operation": operation, **fields}, sort_keys=True, separators=(",", ":")).encode()
 
@@ -137,7 +110,7 @@ class GetImagesRequest:
 
     def binding(self) -> bytes:
         """Every parameter but NextToken (the stream by name, however it was given), canonically encoded."""
-        return _canonical(
+        return canonical(
             "GetImages",
             {
                 "Stream": self.stream.stream_name,
@@ -229,7 +202,7 @@ class ListFragmentsRequest:
 
     def binding(self) -> bytes:
         """Every parameter but NextToken, canonically encoded."""
-        return _canonical(
+        return canonical(
             "ListFragments",
             {
                 "Stream": self.stream.stream_name,
@@ -267,118 +240,3 @@ def _fragment_selector(selector: Mapping[str, Any]) -> tuple[str, int, int]:
     if end_ms < start_ms:
         raise InvalidArgumentError(f"{parent}.EndTimestamp must be greater than or equal to {parent}.StartTimestamp")
     return kind, start_ms, end_ms
-
-
-@dataclass(frozen=True)
-class CreateStreamRequest:
-    """A valid CreateStream request; DataRetentionInHours defaults to 0 (as KVS)."""
-
-    stream_name: str
-    device_name: str | None
-    media_type: str | None
-    kms_key_id: str | None
-    data_retention_hours: int
-    tags: dict[str, str]
-    storage_tier: str | None
-
-
-def parse_create_stream(body: object) -> CreateStreamRequest:
-    """Validate a CreateStream body into a CreateStreamRequest."""
-    body = params.request_body(body)
-    retention = params.optional(body, "DataRetentionInHours", params.integer(minimum=0))
-    return CreateStreamRequest(
-        stream_name=params.required(body, "StreamName", STREAM_NAME),
-        device_name=params.optional(body, "DeviceName", DEVICE_NAME),
-        media_type=params.optional(body, "MediaType", MEDIA_TYPE),
-        kms_key_id=params.optional(body, "KmsKeyId", KMS_KEY_ID),
-        data_retention_hours=0 if retention is None else retention,
-        tags=params.optional(body, "Tags", TAGS) or {},
-        storage_tier=_storage_tier(body),
-    )
-
-
-def _storage_tier(body: Mapping[str, Any]) -> str | None:
-    """StreamStorageConfiguration is accepted when well-formed; only its tier is kept."""
-    storage = params.optional(body, "StreamStorageConfiguration", params.structure)
-    if storage is None:
-        return None
-    return params.required(storage, "DefaultStorageTier", STORAGE_TIER, parent="StreamStorageConfiguration")
-
-
-@dataclass(frozen=True)
-class DescribeStreamRequest:
-    """A valid DescribeStream request."""
-
-    stream: StreamRef
-
-
-def parse_describe_stream(body: object) -> DescribeStreamRequest:
-    """Validate a DescribeStream body into a DescribeStreamRequest."""
-    return DescribeStreamRequest(stream=parse_stream_ref(params.request_body(body)))
-
-
-@dataclass(frozen=True)
-class ListStreamsRequest:
-    """A valid ListStreams request; ``begins_with`` is StreamNameCondition's ComparisonValue (BEGINS_WITH)."""
-
-    max_results: int
-    begins_with: str | None
-    next_token: str | None
-
-    def binding(self) -> bytes:
-        """Every parameter but NextToken, canonically encoded."""
-        return _canonical("ListStreams", {"MaxResults": self.max_results, "BeginsWith": self.begins_with})
-
-
-def parse_list_streams(body: object) -> ListStreamsRequest:
-    """Validate a ListStreams body into a ListStreamsRequest (an empty NextToken counts as none)."""
-    body = params.request_body(body)
-    max_results = params.optional(body, "MaxResults", params.integer(minimum=1, maximum=10_000))
-    condition = params.optional(body, "StreamNameCondition", params.structure)
-    prefix = None
-    if condition is not None:
-        # BEGINS_WITH is the only operator, so it may be left out; a condition without a value is meaningless.
-        params.optional(condition, "ComparisonOperator", params.enum(("BEGINS_WITH",)), parent="StreamNameCondition")
-        prefix = params.required(condition, "ComparisonValue", STREAM_NAME, parent="StreamNameCondition")
-    return ListStreamsRequest(
-        max_results=DEFAULT_LIST_STREAMS_MAX if max_results is None else max_results,
-        begins_with=prefix,
-        next_token=params.optional(body, "NextToken", LIST_STREAMS_TOKEN) or None,
-    )
-
-
-@dataclass(frozen=True)
-class DeleteStreamRequest:
-    """A valid DeleteStream request; CurrentVersion, when given, must match the stream's version."""
-
-    stream_arn: str
-    current_version: str | None
-
-    @property
-    def stream_name(self) -> str:
-        """The name part of StreamARN."""
-        return stream_name_from_arn(self.stream_arn)
-
-
-def parse_delete_stream(body: object) -> DeleteStreamRequest:
-    """Validate a DeleteStream body into a DeleteStreamRequest."""
-    body = params.request_body(body)
-    return DeleteStreamRequest(
-        stream_arn=params.required(body, "StreamARN", STREAM_ARN),
-        current_version=params.optional(body, "CurrentVersion", VERSION),
-    )
-
-
-@dataclass(frozen=True)
-class GetDataEndpointRequest:
-    """A valid GetDataEndpoint request (every APIName gets the same endpoint here)."""
-
-    stream: StreamRef
-    api_name: str
-
-
-def parse_get_data_endpoint(body: object) -> GetDataEndpointRequest:
-    """Validate a GetDataEndpoint body into a GetDataEndpointRequest."""
-    body = params.request_body(body)
-    stream = parse_stream_ref(body)
-    return GetDataEndpointRequest(stream=stream, api_name=params.required(body, "APIName", params.enum(API_NAMES)))

@@ -8,12 +8,13 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from stillframe.cli.logs import CLI_LOGGERS
+from tests.support.offline import base_url, forget_host_aws_config, loopback_server, send_json
 
 
 @dataclass(frozen=True)
@@ -83,25 +84,17 @@ class _Handler(BaseHTTPRequestHandler):
         ack = {"EventType": "PERSISTED", "FragmentTimecode": 0, "FragmentNumber": number}
         if action == "error-ack":
             ack = {"EventType": "ERROR", "FragmentTimecode": 0, "ErrorId": 4000, "ErrorCode": "INVALID_MKV_DATA"}
-        self._send(200, (json.dumps(ack) + "\n").encode(), {})
+        send_json(self, 200, (json.dumps(ack) + "\n").encode())
 
     def _create(self, status: int) -> None:
         if status == 200:
-            self._send(200, b'{"StreamARN": "arn:aws:kinesisvideo:us-east-1:000000000000:stream/cam/1"}', {})
+            send_json(self, 200, b'{"StreamARN": "arn:aws:kinesisvideo:us-east-1:000000000000:stream/cam/1"}')
         else:
             self._error(status, "ResourceInUseException", "The stream cam already exists.")
 
     def _error(self, status: int, code: str, message: str) -> None:
         body = json.dumps({"__type": code, "message": message}).encode()
-        self._send(status, body, {"x-amzn-ErrorType": code})
-
-    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        for name, value in {"Content-Type": "application/json", **headers}.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_json(self, status, body, {"x-amzn-ErrorType": code})
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -110,24 +103,16 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_kvs() -> Iterator[FakeKvs]:
     """A fake service on a loopback port; its ``url`` is the endpoint URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    fake = FakeKvs(url=f"http://127.0.0.1:{server.server_address[1]}")
-    server.fake = fake  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with loopback_server(_Handler) as server:
+        fake = FakeKvs(url=base_url(server))
+        server.fake = fake  # type: ignore[attr-defined]
+        yield fake
 
 
 @pytest.fixture(autouse=True)
 def no_aws_config(monkeypatch: pytest.MonkeyPatch) -> None:
     """No credentials, profile or config from the machine running the tests."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    forget_host_aws_config(monkeypatch)
 
 
 @pytest.fixture(autouse=True)

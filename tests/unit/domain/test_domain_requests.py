@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stillframe.domain import requests
+from stillframe.domain import requests, stream_requests
 from stillframe.domain.params import MAX_TIMESTAMP_MS
 from stillframe.domain.requests import StreamRef
 from stillframe.errors import InvalidArgumentError, StillframeError
@@ -85,117 +85,147 @@ INVALID: list[tuple[str, Parser, dict[str, Any], str]] = [
     ("lf-token-pattern", requests.parse_list_fragments, {"StreamName": "a", "NextToken": "a-b"}, "NextToken"),
     ("lf-token-long", requests.parse_list_fragments, {"StreamName": "a", "NextToken": "A" * 4097}, "NextToken"),
     # CreateStream
-    ("cs-name-missing", requests.parse_create_stream, {}, "StreamName"),
-    ("cs-name-pattern", requests.parse_create_stream, {"StreamName": "a/b"}, "StreamName"),
-    ("cs-name-long", requests.parse_create_stream, {"StreamName": "a" * 257}, "StreamName"),
-    ("cs-device-long", requests.parse_create_stream, {"StreamName": "a", "DeviceName": "d" * 129}, "DeviceName"),
-    ("cs-device-pattern", requests.parse_create_stream, {"StreamName": "a", "DeviceName": "my cam"}, "DeviceName"),
-    ("cs-device-empty", requests.parse_create_stream, {"StreamName": "a", "DeviceName": ""}, "DeviceName"),
-    ("cs-media-pattern", requests.parse_create_stream, {"StreamName": "a", "MediaType": "video"}, "MediaType"),
-    ("cs-media-non-ascii", requests.parse_create_stream, {"StreamName": "a", "MediaType": "vidéo/h264"}, "MediaType"),
-    ("cs-media-long", requests.parse_create_stream, {"StreamName": "a", "MediaType": "v/" + "h" * 127}, "MediaType"),
-    ("cs-kms-empty", requests.parse_create_stream, {"StreamName": "a", "KmsKeyId": ""}, "KmsKeyId"),
-    ("cs-kms-long", requests.parse_create_stream, {"StreamName": "a", "KmsKeyId": "k" * 2049}, "KmsKeyId"),
+    ("cs-name-missing", stream_requests.parse_create_stream, {}, "StreamName"),
+    ("cs-name-pattern", stream_requests.parse_create_stream, {"StreamName": "a/b"}, "StreamName"),
+    ("cs-name-long", stream_requests.parse_create_stream, {"StreamName": "a" * 257}, "StreamName"),
+    ("cs-device-long", stream_requests.parse_create_stream, {"StreamName": "a", "DeviceName": "d" * 129}, "DeviceName"),
+    (
+        "cs-device-pattern",
+        stream_requests.parse_create_stream,
+        {"StreamName": "a", "DeviceName": "my cam"},
+        "DeviceName",
+    ),
+    ("cs-device-empty", stream_requests.parse_create_stream, {"StreamName": "a", "DeviceName": ""}, "DeviceName"),
+    ("cs-media-pattern", stream_requests.parse_create_stream, {"StreamName": "a", "MediaType": "video"}, "MediaType"),
+    (
+        "cs-media-non-ascii",
+        stream_requests.parse_create_stream,
+        {"StreamName": "a", "MediaType": "vidéo/h264"},
+        "MediaType",
+    ),
+    (
+        "cs-media-long",
+        stream_requests.parse_create_stream,
+        {"StreamName": "a", "MediaType": "v/" + "h" * 127},
+        "MediaType",
+    ),
+    ("cs-kms-empty", stream_requests.parse_create_stream, {"StreamName": "a", "KmsKeyId": ""}, "KmsKeyId"),
+    ("cs-kms-long", stream_requests.parse_create_stream, {"StreamName": "a", "KmsKeyId": "k" * 2049}, "KmsKeyId"),
     (
         "cs-retention-negative",
-        requests.parse_create_stream,
+        stream_requests.parse_create_stream,
         {"StreamName": "a", "DataRetentionInHours": -1},
         "DataRetentionInHours",
     ),
     (
         "cs-retention-string",
-        requests.parse_create_stream,
+        stream_requests.parse_create_stream,
         {"StreamName": "a", "DataRetentionInHours": "24"},
         "DataRetentionInHours",
     ),
     (
         "cs-retention-fraction",
-        requests.parse_create_stream,
+        stream_requests.parse_create_stream,
         {"StreamName": "a", "DataRetentionInHours": 1.5},
         "DataRetentionInHours",
     ),
-    ("cs-tags-empty", requests.parse_create_stream, {"StreamName": "a", "Tags": {}}, "Tags"),
+    ("cs-tags-empty", stream_requests.parse_create_stream, {"StreamName": "a", "Tags": {}}, "Tags"),
     (
         "cs-tags-51",
-        requests.parse_create_stream,
+        stream_requests.parse_create_stream,
         {"StreamName": "a", "Tags": {f"k{i}": "v" for i in range(51)}},
         "Tags",
     ),
-    ("cs-tags-list", requests.parse_create_stream, {"StreamName": "a", "Tags": [{"Key": "k", "Value": "v"}]}, "Tags"),
-    ("cs-tag-key-empty", requests.parse_create_stream, {"StreamName": "a", "Tags": {"": "v"}}, "Tags"),
-    ("cs-tag-key-long", requests.parse_create_stream, {"StreamName": "a", "Tags": {"k" * 129: "v"}}, "Tags"),
-    ("cs-tag-key-pattern", requests.parse_create_stream, {"StreamName": "a", "Tags": {"a#b": "v"}}, "Tags"),
-    ("cs-tag-value-long", requests.parse_create_stream, {"StreamName": "a", "Tags": {"k": "v" * 257}}, "Tags"),
-    ("cs-tag-value-pattern", requests.parse_create_stream, {"StreamName": "a", "Tags": {"k": "a;b"}}, "Tags"),
-    ("cs-tag-value-number", requests.parse_create_stream, {"StreamName": "a", "Tags": {"k": 1}}, "Tags"),
+    (
+        "cs-tags-list",
+        stream_requests.parse_create_stream,
+        {"StreamName": "a", "Tags": [{"Key": "k", "Value": "v"}]},
+        "Tags",
+    ),
+    ("cs-tag-key-empty", stream_requests.parse_create_stream, {"StreamName": "a", "Tags": {"": "v"}}, "Tags"),
+    ("cs-tag-key-long", stream_requests.parse_create_stream, {"StreamName": "a", "Tags": {"k" * 129: "v"}}, "Tags"),
+    ("cs-tag-key-pattern", stream_requests.parse_create_stream, {"StreamName": "a", "Tags": {"a#b": "v"}}, "Tags"),
+    ("cs-tag-value-long", stream_requests.parse_create_stream, {"StreamName": "a", "Tags": {"k": "v" * 257}}, "Tags"),
+    ("cs-tag-value-pattern", stream_requests.parse_create_stream, {"StreamName": "a", "Tags": {"k": "a;b"}}, "Tags"),
+    ("cs-tag-value-number", stream_requests.parse_create_stream, {"StreamName": "a", "Tags": {"k": 1}}, "Tags"),
     (
         "cs-storage-tier-missing",
-        requests.parse_create_stream,
+        stream_requests.parse_create_stream,
         {"StreamName": "a", "StreamStorageConfiguration": {}},
         "StreamStorageConfiguration.DefaultStorageTier",
     ),
     (
         "cs-storage-tier-enum",
-        requests.parse_create_stream,
+        stream_requests.parse_create_stream,
         {"StreamName": "a", "StreamStorageConfiguration": {"DefaultStorageTier": "COLD"}},
         "StreamStorageConfiguration.DefaultStorageTier",
     ),
     # DescribeStream
-    ("ds-no-stream", requests.parse_describe_stream, {}, "StreamName"),
-    ("ds-name-pattern", requests.parse_describe_stream, {"StreamName": "a b"}, "StreamName"),
-    ("ds-arn-pattern", requests.parse_describe_stream, {"StreamARN": "cam-1"}, "StreamARN"),
+    ("ds-no-stream", stream_requests.parse_describe_stream, {}, "StreamName"),
+    ("ds-name-pattern", stream_requests.parse_describe_stream, {"StreamName": "a b"}, "StreamName"),
+    ("ds-arn-pattern", stream_requests.parse_describe_stream, {"StreamARN": "cam-1"}, "StreamARN"),
     # ListStreams
-    ("ls-max-0", requests.parse_list_streams, {"MaxResults": 0}, "MaxResults"),
-    ("ls-max-10001", requests.parse_list_streams, {"MaxResults": 10001}, "MaxResults"),
-    ("ls-token-pattern", requests.parse_list_streams, {"NextToken": "a-b"}, "NextToken"),
-    ("ls-token-long", requests.parse_list_streams, {"NextToken": "A" * 1025}, "NextToken"),
-    ("ls-condition-not-object", requests.parse_list_streams, {"StreamNameCondition": "cam"}, "StreamNameCondition"),
+    ("ls-max-0", stream_requests.parse_list_streams, {"MaxResults": 0}, "MaxResults"),
+    ("ls-max-10001", stream_requests.parse_list_streams, {"MaxResults": 10001}, "MaxResults"),
+    ("ls-token-pattern", stream_requests.parse_list_streams, {"NextToken": "a-b"}, "NextToken"),
+    ("ls-token-long", stream_requests.parse_list_streams, {"NextToken": "A" * 1025}, "NextToken"),
+    (
+        "ls-condition-not-object",
+        stream_requests.parse_list_streams,
+        {"StreamNameCondition": "cam"},
+        "StreamNameCondition",
+    ),
     (
         "ls-operator-enum",
-        requests.parse_list_streams,
+        stream_requests.parse_list_streams,
         {"StreamNameCondition": {"ComparisonOperator": "CONTAINS", "ComparisonValue": "cam"}},
         "StreamNameCondition.ComparisonOperator",
     ),
     (
         "ls-value-pattern",
-        requests.parse_list_streams,
+        stream_requests.parse_list_streams,
         {"StreamNameCondition": {"ComparisonOperator": "BEGINS_WITH", "ComparisonValue": "a b"}},
         "StreamNameCondition.ComparisonValue",
     ),
     (
         "ls-value-missing",
-        requests.parse_list_streams,
+        stream_requests.parse_list_streams,
         {"StreamNameCondition": {"ComparisonOperator": "BEGINS_WITH"}},
         "StreamNameCondition.ComparisonValue",
     ),
     # DeleteStream
-    ("del-arn-missing", requests.parse_delete_stream, {"StreamName": "cam-1"}, "StreamARN"),
+    ("del-arn-missing", stream_requests.parse_delete_stream, {"StreamName": "cam-1"}, "StreamARN"),
     (
         "del-arn-pattern",
-        requests.parse_delete_stream,
+        stream_requests.parse_delete_stream,
         {"StreamARN": "arn:aws:kinesis:us-east-1:1:stream/a/1"},
         "StreamARN",
     ),
     (
         "del-version-pattern",
-        requests.parse_delete_stream,
+        stream_requests.parse_delete_stream,
         {"StreamARN": ARN, "CurrentVersion": "v-1"},
         "CurrentVersion",
     ),
     (
         "del-version-long",
-        requests.parse_delete_stream,
+        stream_requests.parse_delete_stream,
         {"StreamARN": ARN, "CurrentVersion": "v" * 65},
         "CurrentVersion",
     ),
-    ("del-version-empty", requests.parse_delete_stream, {"StreamARN": ARN, "CurrentVersion": ""}, "CurrentVersion"),
+    (
+        "del-version-empty",
+        stream_requests.parse_delete_stream,
+        {"StreamARN": ARN, "CurrentVersion": ""},
+        "CurrentVersion",
+    ),
     # GetDataEndpoint
-    ("gde-api-missing", requests.parse_get_data_endpoint, {"StreamName": "a"}, "APIName"),
-    ("gde-api-enum", requests.parse_get_data_endpoint, {"StreamName": "a", "APIName": "get_images"}, "APIName"),
-    ("gde-no-stream", requests.parse_get_data_endpoint, {"APIName": "GET_IMAGES"}, "StreamName"),
+    ("gde-api-missing", stream_requests.parse_get_data_endpoint, {"StreamName": "a"}, "APIName"),
+    ("gde-api-enum", stream_requests.parse_get_data_endpoint, {"StreamName": "a", "APIName": "get_images"}, "APIName"),
+    ("gde-no-stream", stream_requests.parse_get_data_endpoint, {"APIName": "GET_IMAGES"}, "StreamName"),
     (
         "gde-arn-differs",
-        requests.parse_get_data_endpoint,
+        stream_requests.parse_get_data_endpoint,
         {"StreamName": "b", "StreamARN": ARN, "APIName": "GET_IMAGES"},
         "StreamARN",
     ),
@@ -217,11 +247,11 @@ def test_invalid_request_is_refused_with_invalid_argument_naming_the_field(
     "parse",
     [
         requests.parse_list_fragments,
-        requests.parse_create_stream,
-        requests.parse_describe_stream,
-        requests.parse_list_streams,
-        requests.parse_delete_stream,
-        requests.parse_get_data_endpoint,
+        stream_requests.parse_create_stream,
+        stream_requests.parse_describe_stream,
+        stream_requests.parse_list_streams,
+        stream_requests.parse_delete_stream,
+        stream_requests.parse_get_data_endpoint,
     ],
 )
 def test_every_operation_refuses_a_body_that_is_not_an_object(parse: Parser) -> None:
@@ -275,8 +305,8 @@ def test_list_fragments_binding_changes_with_every_parameter_but_the_token(chang
 
 def test_create_stream_minimal_gets_kvs_defaults() -> None:
     # Given only StreamName; When parsed; Then retention is 0 and nothing else is set
-    request = requests.parse_create_stream({"StreamName": "cam-1"})
-    assert request == requests.CreateStreamRequest(
+    request = stream_requests.parse_create_stream({"StreamName": "cam-1"})
+    assert request == stream_requests.CreateStreamRequest(
         stream_name="cam-1",
         device_name=None,
         media_type=None,
@@ -289,7 +319,7 @@ def test_create_stream_minimal_gets_kvs_defaults() -> None:
 
 def test_create_stream_full_request_keeps_every_field() -> None:
     # Given every field, including Unicode letters and spaces in tags; When parsed
-    request = requests.parse_create_stream(
+    request = stream_requests.parse_create_stream(
         {
             "StreamName": "cam-1",
             "DeviceName": "pi.4_b",
@@ -311,40 +341,43 @@ def test_create_stream_full_request_keeps_every_field() -> None:
 
 def test_describe_stream_by_arn() -> None:
     # Given a StreamARN; When parsed; Then the stream name comes from it
-    assert requests.parse_describe_stream({"StreamARN": ARN}).stream == StreamRef(name=None, arn=ARN)
+    assert stream_requests.parse_describe_stream({"StreamARN": ARN}).stream == StreamRef(name=None, arn=ARN)
 
 
 def test_list_streams_defaults_and_condition() -> None:
     # Given an empty body; Then the model's default limit applies and there is no filter
-    plain = requests.parse_list_streams({})
+    plain = stream_requests.parse_list_streams({})
     assert (plain.max_results, plain.begins_with, plain.next_token) == (10_000, None, None)
     # Given a BEGINS_WITH condition (operator optional: it is the only one) and an empty token
-    filtered = requests.parse_list_streams({"StreamNameCondition": {"ComparisonValue": "cam"}, "NextToken": ""})
+    filtered = stream_requests.parse_list_streams({"StreamNameCondition": {"ComparisonValue": "cam"}, "NextToken": ""})
     # Then the prefix is kept and the empty token counts as none
     assert (filtered.begins_with, filtered.next_token) == ("cam", None)
 
 
 def test_list_streams_binding_follows_limit_and_prefix_not_token() -> None:
     # Given three ListStreams requests
-    base = requests.parse_list_streams({"MaxResults": 5})
+    base = stream_requests.parse_list_streams({"MaxResults": 5})
     # Then the token is not bound, the limit and the prefix are
-    assert requests.parse_list_streams({"MaxResults": 5, "NextToken": "AAAA"}).binding() == base.binding()
-    assert requests.parse_list_streams({"MaxResults": 6}).binding() != base.binding()
+    assert stream_requests.parse_list_streams({"MaxResults": 5, "NextToken": "AAAA"}).binding() == base.binding()
+    assert stream_requests.parse_list_streams({"MaxResults": 6}).binding() != base.binding()
     condition = {"ComparisonOperator": "BEGINS_WITH", "ComparisonValue": "cam"}
-    assert requests.parse_list_streams({"MaxResults": 5, "StreamNameCondition": condition}).binding() != base.binding()
+    assert (
+        stream_requests.parse_list_streams({"MaxResults": 5, "StreamNameCondition": condition}).binding()
+        != base.binding()
+    )
 
 
 def test_delete_stream_reads_arn_and_optional_version() -> None:
     # Given an ARN and a version; When parsed; Then both are kept and the name is the ARN's
-    request = requests.parse_delete_stream({"StreamARN": ARN, "CurrentVersion": "a1B2"})
+    request = stream_requests.parse_delete_stream({"StreamARN": ARN, "CurrentVersion": "a1B2"})
     assert (request.stream_arn, request.current_version, request.stream_name) == (ARN, "a1B2", "cam-1")
-    assert requests.parse_delete_stream({"StreamARN": ARN}).current_version is None
+    assert stream_requests.parse_delete_stream({"StreamARN": ARN}).current_version is None
 
 
-@pytest.mark.parametrize("api_name", requests.API_NAMES)
+@pytest.mark.parametrize("api_name", stream_requests.API_NAMES)
 def test_get_data_endpoint_accepts_every_modeled_api_name(api_name: str) -> None:
     # Given any APIName of the model; When parsed; Then it is kept
-    assert requests.parse_get_data_endpoint({"StreamName": "a", "APIName": api_name}).api_name == api_name
+    assert stream_requests.parse_get_data_endpoint({"StreamName": "a", "APIName": api_name}).api_name == api_name
 
 
 def test_stream_ref_rule_helper() -> None:

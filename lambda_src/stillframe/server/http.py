@@ -1,157 +1,31 @@
-"""The HTTP front door of ``stillframe serve``: each request becomes an API Gateway REST proxy event.
+"""The threaded HTTP server behind ``stillframe serve``: one proxy-handler invocation per request, a clean stop.
 
-The handler cannot tell this server from API Gateway: same event shape, same response dict, binary bodies
-base64-encoded with ``isBase64Encoded`` as API Gateway does for binary media types. Anything escaping the handler
-becomes a 500 in the AWS error shape, with the traceback only in the server log.
+Anything escaping the handler becomes a 500 in the AWS error shape, with the traceback only in the server log.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import logging
 import socket
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote
 
-logger = logging.getLogger(__name__)
+from stillframe.server.context import ServerConfig, invocation_context
+from stillframe.server.events import build_event, decode_response, error_response
+
+# The package's name, not this module's: the CLI's log setup and anyone filtering logs know the server by it.
+logger = logging.getLogger("stillframe.server")
 
 ProxyHandler = Callable[[dict[str, Any], Any], Mapping[str, Any]]
 """``lambda_handler(event, context) -> proxy response dict``."""
 
-DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
-DEADLINE_MARGIN_MS = 5_000  # the handler's own time budget stops work first; this is Lambda's hard timeout
 IDLE_TIMEOUT_S = 60  # keep-alive connections with no request for this long are closed
-_TEXT_TYPES = ("application/json", "application/xml", "application/x-www-form-urlencoded", "application/javascript")
-_MANAGED_HEADERS = {"content-length", "transfer-encoding", "connection"}
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    """Limits and identity of the local 'Lambda'."""
-
-    time_budget_ms: int = 25_000
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    region: str = "us-east-1"
-    account_id: str = "000000000000"
-
-
-@dataclass
-class LocalLambdaContext:
-    """What a Lambda context offers the handler (Powertools reads these attributes)."""
-
-    aws_request_id: str
-    deadline: float  # time.monotonic() when Lambda would kill the invocation
-    invoked_function_arn: str
-    function_name: str = "stillframe-local"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 2048
-    log_group_name: str = "/aws/lambda/stillframe-local"
-    log_stream_name: str = "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the per-request deadline (never negative)."""
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
-
-
-def is_text_type(content_type: str) -> bool:
-    """True for bodies API Gateway passes as text (JSON, XML, forms, ``text/*``); all else is binary."""
-    main = content_type.split(";", 1)[0].strip().lower()
-    return (
-        main.startswith("text/")
-        or main in _TEXT_TYPES
-        or main.endswith("+json")
-        or main.startswith("application/x-amz-json")
-    )
-
-
-def build_event(
-    *,
-    method: str,
-    target: str,
-    headers: Iterable[tuple[str, str]],
-    body: bytes | None,
-    source_ip: str,
-    request_id: str,
-    protocol: str = "HTTP/1.1",
-    account_id: str = "000000000000",
-    now_ms: int | None = None,
-) -> dict[str, Any]:
-    """The API Gateway REST proxy event for one HTTP request (no stage prefix: resource == path)."""
-    raw_path, _, query = target.partition("?")
-    path = unquote(raw_path) or "/"
-    single, multi = _header_maps(headers)
-    if not _get(single, "X-Forwarded-Proto"):
-        # API Gateway sets it; the handler builds its own base URL from it and Host.
-        single["X-Forwarded-Proto"] = "http"
-        multi["X-Forwarded-Proto"] = ["http"]
-    pairs = parse_qsl(query, keep_blank_values=True)
-    text_body, is_base64 = _event_body(body, _get(single, "Content-Type"))
-    host = _get(single, "Host")
-    epoch_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": single,
-        "multiValueHeaders": multi,
-        "queryStringParameters": dict(pairs) or None,
-        "multiValueQueryStringParameters": _multi(pairs) or None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "accountId": account_id,
-            "apiId": "local",
-            "domainName": host,
-            "domainPrefix": host.split(".", 1)[0],
-            "extendedRequestId": request_id,
-            "httpMethod": method,
-            "identity": {"sourceIp": source_ip, "userAgent": _get(single, "User-Agent")},
-            "path": path,
-            "protocol": protocol,
-            "requestId": request_id,
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(epoch_ms / 1000)),
-            "requestTimeEpoch": epoch_ms,
-            "resourceId": "local",
-            "resourcePath": path,
-            "stage": "local",
-        },
-        "body": text_body,
-        "isBase64Encoded": is_base64,
-    }
-
-
-def decode_response(response: Mapping[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Status, header pairs and body bytes of a proxy response, merging headers as API Gateway does."""
-    status = int(response["statusCode"])
-    multi: Mapping[str, list[Any]] = response.get("multiValueHeaders") or {}
-    pairs = [(name, str(value)) for name, values in multi.items() for value in values]
-    present = {(name.lower(), value) for name, value in pairs}
-    for name, value in (response.get("headers") or {}).items():
-        if (name.lower(), str(value)) not in present:
-            pairs.append((name, str(value)))
-    pairs = [(name, value) for name, value in pairs if name.lower() not in _MANAGED_HEADERS]
-    body = response.get("body") or ""
-    payload = base64.b64decode(body) if response.get("isBase64Encoded") else str(body).encode("utf-8")
-    return status, pairs, payload
-
-
-def error_response(status: int, code: str, message: str, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    """A response in the AWS rest-json error shape (what boto3 turns into a modeled exception)."""
-    headers = [
-        ("Content-Type", "application/json"),
-        ("x-amzn-ErrorType", code),
-        ("x-amzn-RequestId", request_id),
-    ]
-    return status, headers, json.dumps({"__type": code, "message": message}).encode("utf-8")
 
 
 class StillframeServer(ThreadingHTTPServer):
@@ -296,11 +170,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             protocol=self.request_version,
             account_id=config.account_id,
         )
-        context = LocalLambdaContext(
-            aws_request_id=request_id,
-            deadline=time.monotonic() + (config.time_budget_ms + DEADLINE_MARGIN_MS) / 1000,
-            invoked_function_arn=f"arn:aws:lambda:{config.region}:{config.account_id}:function:stillframe-local",
-        )
+        context = invocation_context(request_id, config)
         try:
             return decode_response(self.server.proxy_handler(event, context))
         except Exception:
@@ -387,35 +257,3 @@ def _linger(conn: socket.socket, max_bytes: int = 256 * 1024 * 1024, idle_s: flo
 def _shutdown_reads(conn: socket.socket) -> None:
     with contextlib.suppress(OSError):  # already closed by the client
         conn.shutdown(socket.SHUT_RD)
-
-
-def _header_maps(headers: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[str, list[str]]]:
-    single: dict[str, str] = {}
-    multi: dict[str, list[str]] = {}
-    for name, value in headers:
-        single[name] = value
-        multi.setdefault(name, []).append(value)
-    return single, multi
-
-
-def _get(headers: Mapping[str, str], name: str) -> str:
-    lowered = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == lowered), "")
-
-
-def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for key, value in pairs:
-        grouped.setdefault(key, []).append(value)
-    return grouped
-
-
-def _event_body(body: bytes | None, content_type: str) -> tuple[str | None, bool]:
-    if body is None:
-        return None, False
-    if is_text_type(content_type):
-        try:
-            return body.decode("utf-8"), False
-        except UnicodeDecodeError:
-            pass  # declared text but is not: pass it on losslessly
-    return base64.b64encode(body).decode("ascii"), True

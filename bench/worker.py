@@ -1,0 +1,46 @@
+"""Run one scenario in this (fresh) process and print its result as one JSON line.
+
+``bench.run`` starts one worker per scenario under ``taskset``, so scenarios never share caches, pools or
+peak memory; it reads the worker's own peak RSS from ``wait4``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from bench.fixtures import StreamFixture, ensure_fixtures
+from bench.scenarios import Scenario, sample_times
+
+Runner = Callable[[Scenario, StreamFixture, list[int]], dict[str, Any]]
+
+
+def runners() -> dict[str, Runner]:
+    """Method name -> function measuring it (imported lazily: a worker loads only what its method needs)."""
+    from bench import limit, peers, stillframe_runs
+
+    return {
+        "engine": stillframe_runs.run_engine,
+        "serve": stillframe_runs.run_serve,
+        "cold": stillframe_runs.run_cold,
+        "import": stillframe_runs.run_import,
+        "ffmpeg": peers.run_ffmpeg,
+        "ffmpeg-mt": peers.run_ffmpeg,
+        "naive": peers.run_naive,
+        "limit": limit.run_limit,
+    }
+
+
+def main(argument: str) -> None:
+    """Measure the scenario given as JSON and print the result."""
+    scenario = Scenario(**json.loads(argument))
+    fixture = ensure_fixtures(log=False)[scenario.stream]
+    samples = sample_times(scenario, fixture)
+    result = runners()[scenario.method](scenario, fixture, samples)
+    print(json.dumps({"samples": len(samples), **result}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
