@@ -13,6 +13,7 @@ from stillframe.domain.timeline import page_samples, sample_count
 from stillframe.errors import InvalidArgumentError, NoDataRetentionError
 from stillframe.images.engine import RenderSpec, render_page
 from stillframe.images.plan import plan_page
+from stillframe.observability import metrics
 from stillframe.wiring import Services
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ def get_images(request: GetImagesRequest, services: Services, *, budget_s: float
     next_offset = offset + len(outcomes)
     if next_offset < total:
         result["NextToken"] = services.tokens.encode(request.binding(), str(next_offset))
+    metrics.add_metric(name="ImagesReturned", unit="Count", value=stats.images)
+    metrics.add_metric(name="FramesDecoded", unit="Count", value=stats.frames_decoded)
     logger.info(
         "page served",
         extra={

@@ -97,5 +97,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         start = producer_start_ms(key, record)
         acks = ingest_object(svc, key, producer_start_ms=start, now_ms=int(time.time() * 1000))
         ingested += sum(1 for ack in acks if ack["EventType"] == "PERSISTED")
-    metrics.add_metric(name="FragmentsIngested", unit="Count", value=ingested)
     return {"fragments": ingested}

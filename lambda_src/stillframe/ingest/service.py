@@ -16,6 +16,7 @@ from stillframe.catalog.fragments import MAX_FRAGMENT_MS, FragmentIndex
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.catalog.streams import StreamRecord
 from stillframe.errors import NoDataRetentionError
+from stillframe.observability import metrics
 
 if TYPE_CHECKING:
     from stillframe.media.split import MediaFragment
@@ -80,7 +81,9 @@ def store_fragments(
             )
             index.add(record, fragment.data)
         acks.append({"EventType": "PERSISTED", "FragmentTimecode": timecode, "FragmentNumber": record.number})
-    logger.info("upload stored", extra={"stream": stream.StreamName, "fragments": len(acks)})
+    persisted = sum(1 for ack in acks if ack["EventType"] == "PERSISTED")
+    metrics.add_metric(name="FragmentsPersisted", unit="Count", value=persisted)
+    logger.info("upload stored", extra={"stream": stream.StreamName, "fragments": len(acks), "persisted": persisted})
     return acks
 
 

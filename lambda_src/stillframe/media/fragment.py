@@ -3,16 +3,22 @@
 ``open_fragment`` demuxes every packet into memory (cheap) and lists the frames in presentation order.
 ``DemuxedFragment.decode`` then decodes, for each GOP holding a wanted frame, from the GOP's key frame
 forward in decode order only until the wanted frames of that GOP have come out; GOPs without a wanted
-frame are never touched. GOPs are independent, so they can be decoded in parallel, one fresh decoder each.
+frame are never touched. GOPs are independent, so they can be decoded in parallel, one fresh decoder each
+(``gops_for`` + ``decode_gop`` let a caller schedule them itself).
+
+Opening skips libavformat's stream probing decode: ``avformat_find_stream_info`` would otherwise decode
+about seven H.264 frames per fragment (50 ms at 1080p) only to learn the pixel format, which nothing here
+uses; every decoder is created from the codec and its extradata.
 """
 
 from __future__ import annotations
 
 import bisect
 import concurrent.futures
+import io
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -22,9 +28,16 @@ import av.video.codeccontext
 import av.video.frame
 
 from stillframe.errors import MediaError
-from stillframe.media.demux import TimedPacket, iter_packets, open_input, time_base_of, to_ms, video_stream
+from stillframe.media.demux import TimedPacket, iter_packets, time_base_of, to_ms, video_stream
 
 logger = logging.getLogger(__name__)
+
+MILLISECONDS = Fraction(1, 1000)
+# Stored fragments are always our own Matroska (the splitter writes nothing else). Options given to av.open also
+# reach the decoders avformat_find_stream_info opens to probe each stream: "skip_frame: all" makes them decode
+# nothing (stream parameters come from the Matroska track header and the codec's extradata).
+_FRAGMENT_FORMAT = "matroska"
+_PROBE_OPTIONS = {"skip_frame": "all"}
 
 
 @dataclass(frozen=True)
@@ -59,7 +72,7 @@ class DemuxedFragment:
         frame_of_packet = [0] * len(packets)
         for frame_index, packet_index in enumerate(order):
             frame_of_packet[packet_index] = frame_index
-        origin = to_ms(packets[order[0]].pts, time_base)
+        origin = packets[order[0]].pts if time_base == MILLISECONDS else to_ms(packets[order[0]].pts, time_base)
         self.frames: Sequence[FrameInfo] = tuple(_frame_info(packets[i], time_base, origin) for i in order)
         last = self.frames[-1]
         self.duration_ms = last.offset_ms + last.duration_ms
@@ -81,33 +94,48 @@ class DemuxedFragment:
         self, wanted: Iterable[int], executor: concurrent.futures.Executor | None = None
     ) -> dict[int, av.video.frame.VideoFrame]:
         """Decode the wanted frames (indices into ``frames``); each GOP from its key frame, once."""
-        by_gop: dict[int, set[int]] = {}
-        for index in set(wanted):
-            if not 0 <= index < len(self.frames):
-                raise IndexError(f"frame index {index} is outside 0..{len(self.frames) - 1}")
-            gop = self._gop_of_frame.get(index)
-            if gop is None:
-                raise MediaError("the frame precedes the fragment's first key frame and cannot be decoded")
-            by_gop.setdefault(gop, set()).add(index)
-        jobs = sorted(by_gop.items())
+        jobs = sorted(self.gops_for(wanted).items())
         if executor is None:
-            results = [self._decode_gop(gop, frames) for gop, frames in jobs]
+            results = [self.decode_gop(gop, frames) for gop, frames in jobs]
         else:
-            futures = [executor.submit(self._decode_gop, gop, frames) for gop, frames in jobs]
+            futures = [executor.submit(self.decode_gop, gop, frames) for gop, frames in jobs]
             results = [future.result() for future in futures]
         decoded: dict[int, av.video.frame.VideoFrame] = {}
         for result in results:
             decoded.update(result)
         return decoded
 
-    def _decode_gop(self, gop_number: int, wanted: set[int]) -> dict[int, av.video.frame.VideoFrame]:
+    def gops_for(self, wanted: Iterable[int]) -> dict[int, set[int]]:
+        """The wanted frames grouped by the GOP that holds them (IndexError outside, MediaError before a key frame)."""
+        by_gop: dict[int, set[int]] = {}
+        for index in set(wanted):
+            gop = self.gop_of(index)
+            if gop is None:
+                raise MediaError("the frame precedes the fragment's first key frame and cannot be decoded")
+            by_gop.setdefault(gop, set()).add(index)
+        return by_gop
+
+    def gop_of(self, index: int) -> int | None:
+        """The GOP holding frame ``index``, or None before the first key frame (IndexError outside the fragment)."""
+        if not 0 <= index < len(self.frames):
+            raise IndexError(f"frame index {index} is outside 0..{len(self.frames) - 1}")
+        return self._gop_of_frame.get(index)
+
+    def decode_gop(self, gop_number: int, wanted: set[int]) -> dict[int, av.video.frame.VideoFrame]:
         """Decode one GOP with its own decoder, stopping as soon as every wanted frame has come out."""
+        return dict(self.iter_gop(gop_number, wanted))
+
+    def iter_gop(self, gop_number: int, wanted: set[int]) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
+        """Yield (frame index, frame) for the GOP's wanted frames as the decoder returns them.
+
+        A caller can render each frame while the next decodes, holding one picture at a time instead of a GOP's
+        worth. Thread-safe: GOPs of one fragment may be decoded by several threads at once.
+        """
         gop = self._gops[gop_number]
         decoder = _new_decoder(self._codec, self._extradata)
         pts_to_frame = {timed.pts: frame for timed, frame in zip(gop.packets, gop.frame_of_packet, strict=True)}
         out_order = sorted(gop.frame_of_packet)  # frames leave the decoder in presentation order
-        found: dict[int, av.video.frame.VideoFrame] = {}
-        emitted = 0
+        missing, emitted = set(wanted), 0
         try:
             for timed in (*gop.packets, None):
                 if timed is not None:
@@ -116,10 +144,11 @@ class DemuxedFragment:
                     index = pts_to_frame.get(frame.pts) if frame.pts is not None else None
                     index = index if index is not None else out_order[min(emitted, len(out_order) - 1)]
                     emitted += 1
-                    if index in wanted:
-                        found[index] = frame
-                if len(found) == len(wanted):
-                    return found
+                    if index in missing:
+                        missing.discard(index)
+                        yield index, frame
+                if not missing:
+                    return
         except (av.FFmpegError, ValueError) as exc:
             raise MediaError(f"cannot decode the fragment: {exc}") from exc
         raise MediaError("cannot decode the fragment: the decoder did not return every frame of a GOP")
@@ -130,8 +159,14 @@ class DemuxedFragment:
 
 
 def open_fragment(data: bytes) -> DemuxedFragment:
-    """Demux a fragment (any container, normally our Matroska) into memory; MediaError if unreadable."""
-    with open_input(data) as container:
+    """Demux a stored fragment (our Matroska) into memory; MediaError if unreadable."""
+    if not data:
+        raise MediaError("cannot parse the fragment: it is empty")
+    try:
+        container = av.open(io.BytesIO(data), mode="r", format=_FRAGMENT_FORMAT, options=_PROBE_OPTIONS)
+    except (av.FFmpegError, ValueError) as exc:
+        raise MediaError(f"cannot parse the fragment: {exc}") from exc
+    with container:
         stream = video_stream(container)
         packets = list(iter_packets(container, stream))
         if not packets:
@@ -143,6 +178,8 @@ def open_fragment(data: bytes) -> DemuxedFragment:
 
 
 def _frame_info(packet: TimedPacket, time_base: Fraction, origin: int) -> FrameInfo:
+    if time_base == MILLISECONDS:  # Matroska's usual time base: ticks are already ms (skips Fraction arithmetic)
+        return FrameInfo(offset_ms=packet.pts - origin, duration_ms=max(1, packet.duration))
     start = to_ms(packet.pts, time_base)
     return FrameInfo(
         offset_ms=start - origin, duration_ms=max(1, to_ms(packet.pts + packet.duration, time_base) - start)
