@@ -95,6 +95,7 @@ def ingest(url: str, clip: Path, start: datetime) -> None:
             str(clip),
         ],
         check=True,
+        stdout=subprocess.DEVNULL,  # the per-fragment JSON acks; the summary goes to stderr
     )
 
 
