@@ -1,12 +1,15 @@
 """``stillframe serve``: the whole service on one machine, over a local directory or an S3 bucket.
 
 The handler reads its settings from the environment when it is imported (a Lambda cold start), so this command
-writes the environment first and imports the handler after.
+writes the environment first and imports the handler after. What API Gateway adds in front of the Lambda on AWS,
+SigV4 auth and stage throttling, is off unless asked for (``--access-key-id``/``--secret-access-key``,
+``--rate-limit``).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import secrets
 import signal
@@ -20,11 +23,21 @@ from typing import Any
 
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.client import is_loopback
-from stillframe.server import ProxyHandler, ServerConfig, StillframeServer
+from stillframe.server import (
+    ProxyHandler,
+    RequestGate,
+    ServerConfig,
+    SigV4Verifier,
+    StillframeServer,
+    TokenBucket,
+    default_burst,
+)
 from stillframe.settings import Settings, SettingsError
 
 TOKEN_SECRET_FILE = "token-secret"
 DEFAULT_DATA_DIR = "./stillframe-data"
+ACCESS_KEY_ENV = "STILLFRAME_SERVE_ACCESS_KEY_ID"
+SECRET_KEY_ENV = "STILLFRAME_SERVE_SECRET_ACCESS_KEY"
 
 
 def register(subparsers: Any) -> None:
@@ -49,13 +62,43 @@ def register(subparsers: Any) -> None:
         help="file holding the NextToken secret (default: <data-dir>/token-secret, created on first start; "
         "with --bucket: this file or STILLFRAME_TOKEN_SECRET)",
     )
+    _register_gate(parser)
     parser.set_defaults(run=run)
+
+
+def _register_gate(parser: argparse.ArgumentParser) -> None:
+    gate = parser.add_argument_group(
+        "API Gateway checks (off by default)",
+        "Refuse requests as the deployed API does: unsigned or badly signed ones with 403 NotAuthorizedException, "
+        "those over the rate with 429 ClientLimitExceededException.",
+    )
+    gate.add_argument(
+        "--access-key-id",
+        metavar="AKID",
+        help=f"require AWS SigV4 signatures made with this key pair (service kinesisvideo or execute-api, any "
+        f"region); or set {ACCESS_KEY_ENV}",
+    )
+    gate.add_argument(
+        "--secret-access-key",
+        metavar="SECRET",
+        help=f"the secret of --access-key-id; or set {SECRET_KEY_ENV} (keeps it out of the process list)",
+    )
+    gate.add_argument(
+        "--rate-limit", type=_positive_float, metavar="RPS", help="throttle all requests to RPS per second"
+    )
+    gate.add_argument(
+        "--burst",
+        type=_positive_int,
+        metavar="N",
+        help="requests allowed at once with --rate-limit (default: RPS, at least 1)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Configure the environment, import the handler, serve until SIGINT/SIGTERM."""
     if args.prefix and not args.bucket:
         raise UsageError("--prefix only applies with --bucket")
+    gate = build_gate(args, os.environ)  # usage errors before anything is created
     location = prepare_environment(args, os.environ)
     try:
         settings = Settings.from_env()
@@ -68,15 +111,49 @@ def run(args: argparse.Namespace) -> int:
         time_budget_ms=settings.time_budget_ms, region=settings.region, account_id=settings.account_id
     )
     try:
-        server = StillframeServer((args.host, args.port), handler, config=config)
+        server = StillframeServer((args.host, args.port), handler, config=config, gate=gate)
     except OSError as exc:
         raise CommandFailed(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
-    if not is_loopback(server.url):
+    if gate.verifier is None and not is_loopback(server.url):
         print("warning: requests are not authenticated; anyone who can reach this address can use it", file=sys.stderr)
+    for line in gate_banner(gate):
+        print(line, flush=True)
     print(f"Stillframe listening on {server.url} (data: {location})", flush=True)
     serve_until_signalled(server)
     print("stopped", flush=True)
     return 0
+
+
+def build_gate(args: argparse.Namespace, env: Mapping[str, str]) -> RequestGate:
+    """The checks the serve flags ask for: SigV4 with one key pair (flags win over env), a token bucket."""
+    access_key_id = args.access_key_id or env.get(ACCESS_KEY_ENV) or None
+    secret_access_key = args.secret_access_key or env.get(SECRET_KEY_ENV) or None
+    if (access_key_id is None) != (secret_access_key is None):
+        raise UsageError(
+            f"give both --access-key-id and --secret-access-key (or {ACCESS_KEY_ENV} and {SECRET_KEY_ENV}), or neither"
+        )
+    if args.burst is not None and args.rate_limit is None:
+        raise UsageError("--burst only applies with --rate-limit")
+    verifier = None
+    if access_key_id is not None and secret_access_key is not None:
+        verifier = SigV4Verifier(access_key_id, secret_access_key)
+    throttle = None
+    if args.rate_limit is not None:
+        throttle = TokenBucket(args.rate_limit, args.burst or default_burst(args.rate_limit))
+    return RequestGate(verifier=verifier, throttle=throttle)
+
+
+def gate_banner(gate: RequestGate) -> list[str]:
+    """Start-up lines saying which API Gateway checks are on (none when both are off)."""
+    lines = []
+    if gate.verifier is not None:
+        lines.append(
+            f"auth: AWS SigV4 required, access key {gate.verifier.access_key_id} "
+            "(service kinesisvideo or execute-api, any region); otherwise 403 NotAuthorizedException"
+        )
+    if gate.throttle is not None:
+        lines.append(f"throttle: {gate.throttle}; over it 429 ClientLimitExceededException")
+    return lines
 
 
 def prepare_environment(args: argparse.Namespace, env: MutableMapping[str, str]) -> str:
@@ -151,6 +228,26 @@ def serve_until_signalled(server: StillframeServer, poll_s: float = 0.2) -> None
         worker.join()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < math.inf:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a number more than 0, not {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
 
 
 def _secret_from(secret_file: Path | None, env: Mapping[str, str], *, data_dir: Path | None) -> str | None:

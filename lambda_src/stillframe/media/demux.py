@@ -33,6 +33,11 @@ _SUPPORTED = "Matroska/WebM, MP4, MPEG-TS or raw H.264/H.265"
 # which the operator names and which may be anything FFmpeg reads, e.g. RTSP or HLS).
 _PSEUDO_VIDEO_FORMATS = {"tty", "image2", "gif", "apng", "webp_pipe"}
 _FALLBACK_RATE = Fraction(25)
+# Matroska tags of a fragment with frames an edit list leaves out: the presentation window, in ms from the
+# fragment's earliest frame (relative, so it survives the muxer shifting negative timestamps to zero). Frames
+# starting in [from, until) are presented; the others are decode-only. Without the tags every frame is presented.
+PRESENT_FROM_TAG = "STILLFRAME_PRESENT_FROM"
+PRESENT_UNTIL_TAG = "STILLFRAME_PRESENT_UNTIL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,9 @@ class TimedPacket:
     pts: int
     duration: int
     keyframe: bool
+    # Decode-only: an MP4 edit list leaves it out of the presentation (pre-roll before a trimmed start, or
+    # frames after a trimmed end); it is still needed to decode the presented frames that depend on it.
+    discard: bool = False
 
     @property
     def size(self) -> int:
@@ -129,7 +137,7 @@ class PacketTimer:
         if pts is None:
             pts = packet.dts if packet.dts is not None else self.next_pts
         self.next_pts = max(self.next_pts, pts + duration)
-        return TimedPacket(packet, pts, duration, bool(packet.is_keyframe))
+        return TimedPacket(packet, pts, duration, bool(packet.is_keyframe), bool(packet.is_discard))
 
 
 def _is_pseudo_video(container: av.container.InputContainer) -> bool:

@@ -6,6 +6,9 @@ forward in decode order only until the wanted frames of that GOP have come out; 
 frame are never touched. GOPs are independent, so they can be decoded in parallel, one fresh decoder each
 (``gops_for`` + ``decode_gop`` let a caller schedule them itself).
 
+Frames outside the presentation window the splitter tagged (pre-roll and trailing frames an MP4 edit list
+left out) are decoded when a presented frame needs them but never listed or returned.
+
 Opening skips libavformat's stream probing decode: ``avformat_find_stream_info`` would otherwise decode
 about seven H.264 frames per fragment (50 ms at 1080p) only to learn the pixel format, which nothing here
 uses; every decoder is created from the codec and its extradata.
@@ -28,7 +31,15 @@ import av.video.codeccontext
 import av.video.frame
 
 from stillframe.errors import MediaError
-from stillframe.media.demux import TimedPacket, iter_packets, time_base_of, to_ms, video_stream
+from stillframe.media.demux import (
+    PRESENT_FROM_TAG,
+    PRESENT_UNTIL_TAG,
+    TimedPacket,
+    iter_packets,
+    time_base_of,
+    to_ms,
+    video_stream,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -67,20 +78,29 @@ class DemuxedFragment:
         extradata: bytes | None,
         width: int,
         height: int,
+        window: tuple[int, int] | None = None,
     ) -> None:
         order = sorted(range(len(packets)), key=lambda i: packets[i].pts)  # presentation order
-        frame_of_packet = [0] * len(packets)
+        frame_of_packet = [0] * len(packets)  # presentation rank of each packet, presented or not
         for frame_index, packet_index in enumerate(order):
             frame_of_packet[packet_index] = frame_index
-        origin = packets[order[0]].pts if time_base == MILLISECONDS else to_ms(packets[order[0]].pts, time_base)
-        self.frames: Sequence[FrameInfo] = tuple(_frame_info(packets[i], time_base, origin) for i in order)
+        # Frames (public indices) are the presented ranks [first, end), renumbered from 0.
+        first, end = _presented_ranks([packets[i] for i in order], time_base, window)
+        presented = order[first:end]
+        if not presented:
+            raise MediaError("the fragment presents no frames")
+        origin = _ms(packets[presented[0]].pts, time_base)
+        self.frames: Sequence[FrameInfo] = tuple(_frame_info(packets[i], time_base, origin) for i in presented)
         last = self.frames[-1]
         self.duration_ms = last.offset_ms + last.duration_ms
         self.width, self.height = width, height
         self.frames_decoded = 0
         self._codec, self._extradata = codec, extradata
         self._gops = _split_gops(packets, frame_of_packet)
-        self._gop_of_frame = {frame: n for n, gop in enumerate(self._gops) for frame in gop.frame_of_packet}
+        self._gop_of_frame = {
+            rank - first: n for n, gop in enumerate(self._gops) for rank in gop.frame_of_packet if first <= rank < end
+        }
+        self._first = first
         self._offsets = [frame.offset_ms for frame in self.frames]
         self._lock = threading.Lock()
 
@@ -135,7 +155,7 @@ class DemuxedFragment:
         decoder = _new_decoder(self._codec, self._extradata)
         pts_to_frame = {timed.pts: frame for timed, frame in zip(gop.packets, gop.frame_of_packet, strict=True)}
         out_order = sorted(gop.frame_of_packet)  # frames leave the decoder in presentation order
-        missing, emitted = set(wanted), 0
+        missing, emitted = {index + self._first for index in wanted}, 0  # in ranks, like pts_to_frame
         try:
             for timed in (*gop.packets, None):
                 if timed is not None:
@@ -146,7 +166,7 @@ class DemuxedFragment:
                     emitted += 1
                     if index in missing:
                         missing.discard(index)
-                        yield index, frame
+                        yield index - self._first, frame
                 if not missing:
                     return
         except (av.FFmpegError, ValueError) as exc:
@@ -173,8 +193,40 @@ def open_fragment(data: bytes) -> DemuxedFragment:
             raise MediaError("the fragment holds no video frames")
         context = stream.codec_context
         return DemuxedFragment(
-            packets, time_base_of(stream), context.codec, context.extradata, context.width, context.height
+            packets,
+            time_base_of(stream),
+            context.codec,
+            context.extradata,
+            context.width,
+            context.height,
+            window=_window(container.metadata),
         )
+
+
+def _window(tags: dict[str, str]) -> tuple[int, int] | None:
+    """The presentation window the splitter tagged (ms from the earliest frame), or None: every frame presented."""
+    start, end = tags.get(PRESENT_FROM_TAG), tags.get(PRESENT_UNTIL_TAG)
+    if start is None or end is None:
+        return None
+    try:
+        return int(start), int(end)
+    except ValueError as exc:
+        raise MediaError("cannot parse the fragment: its presentation window tags are not integers") from exc
+
+
+def _presented_ranks(
+    ordered: list[TimedPacket], time_base: Fraction, window: tuple[int, int] | None
+) -> tuple[int, int]:
+    """The presentation ranks [first, end) of the frames starting inside ``window``; all frames without one."""
+    if window is None:
+        return 0, len(ordered)
+    earliest = _ms(ordered[0].pts, time_base)
+    starts = [_ms(packet.pts, time_base) - earliest for packet in ordered]
+    return bisect.bisect_left(starts, window[0]), bisect.bisect_left(starts, window[1])
+
+
+def _ms(ticks: int, time_base: Fraction) -> int:
+    return ticks if time_base == MILLISECONDS else to_ms(ticks, time_base)
 
 
 def _frame_info(packet: TimedPacket, time_base: Fraction, origin: int) -> FrameInfo:

@@ -3,7 +3,14 @@
 A fragment holds whole GOPs of the upload's first video track (audio and other tracks are dropped),
 starts on a key frame and carries the codec's extradata, so it decodes on its own. Fragments are cut
 once they reach ``target_ms`` of presentation time, or before the next GOP would push them past
-``max_bytes``. Timestamps inside a fragment are the source's, in milliseconds.
+``max_bytes``. Timestamps inside a fragment are the source's, in milliseconds (the muxer shifts a fragment whose
+earliest frame would be negative, e.g. an edit list's pre-roll, to start at zero).
+
+Frames an MP4 edit list leaves out (pre-roll before a trimmed start, frames after a trimmed end) stay in the
+fragment, because presented frames may need them to decode, but are never presented: they are not counted in
+a ``MediaFragment``'s times or frame count, and the fragment names its presentation window in two Matroska tags
+(``demux.PRESENT_FROM_TAG``, ``PRESENT_UNTIL_TAG``) that the fragment reader honours. GOPs with no presented frame
+are dropped.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ import av.video.stream
 
 from stillframe.errors import MediaError
 from stillframe.media.demux import (
+    PRESENT_FROM_TAG,
+    PRESENT_UNTIL_TAG,
     MediaSource,
     TimedPacket,
     iter_packets,
@@ -59,10 +68,12 @@ class _Gop:
 
     packets: list[TimedPacket] = field(default_factory=list)
     size: int = 0
+    presented: int = 0  # packets not flagged discard
 
     def add(self, packet: TimedPacket) -> None:
         self.packets.append(packet)
         self.size += packet.size + _PER_PACKET_OVERHEAD
+        self.presented += not packet.discard
 
 
 def iter_fragments(
@@ -76,7 +87,7 @@ def iter_fragments(
         header = _HEADER_OVERHEAD + len(stream.codec_context.extradata or b"")
         pending: list[_Gop] = []
         origin: int | None = None
-        for gop in _iter_gops(iter_packets(container, stream)):
+        for gop in _presented_gops(_iter_gops(iter_packets(container, stream))):
             if pending and _should_cut(pending, gop, stream, target_ms, max_bytes, header):
                 fragment = _build(pending, stream, origin)
                 origin = fragment.pts_ms - fragment.offset_ms
@@ -84,7 +95,7 @@ def iter_fragments(
                 pending = []
             pending.append(gop)
         if not pending:
-            raise MediaError("media has no decodable video frames (no key frame found)")
+            raise MediaError("media has no decodable video frames (no key frame found, or none inside its edit list)")
         yield _build(pending, stream, origin)
 
 
@@ -115,6 +126,18 @@ def _iter_gops(packets: Iterator[TimedPacket]) -> Iterator[_Gop]:
         yield gop
 
 
+def _presented_gops(gops: Iterator[_Gop]) -> Iterator[_Gop]:
+    """The GOPs that present at least one frame: one made only of frames an edit list leaves out is never shown."""
+    skipped = 0
+    for gop in gops:
+        if gop.presented:
+            yield gop
+        else:
+            skipped += 1
+    if skipped:
+        logger.info("dropped GOPs outside the edit list", extra={"gops": skipped})
+
+
 def _should_cut(
     pending: list[_Gop],
     gop: _Gop,
@@ -131,8 +154,8 @@ def _should_cut(
 
 
 def _span_ms(gops: list[_Gop], time_base: Fraction) -> tuple[int, int]:
-    """First presented frame start and last presented frame end, in ms."""
-    packets = [packet for gop in gops for packet in gop.packets]
+    """First presented frame start and last presented frame end, in ms (every GOP presents at least one frame)."""
+    packets = [packet for gop in gops for packet in gop.packets if not packet.discard]
     first = min(packets, key=lambda p: p.pts)
     last = max(packets, key=lambda p: p.pts)
     return to_ms(first.pts, time_base), to_ms(last.pts + last.duration, time_base)
@@ -142,25 +165,31 @@ def _build(gops: list[_Gop], stream: av.video.stream.VideoStream, origin: int | 
     time_base = time_base_of(stream)
     start, end = _span_ms(gops, time_base)
     packets = [packet for gop in gops for packet in gop.packets]
+    window = None
+    if any(packet.discard for packet in packets):
+        earliest = to_ms(min(packet.pts for packet in packets), time_base)
+        window = (start - earliest, end - earliest)
     return MediaFragment(
-        data=_mux(packets, stream),
+        data=_mux(packets, stream, window),
         pts_ms=start,
         offset_ms=start - (start if origin is None else origin),
         duration_ms=max(1, end - start),
-        frame_count=len(packets),
+        frame_count=sum(gop.presented for gop in gops),
         width=stream.codec_context.width,
         height=stream.codec_context.height,
         codec=stream.codec_context.codec.canonical_name,
     )
 
 
-def _mux(packets: list[TimedPacket], stream: av.video.stream.VideoStream) -> bytes:
-    """Write the packets, timestamps in ms, into a new single-track Matroska file."""
+def _mux(packets: list[TimedPacket], stream: av.video.stream.VideoStream, window: tuple[int, int] | None) -> bytes:
+    """Write the packets, timestamps in ms, into a new single-track Matroska file tagged with its ``window``."""
     time_base = time_base_of(stream)
     starts = [to_ms(timed.pts, time_base) for timed in packets]
     buffer = io.BytesIO()
     try:
         with av.open(buffer, mode="w", format="matroska", options=_MUXER_OPTIONS) as output:
+            if window is not None:
+                output.metadata[PRESENT_FROM_TAG], output.metadata[PRESENT_UNTIL_TAG] = map(str, window)
             track = output.add_stream_from_template(stream, opaque=True)
             track.time_base = _MS
             for timed, pts, dts in zip(packets, starts, _decode_times(starts), strict=True):

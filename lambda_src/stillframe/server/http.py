@@ -1,5 +1,6 @@
 """The threaded HTTP server behind ``stillframe serve``: one proxy-handler invocation per request, a clean stop.
 
+An optional gate (throttling, SigV4 auth) may refuse a request before the handler sees it, as API Gateway does.
 Anything escaping the handler becomes a 500 in the AWS error shape, with the traceback only in the server log.
 """
 
@@ -18,6 +19,8 @@ from typing import Any
 
 from stillframe.server.context import ServerConfig, invocation_context
 from stillframe.server.events import build_event, decode_response, error_response
+from stillframe.server.gate import RequestGate
+from stillframe.server.sigv4 import SignedRequest
 
 # The package's name, not this module's: the CLI's log setup and anyone filtering logs know the server by it.
 logger = logging.getLogger("stillframe.server")
@@ -33,12 +36,20 @@ class StillframeServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler: ProxyHandler, *, config: ServerConfig | None = None):
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: ProxyHandler,
+        *,
+        config: ServerConfig | None = None,
+        gate: RequestGate | None = None,
+    ):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _RequestHandler)
         self.proxy_handler = handler
         self.config = config or ServerConfig()
+        self.gate = gate or RequestGate()
         self._lock = threading.Lock()
         self._busy: dict[socket.socket, bool] = {}
         self.stopping = False
@@ -153,6 +164,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except ValueError as exc:
             self.close_connection = True
             return error_response(400, "InvalidArgumentException", f"Malformed request body: {exc}", request_id)
+        # Checked once the body is read: the signature covers it, and the connection stays usable after a refusal.
+        refusal = self.server.gate.check(SignedRequest(self.command, self.path, list(self.headers.items()), body))
+        if refusal is not None:
+            return error_response(refusal.status, refusal.error.code, refusal.error.message, request_id)
         return self._invoke(body, request_id)
 
     def _invoke(self, body: bytes | None, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:

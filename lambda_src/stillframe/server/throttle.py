@@ -37,4 +37,5 @@ class TokenBucket:
             return True
 
     def __str__(self) -> str:
-        return f"{self.rate:g} requests per second, burst {self.burst}"
+        noun = "request" if self.rate == 1 else "requests"
+        return f"{self.rate:g} {noun} per second, burst {self.burst}"

@@ -179,3 +179,96 @@ def test_a_destroyed_key_frame_is_a_media_error_for_its_gop_only(small_clip: Cal
 def test_unreadable_fragments_raise_media_error(data: bytes) -> None:
     with pytest.raises(MediaError):
         open_fragment(data)
+
+
+# Frames an MP4 edit list leaves out: decoded when needed, never listed or returned.
+
+
+def _trimmed_fragment(small_clip: Callable[..., bytes], start_ms: int, end_ms: int) -> DemuxedFragment:
+    """One fragment of a 6 s MP4 (2 s GOPs, no B-frames) whose edit list presents only [start_ms, end_ms)."""
+    from tests.support.edit_lists import with_edit_list
+
+    source = small_clip(frames=150, gop=50, container="mp4")
+    return open_fragment(_one_fragment(with_edit_list(source, start_ms, end_ms)))
+
+
+@pytest.mark.parametrize(
+    ("wanted", "expected_decoded"),
+    [
+        ({0}, 26),  # source frame 25: the key frame and the 24 pre-roll frames before it are decoded too
+        ({24}, 50),
+        ({25}, 1),  # source frame 50 is a key frame
+        ({124}, 50),
+    ],
+)
+def test_pre_roll_frames_are_decoded_but_never_listed_or_returned(
+    wanted: set[int], expected_decoded: int, small_clip: Callable[..., bytes]
+) -> None:
+    # Given the fragment of an MP4 whose edit list starts 1 s in (frames 0-24 are pre-roll of the first GOP)
+    fragment = _trimmed_fragment(small_clip, 1000, 6000)
+
+    # Then it lists only the 125 presented frames, from offset 0
+    assert [f.offset_ms for f in fragment.frames] == [40 * i for i in range(125)]
+    assert fragment.duration_ms == 5000
+
+    # When a frame is decoded; Then it is the presented frame, found by decoding from its GOP's key frame
+    decoded = fragment.decode(wanted)
+    assert _numbers(decoded) == {index: index + 25 for index in wanted}
+    assert fragment.frames_decoded == expected_decoded
+
+
+def test_frames_after_a_trimmed_end_are_not_listed(small_clip: Callable[..., bytes]) -> None:
+    # Given the fragment of an MP4 whose edit list ends at 4.5 s (frames 113-149 are decode-only)
+    fragment = _trimmed_fragment(small_clip, 0, 4500)
+
+    # Then it lists frames 0-112 only, and nothing is on screen after the last one ends
+    assert len(fragment.frames) == 113
+    assert fragment.duration_ms == 4520
+    assert fragment.frame_index_at(4519) == 112
+    assert fragment.frame_index_at(4520) is None
+    assert _numbers(fragment.decode({112})) == {112: 112}
+
+
+def _tagged(data: bytes, tags: dict[str, str]) -> bytes:
+    """The fragment remuxed with extra Matroska tags (the way the splitter writes its presentation window)."""
+    out = io.BytesIO()
+    with av.open(io.BytesIO(data)) as source, av.open(out, "w", format="matroska") as target:
+        target.metadata.update(tags)
+        track = target.add_stream_from_template(source.streams.video[0], opaque=True)
+        for packet in source.demux(video=0):
+            if packet.size:
+                packet.stream = track
+                target.mux(packet)
+    return out.getvalue()
+
+
+def test_the_presentation_window_tags_choose_the_listed_frames(small_clip: Callable[..., bytes]) -> None:
+    # Given a 100-frame fragment tagged to present [400 ms, 800 ms) from its earliest frame: frames 10-19
+    data = _tagged(
+        _one_fragment(small_clip(frames=FRAMES, gop=GOP, bframes=2)),
+        {"STILLFRAME_PRESENT_FROM": "400", "STILLFRAME_PRESENT_UNTIL": "800"},
+    )
+
+    # When it is opened
+    fragment = open_fragment(data)
+
+    # Then it lists ten frames from offset 0, and frame 0 is source frame 10
+    assert [f.offset_ms for f in fragment.frames] == [40 * i for i in range(10)]
+    assert _numbers(fragment.decode({0, 9})) == {0: 10, 9: 19}
+    with pytest.raises(IndexError):
+        fragment.decode({10})
+
+
+@pytest.mark.parametrize(("start", "end"), [("later", "800"), ("4000", "5000")])
+def test_a_broken_or_empty_presentation_window_is_a_media_error(
+    start: str, end: str, small_clip: Callable[..., bytes]
+) -> None:
+    # Given a fragment whose window tags are not numbers, or select no frame
+    data = _tagged(
+        _one_fragment(small_clip(frames=FRAMES, gop=GOP)),
+        {"STILLFRAME_PRESENT_FROM": start, "STILLFRAME_PRESENT_UNTIL": end},
+    )
+
+    # When it is opened; Then it is refused as unreadable media
+    with pytest.raises(MediaError):
+        open_fragment(data)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import itertools
 import random
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -252,3 +254,116 @@ def test_splitting_the_same_upload_twice_gives_identical_bytes(small_clip: Calla
 
     # Then the fragments are byte for byte the same (no random IDs or dates: uploads deduplicate by content)
     assert [f.data for f in first] == [f.data for f in second]
+
+
+# MP4 edit lists: a stream-copied cut (ffmpeg -ss/-t -c copy) keeps whole GOPs and lets the edit list hide the rest.
+
+
+def _presented_numbers(fragment: MediaFragment) -> list[int]:
+    """The numbers of the frames the fragment presents, read through the fragment reader (which honours the window)."""
+    from stillframe.media.fragment import open_fragment
+    from stillframe.media.synth import read_frame_number
+
+    opened = open_fragment(fragment.data)
+    decoded = opened.decode(range(len(opened.frames)))
+    assert [f.offset_ms for f in opened.frames] == [FRAME_MS * i for i in range(fragment.frame_count)]
+    return [read_frame_number(decoded[index].to_image()) for index in range(len(opened.frames))]
+
+
+def _assert_tiled(fragments: list[MediaFragment], first: int, count: int) -> None:
+    """Fragments start on key frames, present source frames first..first+count-1 once each, back to back from 0."""
+    numbers: list[int] = []
+    for fragment in fragments:
+        assert _first_packet_is_key(fragment)
+        presented = _presented_numbers(fragment)
+        assert len(presented) == fragment.frame_count
+        assert fragment.duration_ms == fragment.frame_count * FRAME_MS
+        numbers.extend(presented)
+    assert numbers == list(range(first, first + count))
+    assert fragments[0].offset_ms == 0
+    for before, after in itertools.pairwise(fragments):
+        assert after.offset_ms == before.offset_ms + before.duration_ms
+        assert after.pts_ms - before.pts_ms == after.offset_ms - before.offset_ms
+    assert sum(f.frame_count for f in fragments) == count
+
+
+@pytest.mark.parametrize("bframes", [0, 2])
+def test_a_start_trimmed_by_an_edit_list_is_presented_from_the_edit(
+    bframes: int, small_clip: Callable[..., bytes]
+) -> None:
+    # Given a 6 s MP4 (2 s GOPs) whose edit list starts 1 s in, mid-GOP: frames 0-24 are decode-only pre-roll
+    from tests.support.edit_lists import with_edit_list
+
+    source = with_edit_list(small_clip(frames=150, gop=50, container="mp4", bframes=bframes), 1000, 6000)
+
+    # When it is split
+    fragments = _split(source, target_ms=2000)
+
+    # Then the first presented frame is source frame 25, at offset 0 and source time 0
+    assert _presented_numbers(fragments[0])[0] == 25
+    assert fragments[0].pts_ms == 0
+    # And the fragments tile frames 25-149 only: the first holds the short first GOP and the next whole one
+    _assert_tiled(fragments, first=25, count=125)
+    assert [f.frame_count for f in fragments] == [75, 50]
+    # And the pre-roll is still in the first fragment (its key frame is frame 0), and splitting stays deterministic
+    assert sum(1 for p in av.open(io.BytesIO(fragments[0].data)).demux(video=0) if p.size) == 100
+    assert [f.data for f in _split(source, target_ms=2000)] == [f.data for f in fragments]
+
+
+@pytest.mark.parametrize("bframes", [0, 2])
+def test_an_end_trimmed_by_an_edit_list_is_not_presented(bframes: int, small_clip: Callable[..., bytes]) -> None:
+    # Given a 6 s MP4 whose edit list ends at 4.5 s: frames 113-149 are decode-only
+    from tests.support.edit_lists import with_edit_list
+
+    source = with_edit_list(small_clip(frames=150, gop=50, container="mp4", bframes=bframes), 0, 4500)
+
+    # When it is split
+    fragments = _split(source, target_ms=2000)
+
+    # Then frames 0-112 are presented, the last fragment ending with frame 112
+    _assert_tiled(fragments, first=0, count=113)
+    assert [f.frame_count for f in fragments] == [50, 50, 13]
+    assert fragments[-1].offset_ms + fragments[-1].duration_ms == 113 * FRAME_MS
+
+
+@pytest.mark.parametrize("bframes", [0, 2])
+def test_gops_made_only_of_trimmed_frames_are_never_fragments(bframes: int, small_clip: Callable[..., bytes]) -> None:
+    # Given an MP4 with 1 s GOPs whose edit list ends at 1.9 s: the demuxer still returns whole later GOPs (or
+    # their key frame), every frame flagged discard
+    from tests.support.edit_lists import with_edit_list
+
+    source = with_edit_list(small_clip(frames=150, gop=GOP, container="mp4", bframes=bframes), 0, 1900)
+
+    # When it is split one GOP per fragment
+    fragments = _split(source, target_ms=1)
+
+    # Then only the two GOPs with presented frames become fragments
+    assert [f.frame_count for f in fragments] == [25, 23]
+    _assert_tiled(fragments, first=0, count=48)
+
+
+def test_an_edit_list_hiding_every_frame_leaves_nothing_to_split(small_clip: Callable[..., bytes]) -> None:
+    # Given an MP4 whose edit list presents nothing of its only GOP (it starts after the last frame)
+    from tests.support.edit_lists import with_edit_list
+
+    source = with_edit_list(small_clip(frames=20, gop=GOP, container="mp4"), 2000, 3000)
+
+    # When it is split; Then there is no presented video to store
+    with pytest.raises(MediaError, match="no decodable video"):
+        _split(source)
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg CLI")
+def test_an_ffmpeg_stream_copy_cut_starts_at_the_cut(small_clip: Callable[..., bytes], tmp_path: Path) -> None:
+    # Given the real-world case: ffmpeg -ss 1 -c copy on a 6 s MP4 with 2 s GOPs (the cut falls mid-GOP)
+    source = tmp_path / "clip.mp4"
+    source.write_bytes(small_clip(frames=150, gop=50, container="mp4"))
+    cut = tmp_path / "cut.mp4"
+    command = ["ffmpeg", "-loglevel", "error", "-y", "-ss", "1", "-i", str(source), "-c", "copy", str(cut)]
+    subprocess.run(command, check=True)
+
+    # When the cut is split
+    fragments = _split(cut.read_bytes(), target_ms=2000)
+
+    # Then what a player shows is what is stored: frame 25 first, at offset 0
+    _assert_tiled(fragments, first=25, count=125)

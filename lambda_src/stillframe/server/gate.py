@@ -1,0 +1,62 @@
+"""What API Gateway checks before the Lambda runs, done locally: stage throttling, then SigV4 auth. Both optional.
+
+A refused request gets the status API Gateway keeps for it and the AWS error type its Gateway Responses set
+(``infra/constructs/gateway_responses.py``): 429 ``ClientLimitExceededException`` for THROTTLED, 403
+``NotAuthorizedException`` for MISSING_AUTHENTICATION_TOKEN, INVALID_SIGNATURE and EXPIRED_TOKEN. boto3 picks the
+modeled exception from ``x-amzn-ErrorType``, so the status only matters to retries (429 backs off) and to curl.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from stillframe.errors import ClientLimitExceededError, NotAuthorizedError, StillframeError
+from stillframe.server.sigv4 import SignedRequest, SigV4Verifier
+from stillframe.server.throttle import TokenBucket
+
+THROTTLED_STATUS = 429
+NOT_AUTHORIZED_STATUS = 403
+
+logger = logging.getLogger("stillframe.server")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a request does not reach the handler: the HTTP status and the AWS error to answer with."""
+
+    status: int
+    error: StillframeError
+
+
+@dataclass(frozen=True)
+class RequestGate:
+    """The checks a request passes before the handler sees it; ``None`` turns a check off."""
+
+    verifier: SigV4Verifier | None = None
+    throttle: TokenBucket | None = None
+
+    def check(self, request: SignedRequest) -> Refusal | None:
+        """None when ``request`` may go on to the handler, else the refusal to send.
+
+        Throttling comes first and counts every request, signed or not, as a stage's throttle does.
+        """
+        refusal = self._throttled() or self._unauthorized(request)
+        if refusal is not None:
+            logger.debug("request refused", extra={"error": refusal.error.code, "reason": refusal.error.message})
+        return refusal
+
+    def _throttled(self) -> Refusal | None:
+        if self.throttle is None or self.throttle.take():
+            return None
+        message = f"Too Many Requests: this server allows {self.throttle}."
+        return Refusal(THROTTLED_STATUS, ClientLimitExceededError(message))
+
+    def _unauthorized(self, request: SignedRequest) -> Refusal | None:
+        if self.verifier is None:
+            return None
+        try:
+            self.verifier.verify(request)
+        except NotAuthorizedError as exc:
+            return Refusal(NOT_AUTHORIZED_STATUS, exc)
+        return None
