@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     machine = report.machine()
     results = []
     for number, scenario in enumerate(matrix, 1):
-        result = _run_worker(scenario)
+        result = _run_worker(scenario, args.src.resolve())
         results.append((scenario, result))
         _progress(number, len(matrix), scenario, result, time.monotonic() - started)
     rows = report.make_rows(results)
@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
         "only": args.only,
+        "src": str(args.src),
         "duration_s": round(time.monotonic() - started, 1),
         "machine": machine,
         "targets": verdicts,
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     stamp = payload["when"].replace(":", "").replace("-", "")
     report.write_results(RESULTS / f"{stamp}.json", payload)
-    if not args.only:
+    if not args.only and args.src.resolve() == (ROOT / "lambda_src").resolve():
         report.write_results(RESULTS / "latest.json", payload)
         if not args.no_docs:
             report.update_docs(_docs_block(payload, markdown, verdicts))
@@ -80,14 +81,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", action="append", metavar="TEXT", help="only scenarios whose name contains TEXT")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite the table in docs/performance.md")
+    parser.add_argument(
+        "--src",
+        type=Path,
+        default=ROOT / "lambda_src",
+        help="directory holding the stillframe package to measure (e.g. an older version, for before/after)",
+    )
     return parser
 
 
-def _run_worker(scenario: Scenario) -> dict[str, Any]:
+def _run_worker(scenario: Scenario, src: Path) -> dict[str, Any]:
     """One scenario in a pinned worker process; the worker's own peak RSS comes from wait4."""
     cpus = "0" if scenario.cores == 1 else ",".join(str(c) for c in range(scenario.cores))
     command = ["taskset", "-c", cpus, sys.executable, "-m", "bench.worker", json.dumps(scenario.to_json())]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "lambda_src")])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(src)])}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         timer = threading.Timer(WORKER_TIMEOUT_S, process.kill)

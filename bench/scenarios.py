@@ -16,7 +16,7 @@ from bench.fixtures import T0_MS, StreamFixture, stream_name
 FRAME_MS = 1000 // FPS
 PAGE_SIZE = 25  # GetImages' page size
 PAGE_START_S = 10  # pages start 10 s into the stream: a GOP start, inside a 6 s fragment that began earlier
-METHODS = ("engine", "serve", "ffmpeg", "ffmpeg-mt", "naive", "limit", "cold", "import")
+METHODS = ("engine", "engine-s3sim", "serve", "ffmpeg", "ffmpeg-mt", "naive", "limit", "cold", "import")
 OUTPUTS = {  # name: (Format, width, height); None = the source size
     "jpeg": ("JPEG", None, None),
     "jpeg640": ("JPEG", 640, 360),
@@ -114,7 +114,8 @@ def build_matrix(quick: bool = False) -> list[Scenario]:
     all_methods = ("engine", "serve", "ffmpeg", "ffmpeg-mt", "naive")
     for span, interval in (("page", 1000), ("page", 200), ("range", 1000), ("range", 200)):
         reps = page_reps if span == "page" else range_reps
-        cells += _cells(main, span, interval, "jpeg", all_methods, reps)
+        methods = (*all_methods, "engine-s3sim") if span == "range" else all_methods
+        cells += _cells(main, span, interval, "jpeg", methods, reps)
     for output in ("jpeg640", "png"):
         max_results = 2 if output == "png" else PAGE_SIZE
         for interval in (1000, 200):

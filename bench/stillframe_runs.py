@@ -34,7 +34,10 @@ Fetch = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def run_engine(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -> dict[str, Any]:
-    """GetImages' service function in this (warm) process, page after page; fresh services (no cache) per rep."""
+    """GetImages' service function in this (warm) process, page after page; fresh services (no cache) per rep.
+
+    Method ``engine-s3sim`` puts the store behind S3-like latency (``bench.s3sim``).
+    """
     os.environ.update(ENV)
     from stillframe.domain.requests import parse_get_images
     from stillframe.images.service import get_images
@@ -44,6 +47,10 @@ def run_engine(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -
 
     settings = Settings.from_env()
     store = open_store(settings)
+    if scenario.method == "engine-s3sim":
+        from bench.s3sim import SimulatedS3
+
+        store = SimulatedS3(store)
     decoded = _PageLog()
     logging.getLogger("stillframe.images.service").addHandler(decoded)
     logging.getLogger("stillframe.images.service").setLevel(logging.INFO)

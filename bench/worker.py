@@ -23,6 +23,7 @@ def runners() -> dict[str, Runner]:
 
     return {
         "engine": stillframe_runs.run_engine,
+        "engine-s3sim": stillframe_runs.run_engine,
         "serve": stillframe_runs.run_serve,
         "cold": stillframe_runs.run_cold,
         "import": stillframe_runs.run_import,
