@@ -6,9 +6,6 @@ import base64
 import copy
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -176,27 +173,8 @@ def s3_bucket(localstack_s3: Any) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `stillframe serve` process on a free loopback port; yields its base URL."""
+    from tests.support.serve import running_serve
+
     data_dir = tmp_path_factory.mktemp("serve-data")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "STILLFRAME_TIME_BUDGET_MS": "20000"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stillframe.cli.main", "serve", "--data-dir", str(data_dir), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert process.stdout is not None
-    url = None
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and url is None:
-        line = process.stdout.readline()
-        if not line:
-            break
-        if "listening on " in line:
-            url = line.split("listening on ", 1)[1].split()[0]
-    if url is None:
-        process.kill()
-        pytest.fail("stillframe serve did not start")
-    yield url
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=20)
+    with running_serve("--data-dir", str(data_dir), env={"STILLFRAME_TIME_BUDGET_MS": "20000"}) as (url, _):
+        yield url

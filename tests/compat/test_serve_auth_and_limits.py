@@ -7,10 +7,6 @@ the ``kinesisvideo`` and the ``kinesis-video-archived-media`` client.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from stillframe.client import clients
+from tests.support.serve import running_serve
 
 AKID = "AKIDSERVETEST"
 SECRET = "serve-test-secret"
@@ -36,21 +33,9 @@ T = TypeVar("T")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
     """A real `stillframe serve` with both checks on (secret from the environment); yields (URL, banner lines)."""
     data_dir = tmp_path_factory.mktemp("serve-guarded")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "STILLFRAME_SERVE_SECRET_ACCESS_KEY": SECRET}
-    command = [sys.executable, "-m", "stillframe.cli.main", "serve", "--data-dir", str(data_dir), "--port", "0"]
-    command += ["--access-key-id", AKID, "--rate-limit", str(RATE), "--burst", str(BURST)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-    assert process.stdout is not None
-    banner: list[str] = []
-    while not banner or "listening on " not in banner[-1]:
-        line = process.stdout.readline()
-        if not line:
-            process.kill()
-            pytest.fail(f"stillframe serve did not start: {banner}")
-        banner.append(line.strip())
-    yield banner[-1].split("listening on ", 1)[1].split()[0], banner
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=20)
+    args = ("--data-dir", str(data_dir), "--access-key-id", AKID, "--rate-limit", str(RATE), "--burst", str(BURST))
+    with running_serve(*args, env={"STILLFRAME_SERVE_SECRET_ACCESS_KEY": SECRET}) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

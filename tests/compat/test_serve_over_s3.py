@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import base64
-import os
-import signal
 import subprocess
 import sys
-import time
 import uuid
 
 import boto3
@@ -15,6 +12,7 @@ import pytest
 
 from stillframe.media.synth import read_frame_number
 from tests.conftest import T0
+from tests.support.serve import running_serve
 
 pytestmark = pytest.mark.localstack
 CREDS = {"aws_access_key_id": "test", "aws_secret_access_key": "test", "region_name": "us-east-1"}
@@ -23,40 +21,9 @@ CREDS = {"aws_access_key_id": "test", "aws_secret_access_key": "test", "region_n
 @pytest.fixture
 def s3_server(s3_bucket):
     prefix = f"serve-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "STILLFRAME_TOKEN_SECRET": "compat-secret"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "stillframe.cli.main",
-            "serve",
-            "--bucket",
-            s3_bucket,
-            "--prefix",
-            prefix,
-            "--port",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert process.stdout is not None
-    url = None
-    deadline = time.monotonic() + 30
-    while url is None and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        if "listening on " in line:
-            url = line.split("listening on ", 1)[1].split()[0]
-    if url is None:
-        process.kill()
-        pytest.fail("stillframe serve --bucket did not start")
-    yield url, prefix
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=20)
+    args = ("--bucket", s3_bucket, "--prefix", prefix)
+    with running_serve(*args, env={"STILLFRAME_TOKEN_SECRET": "compat-secret"}) as (url, _):
+        yield url, prefix
 
 
 def test_ingest_and_frame_accurate_stills_over_s3(s3_server, s3_bucket, localstack_s3, clip_factory, tmp_path):

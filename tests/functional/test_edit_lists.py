@@ -6,48 +6,13 @@ the frames before the cut; those frames must never be served, and the producer s
 
 from __future__ import annotations
 
-import base64
-import json
-
 import pytest
 
-from stillframe.media.synth import read_frame_number
 from tests.conftest import T0
 from tests.support.edit_lists import with_edit_list
+from tests.support.kvs import frame_numbers, get_images, put_media
 
 FPS = 25
-
-
-def ingest(invoke, stream: str, media: bytes, producer_start: float) -> list[dict]:
-    answer = invoke(
-        "/putMedia",
-        media,
-        headers={
-            "x-amzn-stream-name": stream,
-            "x-amzn-producer-start-timestamp": f"{producer_start:.3f}",
-            "x-amzn-fragment-timecode-type": "RELATIVE",
-        },
-    )
-    assert answer["status"] == 200, answer
-    body = answer["body"]
-    return [body] if isinstance(body, dict) else [json.loads(line) for line in body.splitlines()]
-
-
-def frame_numbers(invoke, stream: str, start: float, end: float, interval_ms: int) -> list[int | str]:
-    body = {
-        "StreamName": stream,
-        "ImageSelectorType": "PRODUCER_TIMESTAMP",
-        "StartTimestamp": start,
-        "EndTimestamp": end,
-        "SamplingInterval": interval_ms,
-        "Format": "JPEG",
-    }
-    answer = invoke("/getImages", body)
-    assert answer["status"] == 200, answer
-    return [
-        read_frame_number(base64.b64decode(i["ImageContent"])) if "ImageContent" in i else i["Error"]
-        for i in answer["body"]["Images"]
-    ]
 
 
 @pytest.fixture
@@ -60,11 +25,11 @@ def stream(invoke):
 def test_trimmed_mp4_starts_at_the_edit(invoke, stream, clip_factory, bframes):
     # Given a 6 s MP4 (2 s GOPs) cut 1 s in by its edit list, so frames 0-24 are decode-only pre-roll
     clip = clip_factory(seconds=6, fps=FPS, gop=50, bframes=bframes, container="mp4")
-    acks = ingest(invoke, stream, with_edit_list(clip, 1000, 6000), T0)
+    acks = put_media(invoke, stream, with_edit_list(clip, 1000, 6000), T0)
     assert all(a["EventType"] == "PERSISTED" for a in acks)
 
     # When GetImages samples the producer start and one second later
-    numbers = frame_numbers(invoke, stream, T0, T0 + 1.0, interval_ms=1000)
+    numbers = frame_numbers(get_images(invoke, stream, T0, T0 + 1.0, interval_ms=1000))
 
     # Then the first still is frame 25 (the first frame a player shows), then frame 50
     assert numbers == [25, 50]
@@ -73,7 +38,11 @@ def test_trimmed_mp4_starts_at_the_edit(invoke, stream, clip_factory, bframes):
 def test_trimmed_mp4_ends_at_the_edit(invoke, stream, clip_factory):
     # Given a 6 s MP4 whose edit list ends at 4.5 s, so frames 113-149 are decode-only
     clip = clip_factory(seconds=6, fps=FPS, gop=50, container="mp4")
-    ingest(invoke, stream, with_edit_list(clip, 0, 4500), T0)
+    put_media(invoke, stream, with_edit_list(clip, 0, 4500), T0)
 
     # When GetImages samples around the end; Then the last presented frame is 112, and nothing follows it
-    assert frame_numbers(invoke, stream, T0 + 4.48, T0 + 5.28, interval_ms=400) == [112, "NO_MEDIA", "NO_MEDIA"]
+    assert frame_numbers(get_images(invoke, stream, T0 + 4.48, T0 + 5.28, interval_ms=400)) == [
+        112,
+        "NO_MEDIA",
+        "NO_MEDIA",
+    ]

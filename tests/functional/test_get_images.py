@@ -14,46 +14,10 @@ from PIL import Image
 
 from stillframe.media.synth import read_frame_number
 from tests.conftest import T0
+from tests.support.kvs import frame_numbers, get_images, put_media
 
 FPS = 25
 FRAME_MS = 1000 // FPS
-
-
-def ingest(invoke, stream: str, media: bytes, producer_start: float) -> list[dict]:
-    answer = invoke(
-        "/putMedia",
-        media,
-        headers={
-            "x-amzn-stream-name": stream,
-            "x-amzn-producer-start-timestamp": f"{producer_start:.3f}",
-            "x-amzn-fragment-timecode-type": "RELATIVE",
-        },
-    )
-    assert answer["status"] == 200, answer
-    body = answer["body"]
-    return [body] if isinstance(body, dict) else [__import__("json").loads(line) for line in body.splitlines()]
-
-
-def images(invoke, stream: str, start: float, end: float, interval_ms: int = 1000, **extra) -> dict:
-    body = {
-        "StreamName": stream,
-        "ImageSelectorType": "PRODUCER_TIMESTAMP",
-        "StartTimestamp": start,
-        "EndTimestamp": end,
-        "SamplingInterval": interval_ms,
-        "Format": "JPEG",
-        **extra,
-    }
-    answer = invoke("/getImages", body)
-    assert answer["status"] == 200, answer
-    return answer["body"]
-
-
-def frame_numbers(page: dict) -> list[int | str]:
-    return [
-        read_frame_number(base64.b64decode(i["ImageContent"])) if "ImageContent" in i else i["Error"]
-        for i in page["Images"]
-    ]
 
 
 @pytest.fixture
@@ -64,10 +28,10 @@ def stream(invoke):
 
 def test_every_sample_shows_the_frame_on_screen(invoke, stream, clip_factory):
     # Given 10 s of 25 fps video (2 s GOPs) that started at T0
-    acks = ingest(invoke, stream, clip_factory(seconds=10, fps=FPS, gop=50), T0)
+    acks = put_media(invoke, stream, clip_factory(seconds=10, fps=FPS, gop=50), T0)
     assert all(a["EventType"] == "PERSISTED" for a in acks) and len(acks) == 5
     # When sampling every 1.3 s from T0 + 0.15 s, so samples fall at odd places inside fragments
-    page = images(invoke, stream, T0 + 0.15, T0 + 9.9, interval_ms=1300)
+    page = get_images(invoke, stream, T0 + 0.15, T0 + 9.9, interval_ms=1300)
     # Then each still is the last frame presented at or before its sample time
     expected = [int((150 + k * 1300) // FRAME_MS) for k in range(len(page["Images"]))]
     assert frame_numbers(page) == expected
@@ -75,44 +39,44 @@ def test_every_sample_shows_the_frame_on_screen(invoke, stream, clip_factory):
 
 
 def test_sample_inside_a_fragment_that_began_before_start(invoke, stream, clip_factory):
-    ingest(invoke, stream, clip_factory(seconds=6, fps=FPS, gop=50), T0)
+    put_media(invoke, stream, clip_factory(seconds=6, fps=FPS, gop=50), T0)
     # The fragment covering T0+1.5 started at T0 (2 s fragments); real KVS answers NO_MEDIA here.
-    page = images(invoke, stream, T0 + 1.5, T0 + 1.5)
+    page = get_images(invoke, stream, T0 + 1.5, T0 + 1.5)
     assert frame_numbers(page) == [1500 // FRAME_MS]
 
 
 def test_b_frames_and_mp4_edit_lists(invoke, stream, clip_factory):
     media = clip_factory(seconds=6, fps=FPS, gop=50, bframes=2, container="mp4")
-    ingest(invoke, stream, media, T0)
-    page = images(invoke, stream, T0, T0 + 5.96, interval_ms=370)
+    put_media(invoke, stream, media, T0)
+    page = get_images(invoke, stream, T0, T0 + 5.96, interval_ms=370)
     assert frame_numbers(page) == [(k * 370) // FRAME_MS for k in range(len(page["Images"]))]
 
 
 @pytest.mark.parametrize("container", ["matroska", "mpegts", "webm"])
 def test_other_containers(invoke, stream, clip_factory, container):
-    ingest(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50, container=container), T0)
-    page = images(invoke, stream, T0 + 0.5, T0 + 3.5)
+    put_media(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50, container=container), T0)
+    page = get_images(invoke, stream, T0 + 0.5, T0 + 3.5)
     assert frame_numbers(page) == [12, 37, 62, 87]
 
 
 def test_gaps_are_no_media(invoke, stream, clip_factory):
     # Given two 4 s uploads with a 3 s hole between them
-    ingest(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50), T0)
-    ingest(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50, start_number=1000), T0 + 7)
-    page = images(invoke, stream, T0 + 3, T0 + 8)
+    put_media(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50), T0)
+    put_media(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50, start_number=1000), T0 + 7)
+    page = get_images(invoke, stream, T0 + 3, T0 + 8)
     assert frame_numbers(page) == [75, "NO_MEDIA", "NO_MEDIA", "NO_MEDIA", 1000, 1025]
 
 
 def test_overlapping_fragments_the_later_start_wins(invoke, stream, clip_factory):
-    ingest(invoke, stream, clip_factory(seconds=6, fps=FPS, gop=50), T0)
-    ingest(invoke, stream, clip_factory(seconds=2, fps=FPS, gop=50, start_number=5000), T0 + 3)
-    page = images(invoke, stream, T0 + 2, T0 + 5.5, interval_ms=500)
+    put_media(invoke, stream, clip_factory(seconds=6, fps=FPS, gop=50), T0)
+    put_media(invoke, stream, clip_factory(seconds=2, fps=FPS, gop=50, start_number=5000), T0 + 3)
+    page = get_images(invoke, stream, T0 + 2, T0 + 5.5, interval_ms=500)
     # 2 s fragments: the second upload's [T0+3, T0+5) beats [T0+2, T0+4) but not [T0+4, T0+6)
     assert frame_numbers(page) == [50, 62, 5000, 5012, 100, 112, 125, 137]
 
 
 def test_server_timestamps(invoke, stream, clip_factory):
-    ingest(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50), T0)
+    put_media(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50), T0)
     listed = invoke("/listFragments", {"StreamName": stream})["body"]["Fragments"]
     second = sorted(listed, key=lambda f: f["ServerTimestamp"])[1]
     start = second["ServerTimestamp"]
@@ -129,11 +93,11 @@ def test_server_timestamps(invoke, stream, clip_factory):
 
 
 def test_pages_and_tokens(invoke, stream, clip_factory):
-    ingest(invoke, stream, clip_factory(seconds=12, fps=FPS, gop=50), T0)
+    put_media(invoke, stream, clip_factory(seconds=12, fps=FPS, gop=50), T0)
     request = dict(start=T0, end=T0 + 11.8, interval_ms=200)
-    first = images(invoke, stream, **request)
+    first = get_images(invoke, stream, **request)
     assert len(first["Images"]) == 25 and "NextToken" in first
-    second = images(invoke, stream, **request, NextToken=first["NextToken"])
+    second = get_images(invoke, stream, **request, NextToken=first["NextToken"])
     assert second["Images"][0]["TimeStamp"] == T0 + 5.0
     assert frame_numbers(second)[:3] == [125, 130, 135]
     # a token only works for the request it was issued for
@@ -154,18 +118,18 @@ def test_pages_and_tokens(invoke, stream, clip_factory):
 
 
 def test_max_results_sets_the_page_size(invoke, stream, clip_factory):
-    ingest(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50), T0)
-    page = images(invoke, stream, T0, T0 + 3, interval_ms=200, MaxResults=4)
+    put_media(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50), T0)
+    page = get_images(invoke, stream, T0, T0 + 3, interval_ms=200, MaxResults=4)
     assert len(page["Images"]) == 4 and "NextToken" in page
-    big = images(invoke, stream, T0, T0 + 3.9, interval_ms=100 * 2, MaxResults=100)
+    big = get_images(invoke, stream, T0, T0 + 3.9, interval_ms=100 * 2, MaxResults=100)
     assert len(big["Images"]) == 20 and "NextToken" not in big
 
 
 def test_resize_and_formats(invoke, stream, clip_factory):
-    ingest(invoke, stream, clip_factory(seconds=2, fps=FPS, gop=50, width=320, height=240), T0)
+    put_media(invoke, stream, clip_factory(seconds=2, fps=FPS, gop=50, width=320, height=240), T0)
 
     def one(**extra):
-        page = images(invoke, stream, T0 + 1, T0 + 1, **extra)
+        page = get_images(invoke, stream, T0 + 1, T0 + 1, **extra)
         return Image.open(io.BytesIO(base64.b64decode(page["Images"][0]["ImageContent"])))
 
     assert one().size == (320, 240)
@@ -173,8 +137,8 @@ def test_resize_and_formats(invoke, stream, clip_factory):
     assert one(HeightPixels=100, WidthPixels=300).size == (300, 100)
     png = one(Format="PNG")
     assert png.format == "PNG" and read_frame_number(png) == 25
-    small = images(invoke, stream, T0 + 1, T0 + 1, FormatConfig={"JPEGQuality": "5"})["Images"][0]["ImageContent"]
-    large = images(invoke, stream, T0 + 1, T0 + 1, FormatConfig={"JPEGQuality": "95"})["Images"][0]["ImageContent"]
+    small = get_images(invoke, stream, T0 + 1, T0 + 1, FormatConfig={"JPEGQuality": "5"})["Images"][0]["ImageContent"]
+    large = get_images(invoke, stream, T0 + 1, T0 + 1, FormatConfig={"JPEGQuality": "95"})["Images"][0]["ImageContent"]
     assert len(small) < len(large)
 
 
@@ -197,11 +161,11 @@ def test_width_only_is_a_validation_exception(invoke, stream):
 def test_unreadable_fragment_is_media_error(invoke, stream, clip_factory):
     from stillframe.wiring import services
 
-    ingest(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50), T0)
+    put_media(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50), T0)
     store = services().store
     first_blob = next(o.key for o in store.list("media/cam/") if o.key.endswith(".mkv"))
     store.put(first_blob, b"this is not matroska" * 100)
-    page = images(invoke, stream, T0 + 1, T0 + 3)
+    page = get_images(invoke, stream, T0 + 1, T0 + 3)
     assert frame_numbers(page) == ["MEDIA_ERROR", 50, 75]
 
 

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import base64
-import json
 from fractions import Fraction
 
 from stillframe.media.synth import read_frame_number
 from tests.conftest import T0
+from tests.support.kvs import acks
 
 
 def put(invoke, media: bytes, **headers):
     return invoke("/putMedia", media, headers={"x-amzn-stream-name": "cam", **headers})
-
-
-def acks(answer) -> list[dict]:
-    body = answer["body"]
-    return [body] if isinstance(body, dict) else [json.loads(line) for line in body.splitlines()]
 
 
 def stored() -> list[str]:

@@ -1,0 +1,35 @@
+"""Run a real `stillframe serve` process for a test and stop it cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+
+@contextmanager
+def running_serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, list[str]]]:
+    """`stillframe serve --port 0 ARGS...`; yields (base URL, banner lines) and sends SIGTERM afterwards."""
+    command = [sys.executable, "-m", "stillframe.cli.main", "serve", "--port", "0", *args]
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment)
+    assert process.stdout is not None
+    banner: list[str] = []
+    deadline = time.monotonic() + 30
+    while not banner or "listening on " not in banner[-1]:
+        line = process.stdout.readline()
+        if not line or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"stillframe serve did not start: {banner}")
+        banner.append(line.strip())
+    try:
+        yield banner[-1].split("listening on ", 1)[1].split()[0], banner
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
