@@ -78,9 +78,7 @@ def ensure_fixtures(log: bool = True) -> dict[str, StreamFixture]:
             if name == source.name:
                 fixture = _ingest(source, clip, fragment_s)
                 streams[fixture.name] = fixture
-    MANIFEST.write_text(
-        json.dumps({"recipe": RECIPE, "streams": {k: asdict(v) for k, v in streams.items()}}, indent=1)
-    )
+    MANIFEST.write_text(json.dumps({"recipe": RECIPE, "streams": {k: asdict(v) for k, v in streams.items()}}, indent=1))
     return streams
 
 
@@ -138,7 +136,9 @@ def _ingest(source: Source, clip: Path, fragment_s: int) -> StreamFixture:
     clock = UploadClock(received_ms=int(time.time() * 1000), producer_start_ms=T0_MS)
     pieces = list(iter_fragments(clip, target_ms=fragment_s * 1000))
     store_fragments(stream, pieces, clock, index)
-    records = sorted(index.covering_candidates(stream.media_id, "producer", T0_MS, T0_MS + 10**7), key=lambda r: r.producer_ms)
+    records = sorted(
+        index.covering_candidates(stream.media_id, "producer", T0_MS, T0_MS + 10**7), key=lambda r: r.producer_ms
+    )
     paths = [str(STORE.joinpath("objects", *map(encode_segment, r.blob_key.split("/")))) for r in records]
     return StreamFixture(
         name=name,

@@ -34,7 +34,12 @@ IN_WORKER = ("engine", "naive")  # methods whose work happens in the worker proc
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; exit status 1 when a scenario failed or returned wrong frames."""
     args = _parser().parse_args(argv)
-    matrix = [s for s in build_matrix(quick=args.quick) if not args.only or any(o in s.name for o in args.only)]
+    matrix = [
+        s
+        for s in build_matrix(quick=args.quick)
+        if (not args.only or any(o in s.name for o in args.only))
+        and (not args.methods or s.method in args.methods.split(","))
+    ]
     if args.list:
         print("\n".join(s.name for s in matrix))
         return 0
@@ -59,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
         "only": args.only,
+        "methods": args.methods,
         "src": str(args.src),
         "duration_s": round(time.monotonic() - started, 1),
         "machine": machine,
@@ -67,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     stamp = payload["when"].replace(":", "").replace("-", "")
     report.write_results(RESULTS / f"{stamp}.json", payload)
-    if not args.only and args.src.resolve() == (ROOT / "lambda_src").resolve():
+    if not args.only and not args.methods and args.src.resolve() == (ROOT / "lambda_src").resolve():
         report.write_results(RESULTS / "latest.json", payload)
         if not args.no_docs:
             report.update_docs(_docs_block(payload, markdown, verdicts))
@@ -79,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one repetition per scenario (same matrix)")
     parser.add_argument("--only", action="append", metavar="TEXT", help="only scenarios whose name contains TEXT")
+    parser.add_argument("--methods", metavar="M,M", help="only these methods (e.g. engine,limit,ffmpeg)")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite the table in docs/performance.md")
     parser.add_argument(

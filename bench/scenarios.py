@@ -15,7 +15,9 @@ from bench.fixtures import T0_MS, StreamFixture, stream_name
 
 FRAME_MS = 1000 // FPS
 PAGE_SIZE = 25  # GetImages' page size
-PAGE_START_S = 10  # pages start 10 s into the stream: a GOP start, inside a 6 s fragment that began earlier
+# Pages start 12 s into the stream: a GOP and fragment start, so a 200 ms page of 6 s fragments lies in one fragment
+# (three GOPs that only GOP-level parallelism can spread over cores).
+PAGE_START_S = 12
 METHODS = ("engine", "engine-s3sim", "serve", "ffmpeg", "ffmpeg-mt", "naive", "limit", "cold", "import")
 OUTPUTS = {  # name: (Format, width, height); None = the source size
     "jpeg": ("JPEG", None, None),
@@ -107,40 +109,60 @@ def request_body(scenario: Scenario, samples: list[int]) -> dict[str, object]:
 
 
 def build_matrix(quick: bool = False) -> list[Scenario]:
-    """Every scenario of a run; ``quick`` keeps the matrix but measures each cell once."""
-    page_reps, range_reps = (1, 1) if quick else (3, 1)
+    """Every scenario of a run; ``quick`` keeps the matrix but measures each cell once.
+
+    Single-threaded ffmpeg runs on one core and ffmpeg with its default threads on two (the fair peer for each).
+    Pages are repeated (3 times for Stillframe and the limit, twice for the slower peers); ranges run once.
+    """
+    reps = (1, 1, 1) if quick else (3, 2, 1)  # Stillframe and limit pages, peer pages, ranges
+    main, six, hd, uhd = (stream_name(*name) for name in (("1080p", 2), ("1080p", 6), ("720p", 2), ("2160p", 2)))
+    plain = (("engine", "ffmpeg"), ("engine", "ffmpeg-mt"))
     cells: list[Scenario] = []
-    main, six, hd, uhd = stream_name("1080p", 2), stream_name("1080p", 6), stream_name("720p", 2), stream_name("2160p", 2)
-    all_methods = ("engine", "serve", "ffmpeg", "ffmpeg-mt", "naive")
-    for span, interval in (("page", 1000), ("page", 200), ("range", 1000), ("range", 200)):
-        reps = page_reps if span == "page" else range_reps
-        methods = (*all_methods, "engine-s3sim") if span == "range" else all_methods
-        cells += _cells(main, span, interval, "jpeg", methods, reps)
+    for interval in (1000, 200):  # the main case: 1080p, 2 s fragments, JPEG q80 at full size
+        both = ("engine", "serve", "naive")
+        cells += _cells(main, "page", interval, "jpeg", ((*both, "ffmpeg"), (*both, "ffmpeg-mt")), reps)
+    cells += _cells(
+        main, "range", 1000, "jpeg", (("engine", "serve", "ffmpeg", "naive"), ("engine", "serve", "ffmpeg-mt")), reps
+    )
+    cells += _cells(
+        main,
+        "range",
+        200,
+        "jpeg",
+        (("engine", "engine-s3sim", "ffmpeg", "naive"), ("engine", "engine-s3sim", "ffmpeg-mt")),
+        reps,
+    )
     for output in ("jpeg640", "png"):
-        max_results = 2 if output == "png" else PAGE_SIZE
+        size = 2 if output == "png" else PAGE_SIZE  # two 1080p PNGs (~2.3 MB of base64 each) fill the 6 MB response
         for interval in (1000, 200):
-            cells += _cells(main, "page", interval, output, ("engine", "ffmpeg", "naive"), page_reps, max_results)
-        if output == "png":
-            cells += _cells(main, "range", 1000, output, ("engine", "ffmpeg"), range_reps, max_results)
+            cells += _cells(main, "page", interval, output, (("engine", "ffmpeg", "naive"), plain[1]), reps, size)
+    cells += _cells(main, "range", 1000, "png", plain, reps, 2)
     for stream in (six, hd, uhd):
+        size = 7 if stream == uhd else PAGE_SIZE  # seven 4K JPEGs (~700 kB of base64 each) fill the response
         for interval in (1000, 200):
-            cells += _cells(stream, "page", interval, "jpeg", ("engine", "ffmpeg", "ffmpeg-mt"), page_reps)
-    cells += _cells(six, "range", 200, "jpeg", ("engine", "ffmpeg"), range_reps)
+            cells += _cells(stream, "page", interval, "jpeg", plain, reps, size)
+    cells += _cells(six, "range", 200, "jpeg", plain, reps)
     for interval in (1000, 200):  # a new process answering its first page, as a Lambda cold start would
-        cells += [Scenario(main, "page", interval, "jpeg", cores, "cold", 2 if quick else 3) for cores in (1, 2)]
+        cells += [Scenario(main, "page", interval, "jpeg", cores, "cold", reps[0]) for cores in (1, 2)]
     cells.append(Scenario(main, "page", 1000, "jpeg", 2, "import", 3 if quick else 5))
     return cells
 
 
 def _cells(
-    stream: str, span: str, interval: int, output: str, methods: tuple[str, ...], reps: int, max_results: int = PAGE_SIZE
+    stream: str,
+    span: str,
+    interval: int,
+    output: str,
+    methods: tuple[tuple[str, ...], tuple[str, ...]],
+    reps: tuple[int, int, int],
+    max_results: int = PAGE_SIZE,
 ) -> list[Scenario]:
-    """The methods on one and two cores (ffmpeg-mt only on two), plus the decode limit (measured on one core)."""
-    base = Scenario(stream, span, interval, output, 1, "limit", reps, max_results)
+    """The decode limit (measured on one core), then the methods on one core and on two."""
+    own, peers, whole = reps
+    base = Scenario(stream, span, interval, output, 1, "limit", own if span == "page" else whole, max_results)
     cells = [base]
-    for cores in (1, 2):
-        for method in methods:
-            if method == "ffmpeg-mt" and cores == 1:
-                continue
-            cells.append(replace(base, cores=cores, method=method))
+    for cores, names in zip((1, 2), methods, strict=True):
+        for method in names:
+            count = whole if span == "range" else peers if method in ("ffmpeg", "ffmpeg-mt", "naive") else own
+            cells.append(replace(base, cores=cores, method=method, reps=count))
     return cells

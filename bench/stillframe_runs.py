@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from bench.fixtures import STORE, StreamFixture, stream_name
+from bench.s3sim import SimulatedS3
 from bench.scenarios import Scenario, request_body
 from bench.verify import check_frames
 
@@ -48,8 +49,6 @@ def run_engine(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -
     settings = Settings.from_env()
     store = open_store(settings)
     if scenario.method == "engine-s3sim":
-        from bench.s3sim import SimulatedS3
-
         store = SimulatedS3(store)
     decoded = _PageLog()
     logging.getLogger("stillframe.images.service").addHandler(decoded)
@@ -60,15 +59,19 @@ def run_engine(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -
         return get_images(parse_get_images(body), services, budget_s=settings.time_budget_ms / 1000)
 
     _warm_up(scenario, fetch)
-    walls, images, frames = [], [], 0
+    walls, images, frames, gets = [], [], 0, {}
     for rep in range(scenario.reps):
         services = build_services(settings, store)
         decoded.frames = 0
+        if isinstance(store, SimulatedS3):
+            store.gets = 0
         started = time.perf_counter()
         out = _all_pages(request_body(scenario, samples), fetch)
         walls.append(time.perf_counter() - started)
-        images, frames = (out, decoded.frames) if rep == 0 else (images, frames)
-    return {"wall_s": walls, "images": len(images), "frames_decoded": frames, **check_frames(images, samples)}
+        if rep == 0:
+            images, frames = out, decoded.frames
+            gets = {"store_gets": store.gets} if isinstance(store, SimulatedS3) else {}
+    return {"wall_s": walls, "images": len(images), "frames_decoded": frames, **gets, **check_frames(images, samples)}
 
 
 def run_serve(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -> dict[str, Any]:
@@ -94,7 +97,9 @@ def run_serve(scenario: Scenario, fixture: StreamFixture, samples: list[int]) ->
 
     try:
         _warm_up(scenario, fetch)
-        walls, images, frames = [], [], 0
+        walls: list[float] = []
+        images: list[bytes] = []
+        frames = 0
         for rep in range(scenario.reps):
             log.frames = 0
             started = time.perf_counter()
@@ -106,14 +111,21 @@ def run_serve(scenario: Scenario, fixture: StreamFixture, samples: list[int]) ->
         server.terminate()
         _, _, usage = os.wait4(server.pid, 0)
         server.returncode = 0
-    return {"wall_s": walls, "images": len(images), "frames_decoded": frames, "peak_rss_mb": usage.ru_maxrss / 1024,
-            **check_frames(images, samples)}
+    return {
+        "wall_s": walls,
+        "images": len(images),
+        "frames_decoded": frames,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        **check_frames(images, samples),
+    }
 
 
 def run_cold(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -> dict[str, Any]:
     """A new Python process: import the handler, answer the first page (a Lambda cold start, minus the sandbox)."""
     body = request_body(scenario, samples)
-    walls, imports, images = [], [], []
+    walls: list[float] = []
+    imports: list[float] = []
+    images: list[bytes] = []
     for _ in range(scenario.reps):
         started = time.time()
         result = _child(_COLD, json.dumps(body))
@@ -121,8 +133,13 @@ def run_cold(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -> 
         imports.append(result["import_s"])
         images = images or [base64.b64decode(i["ImageContent"]) for i in result["page"]["Images"]]
     first = samples[: len(images)]
-    return {"wall_s": walls, "images": len(images), "frames_decoded": None, "import_s": imports,
-            **check_frames(images, first)}
+    return {
+        "wall_s": walls,
+        "images": len(images),
+        "frames_decoded": None,
+        "import_s": imports,
+        **check_frames(images, first),
+    }
 
 
 def run_import(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -> dict[str, Any]:

@@ -25,8 +25,12 @@ def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     checked = [r for r in rows if r["method"] in ("engine", "serve") and r.get("least_frames") is not None]
     off = [_name(r) for r in checked if r["frames_decoded"] != r["least_frames"]]
     verdicts.append(
-        {"target": "frames decoded == least, every engine and serve row", "figure": f"{len(checked) - len(off)}/"
-         f"{len(checked)} rows exact" + (f"; off: {', '.join(off[:4])}" if off else ""), "met": bool(checked) and not off}
+        {
+            "target": "frames decoded == least, every engine and serve row",
+            "figure": f"{len(checked) - len(off)}/"
+            f"{len(checked)} rows exact" + (f"; off: {', '.join(off[:4])}" if off else ""),
+            "met": bool(checked) and not off,
+        }
     )
     cold = row("page/1000ms/jpeg", 2, "cold")
     verdicts.append(_at_most("cold process, first 1080p page (25 images at 1 s), 2 cores, s", cold, "wall", 1.5))
@@ -35,8 +39,13 @@ def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     verdicts.append(_rss("peak RSS, 1080p page, MB", rows, "b1080p", 600))
     verdicts.append(_rss("peak RSS, 4K page, MB", rows, "b2160p", 1500))
     wrong = [_name(r) for r in rows if not r.get("verified", True)]
-    verdicts.append({"target": "every method returned the right frames", "figure": f"{len(wrong)} rows wrong"
-                     + (f": {', '.join(wrong[:4])}" if wrong else ""), "met": not wrong})
+    verdicts.append(
+        {
+            "target": "every method returned the right frames",
+            "figure": f"{len(wrong)} rows wrong" + (f": {', '.join(wrong[:4])}" if wrong else ""),
+            "met": not wrong,
+        }
+    )
     return verdicts
 
 
@@ -55,7 +64,9 @@ def _rss(target: str, rows: list[dict[str, Any]], prefix: str, bound: float) -> 
     sizes = [
         r["peak_rss_mb"]
         for r in rows
-        if r["stream"].startswith(prefix) and r["span"] == "page" and r["method"] in ("engine", "serve")
+        if r["stream"].startswith(prefix)
+        and r["span"] == "page"
+        and r["method"] in ("engine", "serve")
         and r.get("peak_rss_mb")
     ]
     return _verdict(target + " (largest engine/serve row)", max(sizes) if sizes else None, "<=", bound)

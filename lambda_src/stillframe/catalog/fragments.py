@@ -94,9 +94,13 @@ class FragmentIndex:
         for timeline in keys.TIMELINES:
             self._store.put(record.marker_key(timeline), b"")
         try:
-            self._store.create(keys.dedupe_key(record.stream, dedupe_digest(record.producer_ms, data)), record.blob_key.encode())
+            self._store.create(
+                keys.dedupe_key(record.stream, dedupe_digest(record.producer_ms, data)), record.blob_key.encode()
+            )
         except ObjectExists:
-            logger.info("fragment stored twice concurrently", extra={"stream": record.stream, "fragment": record.number})
+            logger.info(
+                "fragment stored twice concurrently", extra={"stream": record.stream, "fragment": record.number}
+            )
 
     def blob(self, record: FragmentRecord) -> bytes:
         """The fragment's bytes, from the cache when this process read them recently."""

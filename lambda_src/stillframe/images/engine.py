@@ -8,16 +8,20 @@ budget runs out. Each GOP's wanted frames are rendered as they leave its decoder
 from __future__ import annotations
 
 import base64
+import itertools
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from stillframe.catalog.fragments import FragmentIndex
+from stillframe.domain.selection import frame_at
 from stillframe.errors import MediaError
 from stillframe.images.plan import MEDIA_ERROR, NO_MEDIA, FragmentWork, PagePlan
 
@@ -27,6 +31,7 @@ if TYPE_CHECKING:  # media modules load on the first page, not when the handler 
     from stillframe.media.fragment import DemuxedFragment
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_IMAGE_BASE64 = 6_291_456
 RESPONSE_BYTE_BUDGET = 6_000_000
@@ -68,7 +73,17 @@ class PageStats:
     stopped_early: str | None = None
 
 
-_GopResult = dict[int, "ImageOutcome"]  # frame index -> its rendered image (or error)
+RENDER, DECODE = 0, 1  # task priorities: a decoded frame is rendered (and released) before more decoding starts
+_page_numbers = itertools.count()  # pages in arrival order: a page's tasks run before a later page's
+_Renders = dict[int, "Future[ImageOutcome]"]  # frame index -> its image, being rendered
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What the tasks of one page share: their place in line, and the signal that the page needs no more work."""
+
+    number: int
+    stop: threading.Event
 
 
 @dataclass
@@ -77,25 +92,56 @@ class _FragmentJob:
 
     errors: dict[int, ImageOutcome]  # page position -> error known without decoding
     choice: dict[int, int]  # page position -> frame index
-    gops: list[Future[_GopResult]]
+    gops: list[Future[_Renders]]
     fragment: DemuxedFragment | None = None
 
 
-_cpu_pool: ThreadPoolExecutor | None = None
+class Workers:
+    """CPU threads that take the most urgent task first: renders before decodes, then earlier samples first.
+
+    A plain FIFO pool would run every queued GOP decode before the renders its decodes produce: decoded
+    pictures would pile up in memory and a page with one or two GOPs could not render on one core while
+    decoding on another. One thread per usable core (under ``taskset`` or a cgroup CPU set, more threads
+    would only time-slice the same cores).
+    """
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._queue: queue.PriorityQueue[tuple[tuple[int, ...], int, Future[Any], Callable[[], Any]]] = (
+            queue.PriorityQueue()
+        )
+        self._order = itertools.count()  # ties keep submission order
+        for n in range(count):
+            threading.Thread(target=self._work, name=f"decode-{n}", daemon=True).start()
+
+    def submit(self, priority: tuple[int, ...], task: Callable[[], T]) -> Future[T]:
+        """Queue ``task`` at ``priority`` (e.g. kind, page, sample position); lower runs first."""
+        future: Future[T] = Future()
+        self._queue.put((priority, next(self._order), future, task))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            _, _, future, task = self._queue.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(task())
+            except BaseException as exc:  # delivered to whoever waits on the future
+                future.set_exception(exc)
+
+
+_workers: Workers | None = None
 _io_pool: ThreadPoolExecutor | None = None
 
 
-def _pools() -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
-    """Process-wide pools, created on first use (warm invocations reuse them).
-
-    The CPU pool has one thread per core this process may run on (not per core of the machine: under
-    ``taskset`` or a cgroup CPU set, extra decoding threads would only time-slice one core).
-    """
-    global _cpu_pool, _io_pool
-    if _cpu_pool is None or _io_pool is None:
-        _cpu_pool = ThreadPoolExecutor(max_workers=usable_cpus(), thread_name_prefix="decode")
+def _pools() -> tuple[Workers, ThreadPoolExecutor]:
+    """Process-wide CPU workers and fetch pool, created on first use (warm invocations reuse them)."""
+    global _workers, _io_pool
+    if _workers is None or _io_pool is None:
+        _workers = Workers(usable_cpus())
         _io_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fetch")
-    return _cpu_pool, _io_pool
+    return _workers, _io_pool
 
 
 def usable_cpus() -> int:
@@ -115,13 +161,14 @@ def render_page(
 ) -> tuple[list[ImageOutcome], PageStats]:
     """Images for the page's samples, in order; possibly fewer (at least one) when a budget runs out.
 
-    Fetch + demux run per fragment on the I/O pool, which then queues one decode + render task per GOP on the
-    CPU pool: fragments and the GOPs inside one big fragment all spread over the cores.
+    Fetch + demux run per fragment on the I/O pool, which then queues one decode task per GOP on the CPU
+    workers; each decoded wanted frame becomes a render task. Fragments, the GOPs inside one big fragment and
+    the encoding all spread over the cores.
     """
     cpu, io = _pools()
-    stop = threading.Event()
+    page = _Page(next(_page_numbers), threading.Event())
     stats = PageStats(fragments=len(plan.work))
-    jobs = [io.submit(_prepare, work, index, spec, cpu, stop) for work in plan.work]
+    jobs = [io.submit(_prepare, work, index, spec, cpu, page) for work in plan.work]
     job_of = {pos: i for i, work in enumerate(plan.work) for pos, _ in work.samples}
     done: dict[int, dict[int, ImageOutcome]] = {}
     outcomes: list[ImageOutcome] = []
@@ -146,48 +193,47 @@ def render_page(
             used += outcome.json_size
             outcomes.append(outcome)
     finally:
-        _cancel(jobs, stop)
+        _cancel(jobs, page)
     stats.images = len(outcomes)
     return outcomes, stats
 
 
-def _cancel(jobs: list[Future[_FragmentJob]], stop: threading.Event) -> None:
-    """Drop the work a page no longer needs (after an early stop): queued tasks never start."""
-    stop.set()
+def _cancel(jobs: list[Future[_FragmentJob]], page: _Page) -> None:
+    """Drop the work a page no longer needs (after an early stop): queued tasks return without working."""
+    page.stop.set()
     for job in jobs:
-        if not job.cancel() and job.done() and job.exception() is None:
-            for gop in job.result().gops:
-                gop.cancel()
+        job.cancel()
 
 
 def _collect(job: _FragmentJob) -> tuple[dict[int, ImageOutcome], int]:
-    """Wait for a fragment's GOPs; images keyed by page position, and the frames decoded."""
-    rendered: _GopResult = {}
+    """Wait for a fragment's images; keyed by page position, with the frames decoded."""
+    renders: _Renders = {}
     for gop in job.gops:
-        rendered.update(gop.result())
+        renders.update(gop.result())
     results = dict(job.errors)
     for pos, index in job.choice.items():
-        image = rendered.get(index)
-        results[pos] = ImageOutcome(0, content=image.content, error=image.error) if image else _error()
+        image = renders[index].result() if index in renders else _error()
+        results[pos] = ImageOutcome(0, content=image.content, error=image.error)
     return results, job.fragment.frames_decoded if job.fragment else 0
 
 
-def _prepare(
-    work: FragmentWork, index: FragmentIndex, spec: RenderSpec, cpu: ThreadPoolExecutor, stop: threading.Event
-) -> _FragmentJob:
+def _prepare(work: FragmentWork, index: FragmentIndex, spec: RenderSpec, cpu: Workers, page: _Page) -> _FragmentJob:
     """Fetch and demux one fragment, choose each sample's frame, queue one task per GOP that holds a choice."""
-    from stillframe.domain.selection import frame_at
+    try:
+        data = index.blob(work.record)
+    except Exception as exc:  # a missing or unreadable blob is a MEDIA_ERROR for its samples, never a 500
+        return _unreadable(work, exc)
+    # Imported after the fetch: in a cold process the first fetches overlap the media libraries' import.
     from stillframe.media.fragment import open_fragment
 
     try:
-        fragment = open_fragment(index.blob(work.record))
-    except Exception as exc:  # a missing or unreadable blob is a MEDIA_ERROR for its samples, never a 500
-        logger.warning("fragment unreadable", extra={"fragment": work.record.number, "error": str(exc)})
-        return _FragmentJob({pos: _error() for pos, _ in work.samples}, {}, [])
+        fragment = open_fragment(data)
+    except Exception as exc:
+        return _unreadable(work, exc)
     offsets = [frame.offset_ms for frame in fragment.frames]
     errors: dict[int, ImageOutcome] = {}
     choice: dict[int, int] = {}
-    by_gop: dict[int, set[int]] = {}
+    by_gop: dict[int, dict[int, int]] = {}  # GOP -> frame index -> first page position showing it
     for pos, offset in work.samples:
         frame = frame_at(offsets, offset)
         gop = fragment.gop_of(frame) if frame is not None else None
@@ -195,37 +241,53 @@ def _prepare(
             errors[pos] = _error()
             continue
         choice[pos] = frame
-        by_gop.setdefault(gop, set()).add(frame)
-    gops = [] if stop.is_set() else [
-        cpu.submit(_gop_images, fragment, gop, frames, spec, stop, work.record.number)
+        by_gop.setdefault(gop, {}).setdefault(frame, pos)
+    if page.stop.is_set():
+        return _FragmentJob(errors, choice, [], fragment)
+    gops = [
+        cpu.submit(
+            (DECODE, page.number, min(frames.values())), partial(_decode_gop, fragment, gop, frames, spec, cpu, page)
+        )
         for gop, frames in sorted(by_gop.items())
     ]
     return _FragmentJob(errors, choice, gops, fragment)
 
 
-def _gop_images(
-    fragment: DemuxedFragment, gop: int, frames: set[int], spec: RenderSpec, stop: threading.Event, number: str
-) -> _GopResult:
-    """Decode one GOP up to its last wanted frame, rendering each wanted frame as it comes out."""
-    if stop.is_set():
-        return {}
-    images: _GopResult = {}
+def _unreadable(work: FragmentWork, exc: Exception) -> _FragmentJob:
+    logger.warning("fragment unreadable", extra={"fragment": work.record.number, "error": str(exc)})
+    return _FragmentJob({pos: _error() for pos, _ in work.samples}, {}, [])
+
+
+def _decode_gop(
+    fragment: DemuxedFragment, gop: int, frames: dict[int, int], spec: RenderSpec, cpu: Workers, page: _Page
+) -> _Renders:
+    """Decode one GOP up to its last wanted frame, queueing a render for each wanted frame as it comes out."""
+    renders: _Renders = {}
+    if page.stop.is_set():
+        return renders
     try:
-        for frame_index, frame in fragment.iter_gop(gop, frames):
-            images[frame_index] = _render(frame, fragment.width, fragment.height, spec)
+        for index, frame in fragment.iter_gop(gop, set(frames)):
+            task = partial(_render, frame, fragment.width, fragment.height, spec, page.stop)
+            renders[index] = cpu.submit((RENDER, page.number, frames[index]), task)
     except MediaError as exc:  # a GOP that cannot be decoded fails its own samples only
-        logger.warning("fragment undecodable", extra={"fragment": number, "gop": gop, "error": str(exc)})
-        return {frame_index: _error() for frame_index in frames}
-    return images
+        logger.warning("fragment undecodable", extra={"gop": gop, "error": str(exc)})
+        failed: Future[ImageOutcome] = Future()
+        failed.set_result(_error())
+        renders.update({index: failed for index in frames if index not in renders})
+    return renders
 
 
 def _error() -> ImageOutcome:
     return ImageOutcome(0, error=MEDIA_ERROR)
 
 
-def _render(frame: VideoFrame, src_width: int, src_height: int, spec: RenderSpec) -> ImageOutcome:
+def _render(
+    frame: VideoFrame, src_width: int, src_height: int, spec: RenderSpec, stop: threading.Event
+) -> ImageOutcome:
     from stillframe.media.render import output_size, render
 
+    if stop.is_set():
+        return _error()
     try:
         width, height = output_size(src_width, src_height, spec.width, spec.height)
         data = render(frame, width=width, height=height, image_format=spec.image_format, quality=spec.quality)

@@ -67,6 +67,8 @@ def _png(frame: av.video.frame.VideoFrame, width: int, height: int) -> bytes:
     encoder.options = dict(_PNG_OPTIONS)
     scaled.pts = None
     packets = [*encoder.encode(scaled), *encoder.encode(None)]
+    if len(packets) == 1:  # the PNG encoder writes one packet per picture: copy it out once, not twice
+        return bytes(packets[0])
     return b"".join(bytes(packet) for packet in packets)
 
 
