@@ -10,20 +10,19 @@ from __future__ import annotations
 import base64
 import itertools
 import logging
-import os
-import queue
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.domain.selection import frame_at
 from stillframe.errors import MediaError
 from stillframe.images.plan import MEDIA_ERROR, NO_MEDIA, FragmentWork, PagePlan
+from stillframe.images.workers import Workers, usable_cpus
 
 if TYPE_CHECKING:  # media modules load on the first page, not when the handler module is imported
     from av.video.frame import VideoFrame
@@ -96,41 +95,6 @@ class _FragmentJob:
     fragment: DemuxedFragment | None = None
 
 
-class Workers:
-    """CPU threads that take the most urgent task first: renders before decodes, then earlier samples first.
-
-    A plain FIFO pool would run every queued GOP decode before the renders its decodes produce: decoded
-    pictures would pile up in memory and a page with one or two GOPs could not render on one core while
-    decoding on another. One thread per usable core (under ``taskset`` or a cgroup CPU set, more threads
-    would only time-slice the same cores).
-    """
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self._queue: queue.PriorityQueue[tuple[tuple[int, ...], int, Future[Any], Callable[[], Any]]] = (
-            queue.PriorityQueue()
-        )
-        self._order = itertools.count()  # ties keep submission order
-        for n in range(count):
-            threading.Thread(target=self._work, name=f"decode-{n}", daemon=True).start()
-
-    def submit(self, priority: tuple[int, ...], task: Callable[[], T]) -> Future[T]:
-        """Queue ``task`` at ``priority`` (e.g. kind, page, sample position); lower runs first."""
-        future: Future[T] = Future()
-        self._queue.put((priority, next(self._order), future, task))
-        return future
-
-    def _work(self) -> None:
-        while True:
-            _, _, future, task = self._queue.get()
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(task())
-            except BaseException as exc:  # delivered to whoever waits on the future
-                future.set_exception(exc)
-
-
 _workers: Workers | None = None
 _io_pool: ThreadPoolExecutor | None = None
 
@@ -142,12 +106,6 @@ def _pools() -> tuple[Workers, ThreadPoolExecutor]:
         _workers = Workers(usable_cpus())
         _io_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fetch")
     return _workers, _io_pool
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return max(1, len(affinity(0)) if affinity else os.cpu_count() or 1)
 
 
 def render_page(
