@@ -36,8 +36,8 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not localstack and not network" -q
 
 lint: install
-	$(BIN)/ruff check lambda_src tests infra scripts app.py
-	$(BIN)/ruff format --check lambda_src tests infra scripts app.py
+	$(BIN)/ruff check lambda_src tests infra scripts bench app.py
+	$(BIN)/ruff format --check lambda_src tests infra scripts bench app.py
 	$(BIN)/mypy
 
 ## Benchmarks against the ffmpeg CLI (not part of make test).
