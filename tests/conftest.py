@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = Path(__file__).parent / "events"
-# A fixed epoch (2026-11-26T10:00:00Z) so producer timestamps in tests are readable.
+# A fixed epoch (2026-11-25T10:00:00Z) so producer timestamps in tests are readable.
 T0 = 1_795_600_800
 
 
