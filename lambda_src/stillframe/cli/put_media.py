@@ -25,6 +25,8 @@ from stillframe.cli.tally import UploadTally
 from stillframe.client import Signing, kinesisvideo_client, signing_for
 from stillframe.errors import MediaError
 from stillframe.ingest.uploader import (
+    CHUNK_TARGET_MS,
+    LIVE_CHUNK_TARGET_MS,
     TIMECODE_TYPES,
     ChunkFailed,
     ChunkRejected,
@@ -189,7 +191,9 @@ def _send_all(
     progress = progress_for(sys.stderr, total_ms)
     started = time.monotonic()
     try:
-        for result in upload(source, target, poster, splitter=splitter):
+        live = "://" in source  # a live URL: send fragments as they complete instead of waiting for 4 MiB
+        chunk_ms = LIVE_CHUNK_TARGET_MS if live else CHUNK_TARGET_MS
+        for result in upload(source, target, poster, splitter=splitter, chunk_target_ms=chunk_ms):
             for ack in result.acks:
                 print(json.dumps(ack), flush=True)
             tally.add(result)

@@ -24,7 +24,8 @@ from stillframe.client import Signing, sign_headers
 logger = logging.getLogger(__name__)
 
 MAX_CHUNK_BYTES = 4 * 1024 * 1024
-CHUNK_TARGET_MS = 24 * 3600 * 1000  # chunks are bounded by bytes, not by time
+CHUNK_TARGET_MS = 24 * 3600 * 1000  # a file's chunks are bounded by bytes, not by time
+LIVE_CHUNK_TARGET_MS = 2000  # a live source sends each ~2 s fragment as soon as it is complete, as KVS producers do
 MAX_ATTEMPTS = 5
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 8.0
@@ -178,6 +179,7 @@ def upload(
     *,
     splitter: Splitter,
     max_chunk_bytes: int = MAX_CHUNK_BYTES,
+    chunk_target_ms: int = CHUNK_TARGET_MS,
     max_attempts: int = MAX_ATTEMPTS,
     backoff_base_s: float = BACKOFF_BASE_S,
     sleep: Callable[[float], None] = time.sleep,
@@ -187,7 +189,7 @@ def upload(
     Stops at the first chunk that is refused (ChunkRejected) or keeps failing (ChunkFailed): later chunks would
     only leave a gap behind them. ``splitter`` raises MediaError for unreadable media.
     """
-    chunks = splitter(source, target_ms=CHUNK_TARGET_MS, max_bytes=max_chunk_bytes)
+    chunks = splitter(source, target_ms=chunk_target_ms, max_bytes=max_chunk_bytes)
     for index, chunk in enumerate(chunks):
         if len(chunk.data) > max_chunk_bytes:
             logger.warning(
