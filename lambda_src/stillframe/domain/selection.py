@@ -1,4 +1,4 @@
-"""Which fragment and which frame are on screen at a sample time (pure logic, no I/O).
+"""Which fragment is on screen at a sample time (pure logic, no I/O; the frame within it: media.fragment).
 
 A fragment covers [start, start + duration) in a timeline, where duration runs to the end of
 its last frame. Where fragments overlap, the one that started last wins (ties: the later
@@ -7,7 +7,6 @@ fragment number, i.e. the later ingestion).
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
@@ -36,9 +35,3 @@ def covering(spans: Sequence[S], timeline: str, t_ms: int) -> S | None:
         ):
             best = span
     return best
-
-
-def frame_at(offsets: Sequence[int], offset_ms: int) -> int | None:
-    """Index of the last frame whose presentation offset is <= ``offset_ms`` (offsets ascending)."""
-    index = bisect.bisect_right(offsets, offset_ms) - 1
-    return index if index >= 0 else None

@@ -19,7 +19,6 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from stillframe.catalog.fragments import FragmentIndex
-from stillframe.domain.selection import frame_at
 from stillframe.errors import MediaError
 from stillframe.images.plan import MEDIA_ERROR, NO_MEDIA, FragmentWork, PagePlan
 from stillframe.images.workers import Workers, usable_cpus
@@ -188,12 +187,11 @@ def _prepare(work: FragmentWork, index: FragmentIndex, spec: RenderSpec, cpu: Wo
         fragment = open_fragment(data)
     except Exception as exc:
         return _unreadable(work, exc)
-    offsets = [frame.offset_ms for frame in fragment.frames]
     errors: dict[int, ImageOutcome] = {}
     choice: dict[int, int] = {}
     by_gop: dict[int, dict[int, int]] = {}  # GOP -> frame index -> first page position showing it
     for pos, offset in work.samples:
-        frame = frame_at(offsets, offset)
+        frame = fragment.frame_index_at(offset)
         gop = fragment.gop_of(frame) if frame is not None else None
         if frame is None or gop is None:  # before the first frame, or before the first key frame
             errors[pos] = _error()

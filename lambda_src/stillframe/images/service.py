@@ -9,7 +9,7 @@ from typing import Any
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.catalog.streams import StreamRecord
 from stillframe.domain.requests import GetImagesRequest
-from stillframe.domain.timeline import page_samples, sample_count
+from stillframe.domain.timeline import has_more, page_samples
 from stillframe.errors import InvalidArgumentError, NoDataRetentionError
 from stillframe.images.engine import RenderSpec, render_page
 from stillframe.images.plan import plan_page
@@ -27,7 +27,6 @@ def get_images(request: GetImagesRequest, services: Services, *, budget_s: float
     if stream.DataRetentionInHours == 0:
         raise NoDataRetentionError(f"The stream {stream.StreamName} has no data retention (DataRetentionInHours is 0).")
     offset = _offset(request, services)
-    total = sample_count(request.start_ms, request.end_ms, request.interval_ms)
     samples = page_samples(request.start_ms, request.end_ms, request.interval_ms, offset, request.page_size)
     if not samples:
         raise InvalidArgumentError("NextToken does not point inside this request's time range.")
@@ -42,7 +41,7 @@ def get_images(request: GetImagesRequest, services: Services, *, budget_s: float
     outcomes, stats = render_page(plan, services.fragments, spec, deadline=time.monotonic() + budget_s)
     result: dict[str, Any] = {"Images": [outcome.to_json() for outcome in outcomes]}
     next_offset = offset + len(outcomes)
-    if next_offset < total:
+    if has_more(request.start_ms, request.end_ms, request.interval_ms, next_offset):
         result["NextToken"] = services.tokens.encode(request.binding(), str(next_offset))
     metrics.add_metric(name="ImagesReturned", unit="Count", value=stats.images)
     metrics.add_metric(name="FramesDecoded", unit="Count", value=stats.frames_decoded)

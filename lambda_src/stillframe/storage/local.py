@@ -28,6 +28,7 @@ import os
 import re
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,6 +69,9 @@ class LocalDirectoryStore:
         self._tmp = self.root / "tmp"
         self._objects.mkdir(parents=True, exist_ok=True)
         self._tmp.mkdir(parents=True, exist_ok=True)
+        # Serializes "make the parent directory, then name the file" against pruning emptied directories, so
+        # threads of one process never race; other processes are covered by the retry in _install.
+        self._dirs = threading.Lock()
         self._sweep_stale_temps()
 
     # -- writes -------------------------------------------------------------------------------
@@ -183,11 +187,12 @@ class LocalDirectoryStore:
         """Give the finished temp file its key's name (replace, or link if absent)."""
         for _ in range(_INSTALL_ATTEMPTS):
             try:
-                self._make_parent(key, target)
-                if link:
-                    os.link(tmp, target)
-                else:
-                    os.replace(tmp, target)
+                with self._dirs:
+                    self._make_parent(key, target)
+                    if link:
+                        os.link(tmp, target)
+                    else:
+                        os.replace(tmp, target)
                 return
             except FileNotFoundError:
                 continue  # a concurrent delete pruned a parent directory; make it again
@@ -212,12 +217,13 @@ class LocalDirectoryStore:
 
     def _prune(self, directory: Path) -> None:
         """Remove directories emptied by a delete, up to (not including) the objects root."""
-        while directory != self._objects and self._objects in directory.parents:
-            try:
-                directory.rmdir()
-            except OSError:
-                return  # not empty (or already gone): stop
-            directory = directory.parent
+        with self._dirs:
+            while directory != self._objects and self._objects in directory.parents:
+                try:
+                    directory.rmdir()
+                except OSError:
+                    return  # not empty (or already gone): stop
+                directory = directory.parent
 
     def _walk(self, directory: Path, key_base: str, name_prefix: str, start_after: str) -> Iterator[ObjectInfo]:
         for name, entry_path, is_dir in _sorted_entries(directory, name_prefix):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stillframe.catalog.keys import FragmentRecord
-from stillframe.domain.selection import covering, frame_at
+from stillframe.domain.selection import covering
 from stillframe.images.plan import plan_page
 
 
@@ -34,12 +34,6 @@ def test_server_timeline_uses_server_starts():
     frag = fragment("1", 0, 2_000, server_ms=50_000)
     assert covering([frag], "server", 1_000) is None
     assert covering([frag], "server", 51_000) is frag
-
-
-def test_frame_at_picks_the_last_frame_not_after_the_offset():
-    offsets = [0, 40, 80, 120]
-    assert [frame_at(offsets, t) for t in (0, 39, 40, 119, 120, 500)] == [0, 0, 1, 2, 3, 3]
-    assert frame_at([10, 50], 5) is None
 
 
 def test_plan_groups_samples_by_fragment_and_marks_gaps():
