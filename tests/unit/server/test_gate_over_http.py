@@ -6,6 +6,7 @@ import http.client
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -61,9 +62,17 @@ def post(conn: http.client.HTTPConnection, path: str, headers: dict[str, str] | 
     return response.status, response.headers, json.loads(response.read())
 
 
-def logged_statuses(caplog: pytest.LogCaptureFixture) -> list[int]:
-    """The status of every per-request log line."""
-    return [record.__dict__["status"] for record in caplog.records if record.getMessage() == "request"]
+def logged_statuses(caplog: pytest.LogCaptureFixture, expected: int) -> list[int]:
+    """The status of every per-request log line, once ``expected`` lines are there (or after 5 s).
+
+    The server writes its log line after the response has gone out, so the client can get there first.
+    """
+    deadline = time.monotonic() + 5
+    while True:
+        statuses = [record.__dict__["status"] for record in caplog.records if record.getMessage() == "request"]
+        if len(statuses) >= expected or time.monotonic() > deadline:
+            return statuses
+        time.sleep(0.01)
 
 
 def test_signed_chunked_request_with_spaced_header_reaches_the_handler(start: Any) -> None:
@@ -98,7 +107,7 @@ def test_unsigned_request_is_refused_in_the_aws_error_shape(start: Any, caplog: 
     assert headers["x-amzn-ErrorType"] == "NotAuthorizedException"
     assert body["__type"] == "NotAuthorizedException" and body["message"].startswith("Missing Authentication Token")
     assert handler.calls == 0
-    assert logged_statuses(caplog) == [403]
+    assert logged_statuses(caplog, 1) == [403]
 
 
 def test_requests_over_the_rate_are_throttled_and_the_connection_stays_usable(
@@ -121,7 +130,7 @@ def test_requests_over_the_rate_are_throttled_and_the_connection_stays_usable(
         "message": "Too Many Requests: this server allows 0.001 requests per second, burst 2.",
     }
     assert handler.calls == 2
-    assert logged_statuses(caplog) == [200, 200, 429, 429]
+    assert logged_statuses(caplog, 4) == [200, 200, 429, 429]
 
 
 def test_throttling_counts_unsigned_requests_too(start: Any) -> None:
