@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 import boto3
@@ -14,6 +12,7 @@ from botocore.config import Config
 
 from stillframe.media.synth import read_frame_number
 from tests.conftest import T0
+from tests.support.serve import put_media_cli
 
 START = datetime.fromtimestamp(T0, UTC)
 CREDS = {"aws_access_key_id": "test", "aws_secret_access_key": "test", "region_name": "us-east-1"}
@@ -30,27 +29,7 @@ def media_stream(server, kinesisvideo, clip_factory, tmp_path_factory):
     """A stream holding 12 s of video from T0, ingested with the real `stillframe put-media` CLI."""
     clip = tmp_path_factory.mktemp("clip") / "clip.mp4"
     clip.write_bytes(clip_factory(seconds=12, fps=25, gop=50, container="mp4"))
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "stillframe.cli.main",
-            "put-media",
-            "--endpoint-url",
-            server,
-            "--stream",
-            "compat",
-            "--create-stream",
-            "--retention-hours",
-            "2",
-            "--producer-start-time",
-            str(T0),
-            str(clip),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    put_media_cli(server, "compat", str(clip), "--retention-hours", "2", "--producer-start-time", str(T0))
     return "compat"
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import functools
 import http.server
-import subprocess
-import sys
 import threading
 
 import boto3
 
 from tests.conftest import T0
+from tests.support.serve import put_media_cli
 
 
 def test_live_url_is_sent_fragment_by_fragment(server, clip_factory, tmp_path):
@@ -21,24 +20,8 @@ def test_live_url_is_sent_fragment_by_fragment(server, clip_factory, tmp_path):
     threading.Thread(target=source.serve_forever, daemon=True).start()
     try:
         # When put-media reads it as a live source
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "stillframe.cli.main",
-                "put-media",
-                "--endpoint-url",
-                server,
-                "--stream",
-                "live",
-                "--create-stream",
-                "--producer-start-time",
-                str(T0),
-                f"http://127.0.0.1:{source.server_address[1]}/live.ts",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
+        result = put_media_cli(
+            server, "live", f"http://127.0.0.1:{source.server_address[1]}/live.ts", "--producer-start-time", str(T0)
         )
     finally:
         source.shutdown()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import subprocess
-import sys
 import uuid
 
 import boto3
@@ -12,7 +10,7 @@ import pytest
 
 from stillframe.media.synth import read_frame_number
 from tests.conftest import T0
-from tests.support.serve import running_serve
+from tests.support.serve import put_media_cli, running_serve
 
 pytestmark = pytest.mark.localstack
 CREDS = {"aws_access_key_id": "test", "aws_secret_access_key": "test", "region_name": "us-east-1"}
@@ -30,27 +28,7 @@ def test_ingest_and_frame_accurate_stills_over_s3(s3_server, s3_bucket, localsta
     url, prefix = s3_server
     clip = tmp_path / "clip.mkv"
     clip.write_bytes(clip_factory(seconds=4, fps=25, gop=50))
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "stillframe.cli.main",
-            "put-media",
-            "--endpoint-url",
-            url,
-            "--stream",
-            "s3cam",
-            "--create-stream",
-            "--retention-hours",
-            "1",
-            "--producer-start-time",
-            str(T0),
-            str(clip),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    put_media_cli(url, "s3cam", str(clip), "--retention-hours", "1", "--producer-start-time", str(T0))
     kinesisvideo = boto3.client("kinesisvideo", endpoint_url=url, **CREDS)
     endpoint = kinesisvideo.get_data_endpoint(StreamName="s3cam", APIName="GET_IMAGES")["DataEndpoint"]
     media = boto3.client("kinesis-video-archived-media", endpoint_url=endpoint, **CREDS)

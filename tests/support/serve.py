@@ -33,3 +33,10 @@ def running_serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tup
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
+
+
+def put_media_cli(endpoint: str, stream: str, source: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """Run `stillframe put-media --create-stream` for ``source``; raises if it exits non-zero."""
+    command = [sys.executable, "-m", "stillframe.cli.main", "put-media", "--endpoint-url", endpoint]
+    command += ["--stream", stream, "--create-stream", *extra, source]
+    return subprocess.run(command, capture_output=True, text=True, check=True)
