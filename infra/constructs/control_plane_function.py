@@ -6,12 +6,12 @@ calls start in a fraction of the media image's cold start; their routes never im
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.constructs.runtime import API_HANDLER, ARCHITECTURE, execution_role, runtime_environment
+from infra.constructs.runtime import API_HANDLER, function_basics
 from infra.paths import LAMBDA_SRC
 
 # Only the package goes into the zip: the image's Dockerfile and build files stay out.
@@ -43,22 +43,22 @@ class ControlPlaneFunction(Construct):
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+        self.log_group, basics = function_basics(
+            self,
+            log_retention=log_retention,
+            bucket_name=bucket_name,
+            key_prefix=key_prefix,
+            token_secret_arn=token_secret_arn,
+        )
         self.function = lambda_.Function(
             self,
             "Function",
             description="Stillframe control plane: streams and data endpoint",
             runtime=lambda_.Runtime.PYTHON_3_11,
-            architecture=ARCHITECTURE,
             handler=API_HANDLER,
             code=lambda_.Code.from_asset(str(LAMBDA_SRC), exclude=CODE_EXCLUDES),
             layers=[layer],
             memory_size=MEMORY_MB,
             timeout=TIMEOUT,
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
-            role=execution_role(self, log_group=self.log_group),
-            environment=runtime_environment(
-                bucket_name=bucket_name, key_prefix=key_prefix, token_secret_arn=token_secret_arn
-            ),
+            **basics,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Size
+from aws_cdk import Duration, Size
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
@@ -11,7 +11,7 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constructs.runtime import ARCHITECTURE, INGEST_HANDLER, execution_role, image_code, runtime_environment
+from infra.constructs.runtime import INGEST_HANDLER, function_basics, image_code
 
 # Splitting is a remux (no decode), so the work is mostly moving bytes: memory buys network bandwidth and
 # room for large uploads, /tmp holds a downloaded file, and 15 minutes (Lambda's maximum) covers big files.
@@ -48,26 +48,26 @@ class DropzoneIngest(Construct):
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
-        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+        # No NextTokens here, so no token secret: the ingest never reads it.
+        self.log_group, basics = function_basics(
+            self,
+            log_retention=log_retention,
+            bucket_name=bucket.bucket_name,
+            key_prefix=key_prefix,
+            token_secret_arn=None,
+        )
         self.function = lambda_.DockerImageFunction(
             self,
             "Function",
             description="Stillframe drop-zone ingest: splits incoming/<stream>/ files into fragments",
             code=image_code(INGEST_HANDLER),
-            architecture=ARCHITECTURE,
             memory_size=MEMORY_MB,
             timeout=TIMEOUT,
             ephemeral_storage_size=EPHEMERAL_STORAGE,
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
-            role=execution_role(self, log_group=self.log_group),
             retry_attempts=RETRY_ATTEMPTS,
             max_event_age=Duration.hours(6),
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
-            # No NextTokens here, so no token secret: the ingest never reads it.
-            environment=runtime_environment(
-                bucket_name=bucket.bucket_name, key_prefix=key_prefix, token_secret_arn=None
-            ),
+            **basics,
         )
         bucket.add_event_notification(
             s3.EventType.OBJECT_CREATED,

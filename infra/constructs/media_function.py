@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Size
+from aws_cdk import Duration, Size
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.constructs.runtime import API_HANDLER, ARCHITECTURE, execution_role, image_code, runtime_environment
+from infra.constructs.runtime import API_HANDLER, function_basics, image_code
 
 # CPU, not memory, bounds GetImages: decode is ~5 ms per 1080p frame on one thread, and two threads with
 # their own decoders nearly double throughput (PERF-NOTES). Lambda grants one vCPU per 1,769 MB, so 3,584 MB
@@ -42,22 +42,22 @@ class MediaFunction(Construct):
         reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+        self.log_group, basics = function_basics(
+            self,
+            log_retention=log_retention,
+            bucket_name=bucket_name,
+            key_prefix=key_prefix,
+            token_secret_arn=token_secret_arn,
+        )
         self.function = lambda_.DockerImageFunction(
             self,
             "Function",
             description="Stillframe media API: GetImages, ListFragments, PutMedia",
             code=image_code(API_HANDLER),
-            architecture=ARCHITECTURE,
             memory_size=memory_mb,
             timeout=TIMEOUT,
             # Fragments are handled in memory; /tmp only needs room for an occasional spill.
             ephemeral_storage_size=Size.mebibytes(1024),
             reserved_concurrent_executions=reserved_concurrency,
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
-            role=execution_role(self, log_group=self.log_group),
-            environment=runtime_environment(
-                bucket_name=bucket_name, key_prefix=key_prefix, token_secret_arn=token_secret_arn
-            ),
+            **basics,
         )

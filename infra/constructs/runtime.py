@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, IgnoreMode
+from typing import Any
+
+from aws_cdk import Aws, IgnoreMode, RemovalPolicy
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -69,3 +71,28 @@ def execution_role(scope: Construct, *, log_group: logs.ILogGroup) -> iam.Role:
     role = iam.Role(scope, "ExecutionRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     log_group.grant_write(role)
     return role
+
+
+def function_basics(
+    scope: Construct,
+    *,
+    log_retention: logs.RetentionDays,
+    bucket_name: str,
+    key_prefix: str,
+    token_secret_arn: str | None,
+) -> tuple[logs.LogGroup, dict[str, Any]]:
+    """A function's own log group, and the properties every Stillframe function shares.
+
+    Shared: architecture, active X-Ray tracing, the log group, an execution role that writes only there,
+    and the runtime environment. Pass the dict as keyword arguments to the function's constructor.
+    """
+    log_group = logs.LogGroup(scope, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+    return log_group, {
+        "architecture": ARCHITECTURE,
+        "tracing": lambda_.Tracing.ACTIVE,
+        "log_group": log_group,
+        "role": execution_role(scope, log_group=log_group),
+        "environment": runtime_environment(
+            bucket_name=bucket_name, key_prefix=key_prefix, token_secret_arn=token_secret_arn
+        ),
+    }

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sized
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol, TypeVar
@@ -103,10 +103,7 @@ def string(*, min_len: int = 0, max_len: int | None = None, pattern: Pattern | N
     def check(value: object, field: str) -> str:
         if not isinstance(value, str):
             raise fail(field, value, "Member must be a string")
-        if len(value) < min_len:
-            raise fail(field, value, f"Member must have length greater than or equal to {min_len}")
-        if max_len is not None and len(value) > max_len:
-            raise fail(field, value, f"Member must have length less than or equal to {max_len}")
+        _check_length(field, value, min_len, max_len)
         if pattern is not None and not pattern.fullmatch(value):
             raise fail(field, value, f"Member must satisfy regular expression pattern: {pattern.pattern}")
         return value
@@ -149,10 +146,7 @@ def string_map(
     def check(raw: object, field: str) -> dict[str, str]:
         if not isinstance(raw, Mapping):
             raise fail(field, raw, "Member must be an object")
-        if len(raw) < min_entries:
-            raise fail(field, raw, f"Member must have length greater than or equal to {min_entries}")
-        if max_entries is not None and len(raw) > max_entries:
-            raise fail(field, raw, f"Member must have length less than or equal to {max_entries}")
+        _check_length(field, raw, min_entries, max_entries)
         return {key(k, f"{field}.key"): value(v, f"{field}.{k}") for k, v in raw.items()}
 
     return check
@@ -182,6 +176,14 @@ def timestamp(value: object, field: str) -> int:
 
 
 parse_timestamp = timestamp  # the name callers outside request parsing (PutMedia headers) use
+
+
+def _check_length(field: str, value: Sized, minimum: int, maximum: int | None) -> None:
+    """The model's length rule, for strings (characters) and maps (entries) alike."""
+    if len(value) < minimum:
+        raise fail(field, value, f"Member must have length greater than or equal to {minimum}")
+    if maximum is not None and len(value) > maximum:
+        raise fail(field, value, f"Member must have length less than or equal to {maximum}")
 
 
 def _path(parent: str, name: str) -> str:

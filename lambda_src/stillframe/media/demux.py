@@ -111,6 +111,9 @@ def iter_packets(container: av.container.InputContainer, stream: av.video.stream
         raise MediaError(f"cannot parse media: {_reason(exc)}") from exc
 
 
+MILLISECONDS = Fraction(1, 1000)  # Matroska's time base, in which fragments are written and read
+
+
 def to_ms(ticks: int, time_base: Fraction) -> int:
     """Stream ticks to integer milliseconds, rounding half up (the same rounding for starts and ends)."""
     scaled = Fraction(ticks) * time_base * 1000

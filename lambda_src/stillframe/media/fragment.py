@@ -32,6 +32,7 @@ import av.video.frame
 
 from stillframe.errors import MediaError
 from stillframe.media.demux import (
+    MILLISECONDS,
     PRESENT_FROM_TAG,
     PRESENT_UNTIL_TAG,
     TimedPacket,
@@ -43,7 +44,6 @@ from stillframe.media.demux import (
 
 logger = logging.getLogger(__name__)
 
-MILLISECONDS = Fraction(1, 1000)
 # Stored fragments are always our own Matroska (the splitter writes nothing else). Options given to av.open also
 # reach the decoders avformat_find_stream_info opens to probe each stream: "skip_frame: all" makes them decode
 # nothing (stream parameters come from the Matroska track header and the codec's extradata).

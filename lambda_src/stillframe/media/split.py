@@ -26,6 +26,7 @@ import av.video.stream
 
 from stillframe.errors import MediaError
 from stillframe.media.demux import (
+    MILLISECONDS,
     PRESENT_FROM_TAG,
     PRESENT_UNTIL_TAG,
     MediaSource,
@@ -39,7 +40,6 @@ from stillframe.media.demux import (
 
 logger = logging.getLogger(__name__)
 
-_MS = Fraction(1, 1000)
 # One cluster per fragment (KVS's shape): the muxer still splits a cluster if a block offset would overflow.
 # bitexact: no random segment UID or muxing date, so the same fragment always has the same bytes (dedupe).
 _MUXER_OPTIONS = {"cluster_time_limit": "3600000", "cluster_size_limit": "2147483647", "fflags": "+bitexact"}
@@ -191,10 +191,10 @@ def _mux(packets: list[TimedPacket], stream: av.video.stream.VideoStream, window
             if window is not None:
                 output.metadata[PRESENT_FROM_TAG], output.metadata[PRESENT_UNTIL_TAG] = map(str, window)
             track = output.add_stream_from_template(stream, opaque=True)
-            track.time_base = _MS
+            track.time_base = MILLISECONDS
             for timed, pts, dts in zip(packets, starts, _decode_times(starts), strict=True):
                 packet = timed.packet
-                packet.stream, packet.time_base = track, _MS
+                packet.stream, packet.time_base = track, MILLISECONDS
                 packet.pts, packet.dts = pts, dts
                 packet.duration = max(1, to_ms(timed.pts + timed.duration, time_base) - pts)
                 output.mux(packet)
