@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 LOCALSTACK_ENV := AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
 
-.PHONY: install demo test test-fast lint bench synth bootstrap deploy destroy localstack-up localstack-down clean
+.PHONY: install demo test test-fast lint bench synth bootstrap deploy destroy localstack-up localstack-down e2e e2e-up e2e-down clean
 
 install: $(STAMP)
 
@@ -62,6 +62,18 @@ localstack-up:
 
 localstack-down:
 	./scripts/localstack.sh down
+
+## The deployed path on LocalStack over HTTPS: deploy keys- and IAM-mode stacks, run tests/e2e, tear down.
+e2e: install node_modules/.installed
+	./scripts/e2e.sh run
+
+## The same keys-mode deployment, left running; writes .e2e/outputs.json (ApiUrl, CaBundle, a key, Region).
+e2e-up: install node_modules/.installed
+	./scripts/e2e.sh up
+
+## Destroy what e2e-up deployed and stop its LocalStack.
+e2e-down:
+	./scripts/e2e.sh down
 
 clean:
 	rm -rf demo-out cdk.out .pytest_cache .mypy_cache .ruff_cache

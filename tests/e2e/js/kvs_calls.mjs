@@ -1,0 +1,54 @@
+// Unmodified AWS SDK v3 clients against a Stillframe endpoint; prints one JSON document on stdout.
+//   node kvs_calls.mjs describe <stream>
+//   node kvs_calls.mjs images <stream> <start epoch s> <end epoch s> <interval ms>
+// Endpoint, region and credentials come from the environment (ENDPOINT, AWS_REGION, AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY); certificates from NODE_EXTRA_CA_CERTS, as for any Node program.
+import { DescribeStreamCommand, KinesisVideoClient } from "@aws-sdk/client-kinesis-video";
+import {
+  KinesisVideoArchivedMediaClient,
+  paginateGetImages,
+} from "@aws-sdk/client-kinesis-video-archived-media";
+
+const endpoint = process.env.ENDPOINT;
+const [command, stream, ...rest] = process.argv.slice(2);
+
+async function describe() {
+  const client = new KinesisVideoClient({ endpoint });
+  const answer = await client.send(new DescribeStreamCommand({ StreamName: stream }));
+  return { StreamInfo: answer.StreamInfo };
+}
+
+async function images() {
+  const [start, end, interval] = rest.map(Number);
+  const client = new KinesisVideoArchivedMediaClient({ endpoint });
+  const input = {
+    StreamName: stream,
+    ImageSelectorType: "PRODUCER_TIMESTAMP",
+    StartTimestamp: new Date(start * 1000),
+    EndTimestamp: new Date(end * 1000),
+    SamplingInterval: interval,
+    Format: "JPEG",
+    MaxResults: 4,
+  };
+  const found = [];
+  let pages = 0;
+  for await (const page of paginateGetImages({ client }, input)) {
+    pages += 1;
+    for (const image of page.Images ?? []) {
+      found.push({
+        TimeStamp: image.TimeStamp.getTime() / 1000,
+        Error: image.Error ?? null,
+        ImageContent: image.ImageContent ?? null,
+      });
+    }
+  }
+  return { Pages: pages, Images: found };
+}
+
+try {
+  const result = command === "describe" ? await describe() : await images();
+  process.stdout.write(JSON.stringify(result) + "\n");
+} catch (error) {
+  process.stdout.write(JSON.stringify({ ErrorName: error.name, Message: error.message }) + "\n");
+  process.exitCode = 3;
+}

@@ -1,0 +1,119 @@
+"""The S3 drop zone of the deployed stack, and the IAM-mode deployment with Stillframe's own client."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from stillframe.client import clients
+from stillframe.media.synth import read_frame_number
+from tests.e2e.conftest import (
+    CLIP_FPS,
+    CLIP_START,
+    Deployment,
+    eventually,
+    localstack_client,
+    put_media,
+    sdk_client,
+    unique_stream,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def bucket_and_prefix(deployment: Deployment) -> tuple[str, str]:
+    drop_zone = str(deployment.values["DropZone"])  # s3://<bucket>/<prefix>incoming/
+    bucket, _, prefix = drop_zone.removeprefix("s3://").partition("/")
+    return bucket, prefix
+
+
+def dead_letter_queue_url(deployment: Deployment) -> str:
+    cloudformation = localstack_client(deployment, "cloudformation")
+    resources = cloudformation.describe_stack_resources(StackName=deployment.values["StackName"])["StackResources"]
+    queues = [r for r in resources if r["ResourceType"] == "AWS::SQS::Queue" and "Ingest" in r["LogicalResourceId"]]
+    assert len(queues) == 1, [r["LogicalResourceId"] for r in resources if r["ResourceType"] == "AWS::SQS::Queue"]
+    return str(queues[0]["PhysicalResourceId"])
+
+
+def test_drop_zone_upload_becomes_fragments(keys_stack: Deployment, clip_file, cleanup_streams) -> None:
+    kinesisvideo = sdk_client(keys_stack, "kinesisvideo")
+    archived = sdk_client(keys_stack, "kinesis-video-archived-media")
+    stream = unique_stream("drop")
+    kinesisvideo.create_stream(StreamName=stream, DataRetentionInHours=1)
+    cleanup_streams.append(stream)
+    bucket, incoming = bucket_and_prefix(keys_stack)
+    s3 = localstack_client(keys_stack, "s3")
+    # The producer start comes from the file name (epoch seconds, then an underscore).
+    key = f"{incoming}{stream}/{int(CLIP_START)}_lobby.mkv"
+    s3.put_object(Bucket=bucket, Key=key, Body=clip_file.read_bytes())
+    fragments = eventually(
+        lambda: archived.list_fragments(StreamName=stream)["Fragments"],
+        timeout_s=60,
+        what="the drop-zone upload did not become fragments",
+    )
+    assert len(fragments) >= 3
+    eventually(
+        lambda: "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=key),
+        timeout_s=30,
+        what="the ingested upload was not removed from the drop zone",
+    )
+    page = archived.get_images(
+        StreamName=stream,
+        ImageSelectorType="PRODUCER_TIMESTAMP",
+        StartTimestamp=CLIP_START + 2.5,
+        EndTimestamp=CLIP_START + 3.5,
+        SamplingInterval=1000,
+        Format="JPEG",
+    )
+    assert [read_frame_number(base64.b64decode(i["ImageContent"])) for i in page["Images"]] == [
+        int(2.5 * CLIP_FPS),
+        int(3.5 * CLIP_FPS),
+    ]
+
+
+def test_drop_zone_bad_file_lands_in_dead_letter_queue(keys_stack: Deployment, cleanup_streams) -> None:
+    kinesisvideo = sdk_client(keys_stack, "kinesisvideo")
+    stream = unique_stream("junk")
+    kinesisvideo.create_stream(StreamName=stream, DataRetentionInHours=1)
+    cleanup_streams.append(stream)
+    bucket, incoming = bucket_and_prefix(keys_stack)
+    key = f"{incoming}{stream}/not-a-video.mkv"
+    localstack_client(keys_stack, "s3").put_object(Bucket=bucket, Key=key, Body=b"this is not a video" * 100)
+    sqs = localstack_client(keys_stack, "sqs")
+    queue = dead_letter_queue_url(keys_stack)
+
+    def failed_event() -> dict | None:
+        for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=2).get(
+            "Messages", []
+        ):
+            body = json.loads(message["Body"])
+            if key in json.dumps(body):
+                return body
+        return None
+
+    body = eventually(failed_event, timeout_s=90, what="the bad upload did not reach the dead-letter queue")
+    assert body["requestContext"]["condition"] == "RetriesExhausted"
+    assert "MediaError" in json.dumps(body["responsePayload"])
+
+
+def test_iam_mode_with_stillframe_client(iam_stack: Deployment, clip_file) -> None:
+    # In IAM mode clients sign for execute-api (LocalStack accepts any signature there; real AWS checks it).
+    stream = unique_stream("iam")
+    env = iam_stack.client_env(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
+    put_media(iam_stack, stream, clip_file, "--signing-name", "execute-api", env=env)
+    import boto3
+
+    session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=iam_stack.region)
+    kinesisvideo, archived = clients(iam_stack.api_url, session=session, signing_name="execute-api")
+    assert kinesisvideo.describe_stream(StreamName=stream)["StreamInfo"]["Status"] == "ACTIVE"
+    page = archived.get_images(
+        StreamName=stream,
+        ImageSelectorType="PRODUCER_TIMESTAMP",
+        StartTimestamp=CLIP_START + 0.5,
+        EndTimestamp=CLIP_START + 2.5,
+        SamplingInterval=1000,
+        Format="JPEG",
+    )
+    assert [read_frame_number(base64.b64decode(i["ImageContent"])) for i in page["Images"]] == [12, 37, 62]

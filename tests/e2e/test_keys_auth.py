@@ -1,0 +1,129 @@
+"""Keys mode refuses what it must, through the deployed path (LocalStack does not enforce IAM, so this is where
+refusals are proven): unsigned, wrongly signed, revoked and out-of-scope requests get NotAuthorizedException."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import boto3
+import pytest
+from botocore import UNSIGNED
+from botocore.config import Config
+
+from tests.e2e.conftest import Deployment, eventually, sdk_client, unique_stream
+
+pytestmark = pytest.mark.e2e
+
+
+def keys_cli(deployment: Deployment, *args: str) -> str:
+    command = [sys.executable, "-m", "stillframe.cli.main", "keys", *args]
+    command += ["--stack", deployment.values["StackName"], "--region", deployment.region]
+    env = deployment.client_env(AWS_ENDPOINT_URL=deployment.values["LocalStackEndpoint"])
+    env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = "test", "test"
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def new_key(deployment: Deployment, *options: str) -> tuple[str, str]:
+    created = json.loads(keys_cli(deployment, "create", "--json", *options))
+    return created["AccessKeyId"], created["SecretAccessKey"]
+
+
+def refused(call) -> str:
+    """The message of the NotAuthorizedException that ``call`` raises."""
+    with pytest.raises(Exception) as caught:  # the class lives on each client: checked by name
+        call()
+    error = caught.value
+    assert type(error).__name__ == "NotAuthorizedException", repr(error)
+    return str(error)
+
+
+def test_unsigned_request_is_refused(keys_stack: Deployment) -> None:
+    # A plain HTTPS POST with no Authorization header at all
+    request = urllib.request.Request(
+        keys_stack.api_url.rstrip("/") + "/describeStream",
+        data=json.dumps({"StreamName": "anything"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    context = ssl.create_default_context(cafile=keys_stack.ca_bundle)
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, context=context, timeout=30)
+    assert caught.value.code in (401, 403)
+    assert caught.value.headers["x-amzn-ErrorType"].split(":")[0] == "NotAuthorizedException"
+    body = json.loads(caught.value.read())
+    assert "Traceback" not in json.dumps(body) and body.get("message")
+    # And boto3 told not to sign gets the modeled exception
+    client = boto3.session.Session().client(
+        "kinesisvideo",
+        endpoint_url=keys_stack.api_url,
+        region_name=keys_stack.region,
+        verify=keys_stack.ca_bundle,
+        config=Config(signature_version=UNSIGNED),
+    )
+    refused(lambda: client.describe_stream(StreamName="anything"))
+
+
+def test_wrong_secret_and_unknown_key_are_refused(keys_stack: Deployment) -> None:
+    key_id = keys_stack.values["AccessKeyId"]
+    wrong = sdk_client(keys_stack, "kinesisvideo", access_key=(key_id, "not-the-secret"))
+    assert "signature" in refused(lambda: wrong.list_streams()).lower()
+    unknown = sdk_client(keys_stack, "kinesisvideo", access_key=("SFKUNKNOWNKEY0000000", "whatever"))
+    refused(lambda: unknown.list_streams())
+
+
+def test_revoked_key_is_refused(keys_stack: Deployment) -> None:
+    key = new_key(keys_stack, "--description", "to be revoked")
+    client = sdk_client(keys_stack, "kinesisvideo", access_key=key)
+    eventually(lambda: _works(client.list_streams), timeout_s=30, what="a new key was not accepted")
+    keys_cli(keys_stack, "revoke", key[0])
+    eventually(lambda: not _works(client.list_streams), timeout_s=30, what="a revoked key was still accepted")
+    assert "revoked" in refused(lambda: client.list_streams()).lower()
+
+
+def test_read_only_key_cannot_write(keys_stack: Deployment, ingested_stream: str) -> None:
+    key = new_key(keys_stack, "--read-only")
+    kinesisvideo = sdk_client(keys_stack, "kinesisvideo", access_key=key)
+    archived = sdk_client(keys_stack, "kinesis-video-archived-media", access_key=key)
+    eventually(
+        lambda: _works(lambda: kinesisvideo.describe_stream(StreamName=ingested_stream)),
+        timeout_s=30,
+        what="a read-only key could not describe a stream",
+    )
+    assert archived.list_fragments(StreamName=ingested_stream)["Fragments"]
+    refused(lambda: kinesisvideo.create_stream(StreamName=unique_stream("ro")))
+    arn = kinesisvideo.describe_stream(StreamName=ingested_stream)["StreamInfo"]["StreamARN"]
+    refused(lambda: kinesisvideo.delete_stream(StreamARN=arn))
+
+
+def test_prefix_limited_key_sees_only_its_streams(
+    keys_stack: Deployment, ingested_stream: str, cleanup_streams
+) -> None:
+    key = new_key(keys_stack, "--stream-prefix", "cam-")
+    kinesisvideo = sdk_client(keys_stack, "kinesisvideo", access_key=key)
+    own = unique_stream("cam-")
+    eventually(
+        lambda: _works(lambda: kinesisvideo.create_stream(StreamName=own)),
+        timeout_s=30,
+        what="a prefix-limited key could not create a stream under its prefix",
+    )
+    cleanup_streams.append(own)
+    refused(lambda: kinesisvideo.describe_stream(StreamName=ingested_stream))
+    refused(lambda: kinesisvideo.create_stream(StreamName=unique_stream("other")))
+    assert kinesisvideo.describe_stream(StreamName=own)["StreamInfo"]["StreamName"] == own
+
+
+def _works(call) -> bool:
+    try:
+        call()
+    except Exception as exc:  # only the refusal is expected here
+        if type(exc).__name__ == "NotAuthorizedException":
+            return False
+        raise
+    return True
