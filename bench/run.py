@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "only": args.only,
         "methods": args.methods,
-        "src": str(args.src),
+        "src": _repo_relative(args.src),
         "duration_s": round(time.monotonic() - started, 1),
         "machine": machine,
         "targets": verdicts,
@@ -143,3 +143,9 @@ def _docs_block(payload: dict[str, Any], markdown: str, verdicts: list[dict[str,
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _repo_relative(path: Path) -> str:
+    """The source tree measured, relative to the repo when inside it (results are committed: no machine paths)."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else resolved.name
