@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-LOCALSTACK_ENV := AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+# Written by `scripts/localstack.sh up s3`: the endpoint (port chosen there), test credentials, region.
+LOCALSTACK_ENV := .localstack/s3/env
 
 .PHONY: install demo test test-fast lint bench synth bootstrap deploy destroy localstack-up localstack-down e2e e2e-up e2e-down clean
 
@@ -27,9 +28,14 @@ demo: install
 
 ## Every test that runs on this machine, LocalStack S3 included (started and stopped here).
 test: install
-	./scripts/localstack.sh up
-	$(LOCALSTACK_ENV) STILLFRAME_REQUIRE_LOCALSTACK=1 $(BIN)/python -m pytest -m "not slow" -q; \
-	  status=$$?; ./scripts/localstack.sh down; exit $$status
+	./scripts/localstack.sh up s3
+	source $(LOCALSTACK_ENV) && STILLFRAME_REQUIRE_LOCALSTACK=1 $(BIN)/python -m pytest -m "not slow" -q; \
+	  status=$$?; ./scripts/localstack.sh down s3; exit $$status
+
+.PHONY: test-executor
+## The LocalStack host executor's own tests: they start (and stop) a full-mode LocalStack on a free port.
+test-executor: install
+	$(BIN)/python -m pytest tools/localstack-host-executor/tests -q
 
 ## Unit + functional tests only (no LocalStack, no network).
 test-fast: install
@@ -57,11 +63,12 @@ deploy: install node_modules/.installed
 destroy: install node_modules/.installed
 	npx cdk destroy --force
 
+## MODE=s3 (default) or MODE=full; callers then `source .localstack/<mode>/env`.
 localstack-up:
-	./scripts/localstack.sh up
+	./scripts/localstack.sh up $(MODE)
 
 localstack-down:
-	./scripts/localstack.sh down
+	./scripts/localstack.sh down $(MODE)
 
 ## The deployed path on LocalStack over HTTPS: deploy keys- and IAM-mode stacks, run tests/e2e, tear down.
 e2e: install node_modules/.installed
