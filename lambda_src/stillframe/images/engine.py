@@ -26,6 +26,7 @@ from stillframe.images.workers import Workers, usable_cpus
 if TYPE_CHECKING:  # media modules load on the first page, not when the handler module is imported
     from av.video.frame import VideoFrame
 
+    from stillframe.media.display import Display
     from stillframe.media.fragment import DemuxedFragment
 
 logger = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ def _decode_gop(
         return renders
     try:
         for index, frame in fragment.iter_gop(gop, set(frames)):
-            task = partial(_render, frame, fragment.width, fragment.height, spec, page.stop)
+            task = partial(_render, frame, fragment.width, fragment.height, fragment.display, spec, page.stop)
             renders[index] = cpu.submit((RENDER, page.number, frames[index]), task)
     except MediaError as exc:  # a GOP that cannot be decoded fails its own samples only
         logger.warning("fragment undecodable", extra={"gop": gop, "error": str(exc)})
@@ -238,15 +239,17 @@ def _error() -> ImageOutcome:
 
 
 def _render(
-    frame: VideoFrame, src_width: int, src_height: int, spec: RenderSpec, stop: threading.Event
+    frame: VideoFrame, src_width: int, src_height: int, shown: Display, spec: RenderSpec, stop: threading.Event
 ) -> ImageOutcome:
     from stillframe.media.render import output_size, render
 
     if stop.is_set():
         return _error()
     try:
-        width, height = output_size(src_width, src_height, spec.width, spec.height)
-        data = render(frame, width=width, height=height, image_format=spec.image_format, quality=spec.quality)
+        width, height = output_size(*shown.size(src_width, src_height), spec.width, spec.height)
+        data = render(
+            frame, width=width, height=height, image_format=spec.image_format, quality=spec.quality, display=shown
+        )
     except Exception as exc:  # an encoder failure is one MEDIA_ERROR, not a failed page
         logger.warning("render failed", extra={"error": str(exc)})
         return _error()

@@ -31,6 +31,7 @@ import av.video.codeccontext
 import av.video.frame
 
 from stillframe.errors import MediaError
+from stillframe.media import display as display_tags
 from stillframe.media.demux import (
     MILLISECONDS,
     PRESENT_FROM_TAG,
@@ -79,6 +80,7 @@ class DemuxedFragment:
         width: int,
         height: int,
         window: tuple[int, int] | None = None,
+        display: display_tags.Display | None = None,
     ) -> None:
         order = sorted(range(len(packets)), key=lambda i: packets[i].pts)  # presentation order
         frame_of_packet = [0] * len(packets)  # presentation rank of each packet, presented or not
@@ -94,6 +96,7 @@ class DemuxedFragment:
         last = self.frames[-1]
         self.duration_ms = last.offset_ms + last.duration_ms
         self.width, self.height = width, height
+        self.display = display or display_tags.Display()
         self.frames_decoded = 0
         self._codec, self._extradata = codec, extradata
         self._gops = _split_gops(packets, frame_of_packet)
@@ -200,6 +203,7 @@ def open_fragment(data: bytes) -> DemuxedFragment:
             context.width,
             context.height,
             window=_window(container.metadata),
+            display=display_tags.from_tags(container.metadata),
         )
 
 

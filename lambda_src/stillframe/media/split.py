@@ -11,20 +11,28 @@ fragment, because presented frames may need them to decode, but are never presen
 a ``MediaFragment``'s times or frame count, and the fragment names its presentation window in two Matroska tags
 (``demux.PRESENT_FROM_TAG``, ``PRESENT_UNTIL_TAG``) that the fragment reader honours. GOPs with no presented frame
 are dropped.
+
+How a player shows the track (display matrix, pixel aspect ratio; ``stillframe.media.display``) is read once per
+upload, from our own tags when the upload is a fragment or chunk this module wrote, else from the first key
+frame's decoded side data, and tagged into every fragment.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import av
+import av.container
+import av.sidedata.sidedata
 import av.video.stream
 
 from stillframe.errors import MediaError
+from stillframe.media import display as display_tags
 from stillframe.media.demux import (
     MILLISECONDS,
     PRESENT_FROM_TAG,
@@ -37,6 +45,7 @@ from stillframe.media.demux import (
     to_ms,
     video_stream,
 )
+from stillframe.media.display import Display
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +69,7 @@ class MediaFragment:
     width: int
     height: int
     codec: str
+    display: Display = field(default_factory=Display)
 
 
 @dataclass
@@ -87,16 +97,19 @@ def iter_fragments(
         header = _HEADER_OVERHEAD + len(stream.codec_context.extradata or b"")
         pending: list[_Gop] = []
         origin: int | None = None
+        shown: Display | None = None
         for gop in _presented_gops(_iter_gops(iter_packets(container, stream))):
+            if shown is None:
+                shown = _display_of(container, stream, gop)
             if pending and _should_cut(pending, gop, stream, target_ms, max_bytes, header):
-                fragment = _build(pending, stream, origin)
+                fragment = _build(pending, stream, origin, shown)
                 origin = fragment.pts_ms - fragment.offset_ms
                 yield fragment
                 pending = []
             pending.append(gop)
-        if not pending:
+        if not pending or shown is None:
             raise MediaError("media has no decodable video frames (no key frame found, or none inside its edit list)")
-        yield _build(pending, stream, origin)
+        yield _build(pending, stream, origin, shown)
 
 
 def probe_duration_ms(source: MediaSource) -> int | None:
@@ -161,7 +174,37 @@ def _span_ms(gops: list[_Gop], time_base: Fraction) -> tuple[int, int]:
     return to_ms(first.pts, time_base), to_ms(last.pts + last.duration, time_base)
 
 
-def _build(gops: list[_Gop], stream: av.video.stream.VideoStream, origin: int | None) -> MediaFragment:
+def _display_of(container: av.container.InputContainer, stream: av.video.stream.VideoStream, gop: _Gop) -> Display:
+    """How a player shows the track: our tags if the upload carries them, else the first key frame's side data.
+
+    The display matrix is coded side data of the track that libav hands to decoded frames only (PyAV exposes
+    no stream accessor), so one key frame is decoded per upload; its decoder is the track's own.
+    """
+    tagged = display_tags.from_tags(container.metadata)
+    if tagged is not None:
+        return tagged
+    matrix = None
+    context = stream.codec_context
+    try:
+        frames = [*context.decode(gop.packets[0].packet), *context.decode(None)]
+    except av.FFmpegError as exc:
+        logger.info("key frame not decodable while reading the display matrix", extra={"error": str(exc)})
+        frames = []
+    for frame in frames[:1]:
+        sides: Iterable[Any] = frame.side_data  # iterating yields SideData objects (the stubs say keys)
+        for side in sides:
+            if side.type == av.sidedata.sidedata.Type.DISPLAYMATRIX:
+                matrix = bytes(side)
+    sar = stream.sample_aspect_ratio or context.sample_aspect_ratio
+    shown = display_tags.from_display_matrix(matrix, Fraction(sar) if sar else None)
+    if not shown.is_identity:
+        logger.info(
+            "display transform", extra={"rotate_cw": shown.rotate_cw, "mirror": shown.mirror, "sar": str(shown.sar)}
+        )
+    return shown
+
+
+def _build(gops: list[_Gop], stream: av.video.stream.VideoStream, origin: int | None, shown: Display) -> MediaFragment:
     time_base = time_base_of(stream)
     start, end = _span_ms(gops, time_base)
     packets = [packet for gop in gops for packet in gop.packets]
@@ -170,7 +213,7 @@ def _build(gops: list[_Gop], stream: av.video.stream.VideoStream, origin: int | 
         earliest = to_ms(min(packet.pts for packet in packets), time_base)
         window = (start - earliest, end - earliest)
     return MediaFragment(
-        data=_mux(packets, stream, window),
+        data=_mux(packets, stream, window, shown),
         pts_ms=start,
         offset_ms=start - (start if origin is None else origin),
         duration_ms=max(1, end - start),
@@ -178,11 +221,14 @@ def _build(gops: list[_Gop], stream: av.video.stream.VideoStream, origin: int | 
         width=stream.codec_context.width,
         height=stream.codec_context.height,
         codec=stream.codec_context.codec.canonical_name,
+        display=shown,
     )
 
 
-def _mux(packets: list[TimedPacket], stream: av.video.stream.VideoStream, window: tuple[int, int] | None) -> bytes:
-    """Write the packets, timestamps in ms, into a new single-track Matroska file tagged with its ``window``."""
+def _mux(
+    packets: list[TimedPacket], stream: av.video.stream.VideoStream, window: tuple[int, int] | None, shown: Display
+) -> bytes:
+    """Write the packets, timestamps in ms, into a new single-track Matroska file tagged with ``window``, ``shown``."""
     time_base = time_base_of(stream)
     starts = [to_ms(timed.pts, time_base) for timed in packets]
     buffer = io.BytesIO()
@@ -190,6 +236,7 @@ def _mux(packets: list[TimedPacket], stream: av.video.stream.VideoStream, window
         with av.open(buffer, mode="w", format="matroska", options=_MUXER_OPTIONS) as output:
             if window is not None:
                 output.metadata[PRESENT_FROM_TAG], output.metadata[PRESENT_UNTIL_TAG] = map(str, window)
+            output.metadata.update(shown.tags())
             track = output.add_stream_from_template(stream, opaque=True)
             track.time_base = MILLISECONDS
             for timed, pts, dts in zip(packets, starts, _decode_times(starts), strict=True):

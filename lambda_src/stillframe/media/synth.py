@@ -54,12 +54,19 @@ def make_clip(
     container: str = "matroska",
     start_number: int = 0,
     clock_start: datetime | None = None,
+    sample_aspect_ratio: Fraction | None = None,
+    rotation_ccw: int = 0,
+    hflip: bool = False,
+    encoder_params: str = "",
 ) -> bytes:
     """Encode a synthetic clip and return the file's bytes.
 
     Give ``seconds`` or ``frames``. ``container`` is one of matroska, mp4, mp4-frag (fragmented MP4),
     mpegts or webm (webm always uses VP9). ``codec`` is an FFmpeg encoder name (libx264, libx265,
-    libvpx-vp9, libsvtav1) or a short alias (h264, hevc, vp9, av1).
+    libvpx-vp9, libsvtav1) or a short alias (h264, hevc, vp9, av1). ``sample_aspect_ratio`` makes the pixels
+    non-square (in the bitstream and the container); ``rotation_ccw`` (degrees, FFmpeg's sign: -90 is a phone's
+    portrait clip) and ``hflip`` write a display matrix; ``encoder_params`` are extra ``key=value:...`` x264/x265
+    parameters (e.g. ``open-gop=1``).
     """
     count = _frame_count(seconds, frames, fps)
     _check_geometry(width, height, start_number, count)
@@ -71,10 +78,14 @@ def make_clip(
     # bitexact: no random IDs or dates in the container, so the same request gives the same bytes.
     options = {"fflags": "+bitexact", **({"movflags": _FRAG_MP4_FLAGS} if container == "mp4-frag" else {})}
     with av.open(buffer, mode="w", format=CONTAINERS[container], options=options) as output:
-        stream = output.add_stream(encoder, rate=fps, options=_encoder_options(encoder, gop, bframes))
+        stream = output.add_stream(encoder, rate=fps, options=_encoder_options(encoder, gop, bframes, encoder_params))
         if not isinstance(stream, av.video.stream.VideoStream):
             raise ValueError(f"{encoder} is not a video encoder")
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if sample_aspect_ratio is not None:
+            stream.codec_context.sample_aspect_ratio = sample_aspect_ratio
+        if rotation_ccw or hflip:
+            stream.set_display_rotation(rotation_ccw, hflip=hflip)
         stream.time_base = Fraction(1, fps)
         stream.codec_context.gop_size = gop
         if encoder == "libx264":
@@ -127,13 +138,14 @@ def _check_geometry(width: int, height: int, start_number: int, count: int) -> N
         raise ValueError(f"frame numbers must lie within 0..{_MAX_NUMBER}")
 
 
-def _encoder_options(encoder: str, gop: int, bframes: int) -> dict[str, str]:
-    """Fast settings with key frames exactly every ``gop`` frames and closed GOPs."""
+def _encoder_options(encoder: str, gop: int, bframes: int, extra: str = "") -> dict[str, str]:
+    """Fast settings with key frames exactly every ``gop`` frames and closed GOPs (unless ``extra`` says otherwise)."""
+    tail = f":{extra}" if extra else ""
     if encoder == "libx264":
-        params = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={bframes}:open-gop=0"
+        params = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={bframes}:open-gop=0{tail}"
         return {"preset": "ultrafast", "crf": "23", "x264-params": params}
     if encoder == "libx265":
-        params = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={bframes}:open-gop=0:log-level=error"
+        params = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={bframes}:open-gop=0:log-level=error{tail}"
         return {"preset": "ultrafast", "crf": "26", "x265-params": params}
     if encoder == "libvpx-vp9":
         # No alt-ref (hidden) frames: one packet per shown frame keeps frame counting simple.
