@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from stillframe.errors import StillframeError
 
 DEFAULT_TIME_BUDGET_MS = 25_000
+DEFAULT_KEYS_CACHE_SECONDS = 10
 
 
 class SettingsError(StillframeError):
@@ -32,6 +33,12 @@ class Settings:
       STILLFRAME_REGION           region in ARNs, default AWS_REGION or us-east-1
       STILLFRAME_ACCOUNT_ID       account in ARNs, default 000000000000
       STILLFRAME_TIME_BUDGET_MS   GetImages time budget outside Lambda, default 25000
+      STILLFRAME_AUTH             "none" (default: API Gateway or nobody checks) or "keys" (the function
+                                  checks SigV4 signatures against Stillframe's key store)
+      STILLFRAME_KEYS_SECRET_ARN  Secrets Manager secret holding the key store (keys auth on AWS); or
+      STILLFRAME_KEYS_FILE        a key store file (keys auth in ``stillframe serve --keys-file``)
+      STILLFRAME_KEYS_CACHE_SECONDS  how long a warm process reuses the store, default 10 (a new or revoked
+                                  key takes effect within it)
     """
 
     store: str = "local"
@@ -43,6 +50,10 @@ class Settings:
     region: str = "us-east-1"
     account_id: str = "000000000000"
     time_budget_ms: int = DEFAULT_TIME_BUDGET_MS
+    auth: str = "none"
+    keys_secret_arn: str = ""
+    keys_file: str = ""
+    keys_cache_seconds: int = DEFAULT_KEYS_CACHE_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -58,6 +69,10 @@ class Settings:
             region=env.get("STILLFRAME_REGION") or env.get("AWS_REGION") or "us-east-1",
             account_id=env.get("STILLFRAME_ACCOUNT_ID", "000000000000"),
             time_budget_ms=_int(env, "STILLFRAME_TIME_BUDGET_MS", DEFAULT_TIME_BUDGET_MS),
+            auth=env.get("STILLFRAME_AUTH", "none").strip().lower() or "none",
+            keys_secret_arn=env.get("STILLFRAME_KEYS_SECRET_ARN", ""),
+            keys_file=env.get("STILLFRAME_KEYS_FILE", ""),
+            keys_cache_seconds=_int(env, "STILLFRAME_KEYS_CACHE_SECONDS", DEFAULT_KEYS_CACHE_SECONDS),
         )
         settings.validate()
         return settings
@@ -71,6 +86,17 @@ class Settings:
             raise SettingsError("STILLFRAME_ACCOUNT_ID must be 12 digits")
         if self.time_budget_ms < 1000:
             raise SettingsError("STILLFRAME_TIME_BUDGET_MS must be at least 1000")
+        self._validate_auth()
+
+    def _validate_auth(self) -> None:
+        if self.auth not in ("none", "keys"):
+            raise SettingsError(f"STILLFRAME_AUTH must be 'none' or 'keys', not {self.auth!r}")
+        if self.auth == "keys" and not (self.keys_secret_arn or self.keys_file):
+            raise SettingsError("STILLFRAME_AUTH=keys needs STILLFRAME_KEYS_SECRET_ARN (or STILLFRAME_KEYS_FILE)")
+        if self.keys_secret_arn and self.keys_file:
+            raise SettingsError("give STILLFRAME_KEYS_SECRET_ARN or STILLFRAME_KEYS_FILE, not both")
+        if self.keys_cache_seconds < 0:
+            raise SettingsError("STILLFRAME_KEYS_CACHE_SECONDS must be 0 or more")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -1,16 +1,24 @@
-"""Lambda entry point for the API (API Gateway REST proxy events); ``stillframe serve`` calls it too."""
+"""Lambda entry point for the API (API Gateway REST proxy events); ``stillframe serve`` calls it too.
+
+With ``STILLFRAME_AUTH=keys`` the request's signature and the key's limits are checked before anything is resolved
+(``stillframe.api.keys_auth``); a refusal is the modeled 401 NotAuthorizedException.
+"""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from stillframe.api import keys_auth
 from stillframe.api.app import app
-from stillframe.api.errors import internal_failure
+from stillframe.api.errors import from_error, internal_failure
+from stillframe.errors import NotAuthorizedError
 from stillframe.observability import logger, metrics, tracer
+from stillframe.wiring import services
 
 # Powertools prints the cold-start metric even when metrics are disabled; only Lambda should emit it.
 IN_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
@@ -22,19 +30,29 @@ IN_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Resolve one request; every response carries ``x-amzn-RequestId``."""
     try:
+        guard = keys_auth.guard_for(services().settings)
+        key = guard.admit(event) if guard is not None else None
         response = app.resolve(event, context)
+        if guard is not None and key is not None:
+            response = guard.restrict(key, event, response)
+    except NotAuthorizedError as exc:
+        logger.info("request refused", extra={"error_type": exc.code, "reason": exc.message})
+        response = _proxy_response(from_error(exc))
     except Exception:  # even a broken event gets the AWS error shape, never a Lambda error
         logger.exception("request could not be resolved")
-        failure = internal_failure()
-        response = {
-            "statusCode": failure.status_code,
-            "headers": {"Content-Type": "application/json", **failure.headers},
-            "body": failure.body,
-            "isBase64Encoded": False,
-        }
+        response = _proxy_response(internal_failure())
     request_id = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "")
     if response.get("multiValueHeaders") is not None:  # the REST resolver answers with multi-value headers
         response["multiValueHeaders"]["x-amzn-RequestId"] = [request_id]
     else:
         response.setdefault("headers", {})["x-amzn-RequestId"] = request_id
     return response
+
+
+def _proxy_response(error: Response) -> dict[str, Any]:
+    return {
+        "statusCode": error.status_code,
+        "headers": {"Content-Type": "application/json", **error.headers},
+        "body": error.body,
+        "isBase64Encoded": False,
+    }

@@ -1,4 +1,4 @@
-"""The ``stillframe`` command: ``serve``, ``put-media`` and ``reindex``.
+"""The ``stillframe`` command: ``serve``, ``put-media``, ``reindex`` and ``keys``.
 
 Errors a user can cause end as one line on stderr (exit status 2 for bad input, 1 when the work failed),
 never as a traceback.
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from stillframe import __version__
-from stillframe.cli import put_media, reindex, serve
+from stillframe.cli import keys, put_media, reindex, serve
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.cli.logs import configure_logging
 
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(commands)
     put_media.register(commands)
     reindex.register(commands)
+    keys.register(commands)
     return parser
 
 

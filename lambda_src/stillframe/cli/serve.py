@@ -3,7 +3,8 @@
 The handler reads its settings from the environment when it is imported (a Lambda cold start), so this command
 writes the environment first and imports the handler after. What API Gateway adds in front of the Lambda on AWS,
 SigV4 auth and stage throttling, is off unless asked for (``--access-key-id``/``--secret-access-key``,
-``--rate-limit``).
+``--rate-limit``). ``--keys-file`` turns on "keys" auth instead: the handler checks signatures against a key store
+file, exactly as the deployed functions do with ``STILLFRAME_AUTH=keys``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from stillframe.access.backends import KeyFile, KeyStoreUnavailable
+from stillframe.access.keystore import KeyStore
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.client import is_loopback
 from stillframe.server import (
@@ -36,6 +39,7 @@ from stillframe.settings import Settings, SettingsError
 
 TOKEN_SECRET_FILE = "token-secret"
 DEFAULT_DATA_DIR = "./stillframe-data"
+DEFAULT_PORT = 4577  # not 4566: that is LocalStack's, and people run both
 ACCESS_KEY_ENV = "STILLFRAME_SERVE_ACCESS_KEY_ID"
 SECRET_KEY_ENV = "STILLFRAME_SERVE_SECRET_ACCESS_KEY"
 
@@ -54,7 +58,9 @@ def register(subparsers: Any) -> None:
     where.add_argument("--bucket", metavar="NAME", help="store streams in this S3 bucket instead of a directory")
     parser.add_argument("--prefix", default="", metavar="P", help="key prefix inside --bucket")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=4566, help="port; 0 picks a free one (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port; 0 picks a free one (default: %(default)s)"
+    )
     parser.add_argument(
         "--token-secret-file",
         type=Path,
@@ -84,6 +90,14 @@ def _register_gate(parser: argparse.ArgumentParser) -> None:
         help=f"the secret of --access-key-id; or set {SECRET_KEY_ENV} (keeps it out of the process list)",
     )
     gate.add_argument(
+        "--keys-file",
+        type=Path,
+        metavar="FILE",
+        help="keys auth: require SigV4 signatures made with an active key of this key store (made with "
+        "`stillframe keys create --keys-file FILE`; changes apply at once), refused with 401 "
+        "NotAuthorizedException as the deployed functions do",
+    )
+    gate.add_argument(
         "--rate-limit", type=_positive_float, metavar="RPS", help="throttle all requests to RPS per second"
     )
     gate.add_argument(
@@ -100,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--prefix only applies with --bucket")
     gate = build_gate(args, os.environ)  # usage errors before anything is created
     location = prepare_environment(args, os.environ)
+    keys_file = prepare_keys_auth(args, os.environ)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -114,8 +129,10 @@ def run(args: argparse.Namespace) -> int:
         server = StillframeServer((args.host, args.port), handler, config=config, gate=gate)
     except OSError as exc:
         raise CommandFailed(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
-    if gate.verifier is None and not is_loopback(server.url):
+    if gate.verifier is None and keys_file is None and not is_loopback(server.url):
         print("warning: requests are not authenticated; anyone who can reach this address can use it", file=sys.stderr)
+    if keys_file is not None:
+        print(keys_banner(keys_file), flush=True)
     for line in gate_banner(gate):
         print(line, flush=True)
     print(f"Stillframe listening on {server.url} (data: {location})", flush=True)
@@ -128,6 +145,8 @@ def build_gate(args: argparse.Namespace, env: Mapping[str, str]) -> RequestGate:
     """The checks the serve flags ask for: SigV4 with one key pair (flags win over env), a token bucket."""
     access_key_id = args.access_key_id or env.get(ACCESS_KEY_ENV) or None
     secret_access_key = args.secret_access_key or env.get(SECRET_KEY_ENV) or None
+    if args.keys_file is not None and (args.access_key_id or args.secret_access_key):
+        raise UsageError("give --keys-file or --access-key-id/--secret-access-key, not both")
     if (access_key_id is None) != (secret_access_key is None):
         raise UsageError(
             f"give both --access-key-id and --secret-access-key (or {ACCESS_KEY_ENV} and {SECRET_KEY_ENV}), or neither"
@@ -136,7 +155,7 @@ def build_gate(args: argparse.Namespace, env: Mapping[str, str]) -> RequestGate:
         raise UsageError("--burst only applies with --rate-limit")
     verifier = None
     if access_key_id is not None and secret_access_key is not None:
-        verifier = SigV4Verifier(access_key_id, secret_access_key)
+        verifier = SigV4Verifier.single(access_key_id, secret_access_key)
     throttle = None
     if args.rate_limit is not None:
         throttle = TokenBucket(args.rate_limit, args.burst or default_burst(args.rate_limit))
@@ -146,14 +165,43 @@ def build_gate(args: argparse.Namespace, env: Mapping[str, str]) -> RequestGate:
 def gate_banner(gate: RequestGate) -> list[str]:
     """Start-up lines saying which API Gateway checks are on (none when both are off)."""
     lines = []
-    if gate.verifier is not None:
+    if gate.verifier is not None and isinstance(gate.verifier.keys, KeyStore):
+        ids = ", ".join(key.access_key_id for key in gate.verifier.keys.keys)
         lines.append(
-            f"auth: AWS SigV4 required, access key {gate.verifier.access_key_id} "
+            f"auth: AWS SigV4 required, access key {ids} "
             "(service kinesisvideo or execute-api, any region); otherwise 403 NotAuthorizedException"
         )
     if gate.throttle is not None:
         lines.append(f"throttle: {gate.throttle}; over it 429 ClientLimitExceededException")
     return lines
+
+
+def prepare_keys_auth(args: argparse.Namespace, env: MutableMapping[str, str]) -> Path | None:
+    """With ``--keys-file``, have the handler check signatures against that key store; return its path."""
+    if args.keys_file is None:
+        env.pop("STILLFRAME_AUTH", None)  # only the flag turns keys auth on
+        return None
+    path = Path(args.keys_file).expanduser().resolve()
+    if path.is_dir():
+        raise UsageError(f"--keys-file {path} is a directory")
+    try:
+        KeyFile(path).load()
+    except KeyStoreUnavailable as exc:
+        raise UsageError(str(exc)) from exc
+    env.update(STILLFRAME_AUTH="keys", STILLFRAME_KEYS_FILE=str(path))
+    env.pop("STILLFRAME_KEYS_SECRET_ARN", None)
+    env.setdefault("STILLFRAME_KEYS_CACHE_SECONDS", "0")  # a local file is cheap to check: changes apply at once
+    return path
+
+
+def keys_banner(keys_file: Path) -> str:
+    """The start-up line of keys auth: where the keys are and how many are active."""
+    active = sum(1 for key in KeyFile(keys_file).load().keys if key.active)
+    hint = "" if active else f"; none yet: `stillframe keys create --keys-file {keys_file}`"
+    return (
+        f"auth: keys from {keys_file} ({active} active{hint}); SigV4 for kinesisvideo or execute-api, any region; "
+        "otherwise 401 NotAuthorizedException"
+    )
 
 
 def prepare_environment(args: argparse.Namespace, env: MutableMapping[str, str]) -> str:

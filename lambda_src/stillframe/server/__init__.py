@@ -6,16 +6,16 @@ becomes a 500 in the AWS error shape, with the traceback only in the server log.
 
 ``events`` maps HTTP to proxy events and back, ``context`` is the local Lambda's limits and context object,
 ``http`` is the threaded server and its graceful stop. ``gate`` holds what API Gateway checks before the Lambda
-runs, both off unless configured: ``throttle`` (stage throttling) and ``sigv4`` (AWS_IAM auth).
+runs, both off unless configured: ``throttle`` (stage throttling) and SigV4 auth (``stillframe.access.sigv4``).
 """
 
 from __future__ import annotations
 
+from stillframe.access.sigv4 import SignedRequest, SigV4Verifier
 from stillframe.server.context import DEADLINE_MARGIN_MS, DEFAULT_MAX_BODY_BYTES, LocalLambdaContext, ServerConfig
 from stillframe.server.events import build_event, decode_response, error_response, is_text_type
 from stillframe.server.gate import NOT_AUTHORIZED_STATUS, THROTTLED_STATUS, Refusal, RequestGate
 from stillframe.server.http import IDLE_TIMEOUT_S, ProxyHandler, StillframeServer
-from stillframe.server.sigv4 import SignedRequest, SigV4Verifier
 from stillframe.server.throttle import TokenBucket, default_burst
 
 __all__ = [

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from stillframe.access.sigv4 import SignedRequest, SigV4Verifier
 from stillframe.errors import ClientLimitExceededError, NotAuthorizedError, StillframeError
-from stillframe.server.sigv4 import SignedRequest, SigV4Verifier
 from stillframe.server.throttle import TokenBucket
 
 THROTTLED_STATUS = 429

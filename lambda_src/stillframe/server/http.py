@@ -17,10 +17,10 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from stillframe.access.sigv4 import SignedRequest
 from stillframe.server.context import ServerConfig, invocation_context
 from stillframe.server.events import build_event, decode_response, error_response
 from stillframe.server.gate import RequestGate
-from stillframe.server.sigv4 import SignedRequest
 
 # The package's name, not this module's: the CLI's log setup and anyone filtering logs know the server by it.
 logger = logging.getLogger("stillframe.server")

@@ -6,13 +6,22 @@ import argparse
 
 import pytest
 
+from stillframe.access.keystore import KeyStore
 from stillframe.cli.errors import UsageError
 from stillframe.cli.main import build_parser
 from stillframe.cli.serve import ACCESS_KEY_ENV, SECRET_KEY_ENV, build_gate, gate_banner
+from stillframe.server import RequestGate
 
 
 def parse(*flags: str) -> argparse.Namespace:
     return build_parser().parse_args(["serve", *flags])
+
+
+def key_pair(gate: RequestGate) -> tuple[str, str]:
+    """The one key pair a gate's verifier accepts."""
+    assert gate.verifier is not None and isinstance(gate.verifier.keys, KeyStore)
+    (key,) = gate.verifier.keys.keys
+    return key.access_key_id, key.secret_access_key
 
 
 def test_both_checks_are_off_by_default() -> None:
@@ -30,7 +39,7 @@ def test_flags_turn_both_checks_on_and_the_banner_says_so() -> None:
 
     # Then signatures are checked with that pair, requests throttled at that rate and burst
     assert gate.verifier is not None and gate.throttle is not None
-    assert (gate.verifier.access_key_id, gate.verifier.secret_access_key) == ("AKID", "s3cr3t")
+    assert key_pair(gate) == ("AKID", "s3cr3t")
     assert (gate.throttle.rate, gate.throttle.burst) == (5, 8)
     # And the banner names the key and the limits, never the secret
     banner = "\n".join(gate_banner(gate))
@@ -41,11 +50,8 @@ def test_flags_turn_both_checks_on_and_the_banner_says_so() -> None:
 
 def test_environment_supplies_the_key_pair_and_flags_win() -> None:
     env = {ACCESS_KEY_ENV: "ENVKEY", SECRET_KEY_ENV: "env-secret"}
-    from_env = build_gate(parse(), env).verifier
-    assert from_env is not None and (from_env.access_key_id, from_env.secret_access_key) == ("ENVKEY", "env-secret")
-
-    mixed = build_gate(parse("--access-key-id", "FLAGKEY"), env).verifier
-    assert mixed is not None and (mixed.access_key_id, mixed.secret_access_key) == ("FLAGKEY", "env-secret")
+    assert key_pair(build_gate(parse(), env)) == ("ENVKEY", "env-secret")
+    assert key_pair(build_gate(parse("--access-key-id", "FLAGKEY"), env)) == ("FLAGKEY", "env-secret")
 
 
 @pytest.mark.parametrize(

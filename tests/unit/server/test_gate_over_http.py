@@ -77,7 +77,7 @@ def logged_statuses(caplog: pytest.LogCaptureFixture, expected: int) -> list[int
 
 def test_signed_chunked_request_with_spaced_header_reaches_the_handler(start: Any) -> None:
     # Given a server requiring signatures, and a PutMedia-style request signed over its whole body
-    server, handler = start(RequestGate(verifier=SigV4Verifier(AKID, SECRET)))
+    server, handler = start(RequestGate(verifier=SigV4Verifier.single(AKID, SECRET)))
     body = b"fragment-one|fragment-two"
     url = f"{server.url}/putMedia?x=1"
     unsigned = {"Content-Type": "text/plain", "X-Amzn-Stream-Name": " cam   1 "}
@@ -96,7 +96,7 @@ def test_signed_chunked_request_with_spaced_header_reaches_the_handler(start: An
 
 def test_unsigned_request_is_refused_in_the_aws_error_shape(start: Any, caplog: pytest.LogCaptureFixture) -> None:
     # Given a server requiring signatures
-    server, handler = start(RequestGate(verifier=SigV4Verifier(AKID, SECRET)))
+    server, handler = start(RequestGate(verifier=SigV4Verifier.single(AKID, SECRET)))
     caplog.set_level(logging.INFO, logger="stillframe.server")
 
     # When an unsigned request arrives
@@ -135,7 +135,7 @@ def test_requests_over_the_rate_are_throttled_and_the_connection_stays_usable(
 
 def test_throttling_counts_unsigned_requests_too(start: Any) -> None:
     # Given a server with both checks and a burst of 1
-    server, handler = start(RequestGate(verifier=SigV4Verifier(AKID, SECRET), throttle=TokenBucket(0.001, 1)))
+    server, handler = start(RequestGate(verifier=SigV4Verifier.single(AKID, SECRET), throttle=TokenBucket(0.001, 1)))
     conn = connect(server)
 
     # When an unsigned request spends the burst / Then a signed one after it is throttled

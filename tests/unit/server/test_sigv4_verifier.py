@@ -20,7 +20,7 @@ from stillframe.server import SignedRequest, SigV4Verifier
 
 AKID = "AKIDSTILLFRAME"
 SECRET = "very-secret-key/with+odd=chars"
-VERIFIER = SigV4Verifier(AKID, SECRET)
+VERIFIER = SigV4Verifier.single(AKID, SECRET)
 LOCAL = "http://127.0.0.1:4566"
 STAGE = "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"
 T = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
@@ -178,7 +178,7 @@ def test_wrong_secret_fails_the_signature() -> None:
 def test_unknown_access_key_is_named() -> None:
     # Given a verifier for another key pair / When a valid request for AKID arrives / Then the key is unknown
     with pytest.raises(NotAuthorizedError) as refused:
-        SigV4Verifier("OTHERKEY", SECRET).verify(plain_boto3_request())
+        SigV4Verifier.single("OTHERKEY", SECRET).verify(plain_boto3_request())
     assert "security token included in the request is invalid" in refused.value.message
     assert repr(AKID) in refused.value.message and SECRET not in refused.value.message
 

@@ -1,10 +1,12 @@
-"""AWS Signature Version 4 checking for ``stillframe serve``: locally, what API Gateway's AWS_IAM auth does.
+"""AWS Signature Version 4 checking against a key store: ``stillframe serve``'s AWS_IAM stand-in and "keys" auth.
 
 The signature is recomputed from the request exactly as received (method, raw path, query string, the headers
-named in SignedHeaders, the payload hash) with the one key pair the server knows, and compared in constant time.
-Requests signed for ``kinesisvideo`` (boto3's default) and ``execute-api`` (what clients of the deployed API sign
-for) are both accepted, in any region. Every refusal is a ``NotAuthorizedError`` whose message says what was wrong
-and never contains the secret.
+named in SignedHeaders, the payload hash) with the secret of the access key it names, and compared in constant
+time. ``serve --access-key-id`` uses a store of one key; "keys" auth (Lambda and ``serve --keys-file``) uses
+Stillframe's key store. Requests signed for ``kinesisvideo`` (what unmodified KVS clients sign for) and
+``execute-api`` (what clients of an AWS_IAM deployment sign for) are both accepted, in any region: the keys are
+Stillframe's own and valid for no AWS service, so the service in the scope separates nothing. Every refusal is a
+``NotAuthorizedError`` whose message says what was wrong and never contains a secret.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from urllib.parse import quote, unquote, urlsplit
 
-from botocore.utils import normalize_url_path
-
+from stillframe.access.keystore import AccessKey, KeyStore, format_time
 from stillframe.errors import NotAuthorizedError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -36,12 +38,17 @@ _AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 
 @dataclass(frozen=True)
 class SignedRequest:
-    """An HTTP request as the server received it: raw request target (path and query), header pairs, body."""
+    """An HTTP request as the server received it: raw request target (path and query), header pairs, body.
+
+    ``also_signed_as``: other paths the client may have signed for the same resource (API Gateway's stage path
+    and LocalStack's ``/_aws/execute-api/<api>/<stage>/...`` form); a signature over any of them passes.
+    """
 
     method: str
     target: str
     headers: Sequence[tuple[str, str]]
     body: bytes | None
+    also_signed_as: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,33 +68,59 @@ class Authorization:
         return f"{self.date}/{self.region}/{self.service}/aws4_request"
 
 
+class KeyLookup(Protocol):
+    """Where the verifier finds keys: a ``KeyStore``, or ``CachedKeys`` over a file or secret."""
+
+    def find(self, access_key_id: str) -> AccessKey | None:
+        """The key with this ID (revoked ones included), or None."""
+
+
 @dataclass(frozen=True)
 class SigV4Verifier:
-    """Accepts requests signed with one key pair; ``verify`` raises ``NotAuthorizedError`` for any other."""
+    """Accepts requests signed with an active key of ``keys``; ``verify`` raises ``NotAuthorizedError`` otherwise.
 
-    access_key_id: str
-    secret_access_key: str = field(repr=False)
+    ``allow_unsigned_payload``: accept ``X-Amz-Content-Sha256: UNSIGNED-PAYLOAD`` (API Gateway's AWS_IAM does);
+    "keys" auth refuses it, so a signature always covers the body.
+    """
+
+    keys: KeyLookup
+    allow_unsigned_payload: bool = True
     max_clock_skew: timedelta = MAX_CLOCK_SKEW
 
-    def verify(self, request: SignedRequest, *, now: datetime | None = None) -> None:
-        """Return if ``request`` carries a valid signature made with this key pair; raise saying why not."""
+    @classmethod
+    def single(cls, access_key_id: str, secret_access_key: str) -> SigV4Verifier:
+        """A verifier for one key pair (``serve --access-key-id/--secret-access-key``)."""
+        return cls(KeyStore.single(access_key_id, secret_access_key))
+
+    def verify(self, request: SignedRequest, *, now: datetime | None = None) -> AccessKey:
+        """The key that validly signed ``request``; NotAuthorizedError saying why the request is not valid."""
         headers = header_values(request.headers)
         auth = parse_authorization(_first(headers, "authorization"))
-        if auth.access_key_id != self.access_key_id:
-            raise NotAuthorizedError(
-                f"The security token included in the request is invalid: access key ID {auth.access_key_id!r} "
-                "is not known to this server."
-            )
         if auth.service not in SIGNING_SERVICES:
             raise NotAuthorizedError(
                 f"Credential should be scoped to service kinesisvideo or execute-api, not {auth.service!r}."
             )
+        key = self.keys.find(auth.access_key_id)
+        if key is None:
+            raise NotAuthorizedError(
+                f"The security token included in the request is invalid: access key ID {auth.access_key_id!r} "
+                "is not known to this server."
+            )
         amz_date = self._checked_date(headers, auth, now or datetime.now(UTC))
-        payload_hash = _payload_hash(headers, request.body)
-        canonical = canonical_request(request.method, request.target, headers, auth.signed_headers, payload_hash)
-        expected = signature(self.secret_access_key, auth, amz_date, canonical)
-        if not hmac.compare_digest(expected, auth.signature):
+        payload_hash = _payload_hash(headers, request.body, allow_unsigned=self.allow_unsigned_payload)
+        path, query = _split_target(request.target)
+        for candidate in dict.fromkeys((path, *request.also_signed_as)):
+            canonical = canonical_request(request.method, candidate, query, headers, auth.signed_headers, payload_hash)
+            if hmac.compare_digest(signature(key.secret_access_key, auth, amz_date, canonical), auth.signature):
+                break
+        else:
             raise NotAuthorizedError(SIGNATURE_MISMATCH)
+        if key.revoked is not None:  # said only to a caller who proved it holds the secret
+            raise NotAuthorizedError(
+                f"The security token included in the request is invalid: access key ID {key.access_key_id!r} "
+                f"was revoked at {format_time(key.revoked)}."
+            )
+        return key
 
     def _checked_date(self, headers: Mapping[str, list[str]], auth: Authorization, now: datetime) -> str:
         amz_date = _first(headers, "x-amz-date")
@@ -143,10 +176,14 @@ def parse_authorization(value: str | None) -> Authorization:
 
 
 def canonical_request(
-    method: str, target: str, headers: Mapping[str, list[str]], signed_headers: Sequence[str], payload_hash: str
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, list[str]],
+    signed_headers: Sequence[str],
+    payload_hash: str,
 ) -> str:
-    """The SigV4 canonical request, from the request target as sent and the headers the client signed."""
-    path, query = _split_target(target)
+    """The SigV4 canonical request, from the raw path and query as sent and the headers the client signed."""
     lines = [method.upper(), _canonical_path(path), _canonical_query(query)]
     for name in signed_headers:
         values = headers.get(name)
@@ -180,11 +217,15 @@ def _first(headers: Mapping[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _payload_hash(headers: Mapping[str, list[str]], body: bytes | None) -> str:
+def _payload_hash(headers: Mapping[str, list[str]], body: bytes | None, *, allow_unsigned: bool) -> str:
     actual = hashlib.sha256(body or b"").hexdigest()
     declared = _first(headers, "x-amz-content-sha256")
     if declared is None:
         return actual
+    if declared == UNSIGNED_PAYLOAD and not allow_unsigned:
+        raise NotAuthorizedError(
+            f"X-Amz-Content-Sha256: {UNSIGNED_PAYLOAD} is not accepted here: sign the SHA-256 of the request body."
+        )
     # The declared hash is what gets signed, so it must be the body's, or the body could be swapped freely.
     if declared != UNSIGNED_PAYLOAD and declared.strip().lower() != actual:
         raise NotAuthorizedError(
@@ -205,7 +246,23 @@ def _split_target(target: str) -> tuple[str, str]:
 def _canonical_path(path: str) -> str:
     # As the SDKs do for every service but S3: drop dot segments and empty segments, then URI-encode the path
     # as sent (so an already-encoded path is encoded twice).
-    return quote(normalize_url_path(path), safe="/~")
+    return quote(_normalized_path(path), safe="/~")
+
+
+def _normalized_path(path: str) -> str:
+    """RFC 3986 dot-segment removal, also dropping empty segments (botocore's normalize_url_path)."""
+    if not path:
+        return "/"
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment not in ("", "."):
+            kept.append(segment)
+    lead = "/" if path.startswith("/") else ""
+    trail = "/" if path.endswith("/") and kept else ""
+    return lead + "/".join(kept) + trail
 
 
 def _canonical_query(query: str) -> str:
