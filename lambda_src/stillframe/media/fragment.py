@@ -62,10 +62,11 @@ class FrameInfo:
 
 @dataclass(frozen=True)
 class _Gop:
-    """Decode-order packets from one key frame to the next, and the frame index each packet presents."""
+    """A decode task: packets from a key frame on, the frame rank each packet presents, and the ranks it serves."""
 
     packets: tuple[TimedPacket, ...]
     frame_of_packet: tuple[int, ...]
+    frames: frozenset[int]  # the GOP's own frames, and the next GOP's leading pictures
 
 
 class DemuxedFragment:
@@ -101,7 +102,7 @@ class DemuxedFragment:
         self._codec, self._extradata = codec, extradata
         self._gops = _split_gops(packets, frame_of_packet)
         self._gop_of_frame = {
-            rank - first: n for n, gop in enumerate(self._gops) for rank in gop.frame_of_packet if first <= rank < end
+            rank - first: n for n, gop in enumerate(self._gops) for rank in gop.frames if first <= rank < end
         }
         self._first = first
         self._offsets = [frame.offset_ms for frame in self.frames]
@@ -243,10 +244,25 @@ def _frame_info(packet: TimedPacket, time_base: Fraction, origin: int) -> FrameI
 
 
 def _split_gops(packets: list[TimedPacket], frame_of_packet: list[int]) -> list[_Gop]:
-    """Cut the decode-order packets at key frames; packets before the first key frame belong to no GOP."""
+    """Cut the decode-order packets at key frames into decode tasks; packets before the first key frame belong to none.
+
+    A task decodes one GOP, and also the next GOP's leading pictures (open GOPs: shown before the next key frame,
+    referencing this GOP), so its packets run on through the next key frame to its last leading picture. Frames
+    are assigned to the task that shows them (``_Gop.frames``); closed GOPs give the plain key-frame cut.
+    """
     starts = [i for i, packet in enumerate(packets) if packet.keyframe]
-    bounds = zip(starts, [*starts[1:], len(packets)], strict=True)
-    return [_Gop(tuple(packets[a:b]), tuple(frame_of_packet[a:b])) for a, b in bounds]
+    ends = [*starts[1:], len(packets)]
+    bounds = list(zip(starts, ends, strict=True))
+    leading = [[i for i in range(a + 1, b) if packets[i].pts < packets[a].pts] for a, b in bounds]
+    tasks = []
+    for n, (a, b) in enumerate(bounds):
+        skip = set(leading[n])
+        own = [i for i in range(a, b) if i not in skip]
+        borrowed = leading[n + 1] if n + 1 < len(starts) else []
+        stop = borrowed[-1] + 1 if borrowed else b
+        frames = frozenset(frame_of_packet[i] for i in (*own, *borrowed))
+        tasks.append(_Gop(tuple(packets[a:stop]), tuple(frame_of_packet[a:stop]), frames))
+    return tasks
 
 
 def _new_decoder(codec: av.codec.Codec, extradata: bytes | None) -> av.video.codeccontext.VideoCodecContext:

@@ -12,6 +12,10 @@ a ``MediaFragment``'s times or frame count, and the fragment names its presentat
 (``demux.PRESENT_FROM_TAG``, ``PRESENT_UNTIL_TAG``) that the fragment reader honours. GOPs with no presented frame
 are dropped.
 
+Open GOPs: a fragment never starts with leading pictures (shown before its first key frame, referencing the
+GOP before it). Where a cut falls before such a GOP, its key frame (decode-only) and its leading pictures
+(presented) end the previous fragment, which holds what they reference; each fragment stays independent.
+
 How a player shows the track (display matrix, pixel aspect ratio; ``stillframe.media.display``) is read once per
 upload, from our own tags when the upload is a fragment or chunk this module wrote, else from the first key
 frame's decoded side data, and tagged into every fragment.
@@ -46,6 +50,7 @@ from stillframe.media.demux import (
     video_stream,
 )
 from stillframe.media.display import Display
+from stillframe.media.gops import Gop, iter_gops
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +59,6 @@ logger = logging.getLogger(__name__)
 _MUXER_OPTIONS = {"cluster_time_limit": "3600000", "cluster_size_limit": "2147483647", "fflags": "+bitexact"}
 # Matroska overhead besides the packet payloads, used to keep fragments under max_bytes.
 _HEADER_OVERHEAD = 1024
-_PER_PACKET_OVERHEAD = 16
 
 
 @dataclass(frozen=True)
@@ -72,20 +76,6 @@ class MediaFragment:
     display: Display = field(default_factory=Display)
 
 
-@dataclass
-class _Gop:
-    """Packets from one key frame up to the next, in decode order."""
-
-    packets: list[TimedPacket] = field(default_factory=list)
-    size: int = 0
-    presented: int = 0  # packets not flagged discard
-
-    def add(self, packet: TimedPacket) -> None:
-        self.packets.append(packet)
-        self.size += packet.size + _PER_PACKET_OVERHEAD
-        self.presented += not packet.discard
-
-
 def iter_fragments(
     source: MediaSource, *, target_ms: int = 2000, max_bytes: int | None = None
 ) -> Iterator[MediaFragment]:
@@ -95,18 +85,23 @@ def iter_fragments(
     with open_input(source) as container:
         stream = video_stream(container)
         header = _HEADER_OVERHEAD + len(stream.codec_context.extradata or b"")
-        pending: list[_Gop] = []
+        pending: list[Gop] = []
         origin: int | None = None
         shown: Display | None = None
-        for gop in _presented_gops(_iter_gops(iter_packets(container, stream))):
+        for gop in _presented_gops(iter_gops(iter_packets(container, stream))):
             if shown is None:
                 shown = _display_of(container, stream, gop)
             if pending and _should_cut(pending, gop, stream, target_ms, max_bytes, header):
+                # Open GOP: the leading pictures shown before this key frame stay with the GOP they reference.
+                lead_in, gop = gop.split_leading()
+                if lead_in:
+                    pending.append(Gop.of(lead_in))
                 fragment = _build(pending, stream, origin, shown)
                 origin = fragment.pts_ms - fragment.offset_ms
                 yield fragment
                 pending = []
-            pending.append(gop)
+            if gop.presented:
+                pending.append(gop)
         if not pending or shown is None:
             raise MediaError("media has no decodable video frames (no key frame found, or none inside its edit list)")
         yield _build(pending, stream, origin, shown)
@@ -120,26 +115,7 @@ def probe_duration_ms(source: MediaSource) -> int | None:
         return to_ms(container.duration, Fraction(1, av.time_base))
 
 
-def _iter_gops(packets: Iterator[TimedPacket]) -> Iterator[_Gop]:
-    """Group packets into GOPs; packets before the first key frame cannot be decoded and are dropped."""
-    gop: _Gop | None = None
-    dropped = 0
-    for packet in packets:
-        if packet.keyframe:
-            if gop is not None:
-                yield gop
-            gop = _Gop()
-        if gop is None:
-            dropped += 1
-            continue
-        gop.add(packet)
-    if dropped:
-        logger.info("dropped packets before the first key frame", extra={"packets": dropped})
-    if gop is not None:
-        yield gop
-
-
-def _presented_gops(gops: Iterator[_Gop]) -> Iterator[_Gop]:
+def _presented_gops(gops: Iterator[Gop]) -> Iterator[Gop]:
     """The GOPs that present at least one frame: one made only of frames an edit list leaves out is never shown."""
     skipped = 0
     for gop in gops:
@@ -152,21 +128,25 @@ def _presented_gops(gops: Iterator[_Gop]) -> Iterator[_Gop]:
 
 
 def _should_cut(
-    pending: list[_Gop],
-    gop: _Gop,
+    pending: list[Gop],
+    gop: Gop,
     stream: av.video.stream.VideoStream,
     target_ms: int,
     max_bytes: int | None,
     header: int,
 ) -> bool:
-    """Cut before ``gop`` when the fragment is long enough, or when ``gop`` would make it too big."""
-    start, end = _span_ms(pending, time_base_of(stream))
+    """Cut before ``gop`` when the fragment is long enough, or when ``gop`` would make it too big.
+
+    The length counts ``gop``'s leading pictures, which a cut here would move to the end of this fragment.
+    """
+    lead_in, _ = gop.split_leading()
+    start, end = _span_ms([*pending, Gop.of(lead_in)], time_base_of(stream))
     if end - start >= target_ms:
         return True
     return max_bytes is not None and header + sum(g.size for g in pending) + gop.size > max_bytes
 
 
-def _span_ms(gops: list[_Gop], time_base: Fraction) -> tuple[int, int]:
+def _span_ms(gops: list[Gop], time_base: Fraction) -> tuple[int, int]:
     """First presented frame start and last presented frame end, in ms (every GOP presents at least one frame)."""
     packets = [packet for gop in gops for packet in gop.packets if not packet.discard]
     first = min(packets, key=lambda p: p.pts)
@@ -174,11 +154,15 @@ def _span_ms(gops: list[_Gop], time_base: Fraction) -> tuple[int, int]:
     return to_ms(first.pts, time_base), to_ms(last.pts + last.duration, time_base)
 
 
-def _display_of(container: av.container.InputContainer, stream: av.video.stream.VideoStream, gop: _Gop) -> Display:
-    """How a player shows the track: our tags if the upload carries them, else the first key frame's side data.
+def _display_of(container: av.container.InputContainer, stream: av.video.stream.VideoStream, gop: Gop) -> Display:
+    """Open GOPs: a fragment never starts with leading pictures (shown before its first key frame, referencing the
+    GOP before it). Where a cut falls before such a GOP, its key frame (decode-only) and its leading pictures
+    (presented) end the previous fragment, which holds what they reference; each fragment stays independent.
 
-    The display matrix is coded side data of the track that libav hands to decoded frames only (PyAV exposes
-    no stream accessor), so one key frame is decoded per upload; its decoder is the track's own.
+    How a player shows the track: our tags if the upload carries them, else the first key frame's side data.
+
+        The display matrix is coded side data of the track that libav hands to decoded frames only (PyAV exposes
+        no stream accessor), so one key frame is decoded per upload; its decoder is the track's own.
     """
     tagged = display_tags.from_tags(container.metadata)
     if tagged is not None:
@@ -204,7 +188,7 @@ def _display_of(container: av.container.InputContainer, stream: av.video.stream.
     return shown
 
 
-def _build(gops: list[_Gop], stream: av.video.stream.VideoStream, origin: int | None, shown: Display) -> MediaFragment:
+def _build(gops: list[Gop], stream: av.video.stream.VideoStream, origin: int | None, shown: Display) -> MediaFragment:
     time_base = time_base_of(stream)
     start, end = _span_ms(gops, time_base)
     packets = [packet for gop in gops for packet in gop.packets]
