@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
-import av
 import pytest
 
 from stillframe.media.fragment import open_fragment
 from stillframe.media.split import iter_fragments
 from stillframe.media.synth import read_frame_number
+from tests.support.gops import leading_counts
 
 GOP = 12  # 480 ms at 25 fps; a multiple of bframes + 1, so three B-frames lead each later key frame
 OPEN = {"frames": 72, "gop": GOP, "bframes": 3, "encoder_params": "open-gop=1"}
-
-
-def leading_counts(data: bytes) -> list[int]:
-    """For each key frame of a file, how many following packets are shown before it."""
-    counts: list[int] = []
-    key = None
-    with av.open(io.BytesIO(data)) as container:
-        for packet in container.demux(video=0):
-            if not packet.size:
-                continue
-            if packet.is_keyframe:
-                key = packet.pts
-                counts.append(0)
-            elif key is not None and packet.pts < key:
-                counts[-1] += 1
-    return counts
 
 
 @pytest.mark.parametrize("codec", ["hevc", "h264"])
