@@ -5,14 +5,21 @@ for the service ``execute-api``, not ``kinesisvideo``: botocore signs for the mo
 otherwise, so a ``before-sign`` handler overrides ``context['signing']['signing_name']`` (the hook botocore's own
 endpoint rules use). boto3 keeps the stage path of ``endpoint_url`` in every request URL.
 
-A loopback endpoint (``stillframe serve``) with no AWS credentials configured gets dummy ones, so a fresh machine
-works without ``aws configure``.
+LocalStack's API Gateway hosts (``<api-id>.execute-api.localhost.localstack.cloud``) count as execute-api hosts
+too. A deployment with "keys" auth accepts both service names, so the defaults work there as well; to sign as
+plain KVS clients do, pass ``signing_name="kinesisvideo"`` or set ``STILLFRAME_SIGNING_NAME``.
+
+A loopback endpoint (``stillframe serve``, LocalStack) with no AWS credentials configured gets dummy ones, so a
+fresh machine works without ``aws configure``. TLS is verified with ``AWS_CA_BUNDLE`` when set, as boto3 does,
+or an explicit ``ca_bundle``.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+import ssl
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,9 +37,13 @@ EXECUTE_API = "execute-api"
 KINESIS_VIDEO = "kinesisvideo"
 DEFAULT_REGION = "us-east-1"
 DUMMY_CREDENTIALS = Credentials("test", "test")
+SIGNING_NAME_ENV = "STILLFRAME_SIGNING_NAME"
+CA_BUNDLE_ENV = "AWS_CA_BUNDLE"
+LOCALSTACK_DOMAIN = "localhost.localstack.cloud"  # LocalStack's wildcard domain; every name under it is 127.0.0.1
 
 # <api-id>.execute-api.<region>.amazonaws.com and the private-endpoint form <api-id>-<vpce>.execute-api.<region>.vpce...
 _EXECUTE_API_HOST = re.compile(r"\.execute-api\.([a-z0-9-]+)\.(?:vpce\.)?amazonaws\.com(?:\.cn)?$")
+_LOCALSTACK_EXECUTE_API_HOST = re.compile(r"^[a-z0-9-]+\.execute-api\." + re.escape(LOCALSTACK_DOMAIN) + "$")
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,7 @@ class Signing:
 def is_loopback(endpoint_url: str) -> bool:
     """True for ``localhost`` and loopback IP addresses (where dummy credentials are acceptable)."""
     host = urlsplit(endpoint_url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost" or host.endswith((".localhost", "." + LOCALSTACK_DOMAIN)) or host == LOCALSTACK_DOMAIN:
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -56,9 +67,25 @@ def is_loopback(endpoint_url: str) -> bool:
 
 
 def execute_api_region(endpoint_url: str) -> str | None:
-    """The region of an API Gateway ``execute-api`` URL, or None for any other URL."""
+    """The region of an API Gateway ``execute-api`` URL, or None for any other URL (LocalStack's included)."""
     match = _EXECUTE_API_HOST.search(urlsplit(endpoint_url).hostname or "")
     return match.group(1) if match else None
+
+
+def is_execute_api(endpoint_url: str) -> bool:
+    """True for an API Gateway host: AWS's ``<id>.execute-api.<region>.amazonaws.com`` or LocalStack's."""
+    host = urlsplit(endpoint_url).hostname or ""
+    return execute_api_region(endpoint_url) is not None or bool(_LOCALSTACK_EXECUTE_API_HOST.match(host))
+
+
+def ca_bundle(explicit: str | None = None) -> str | None:
+    """The CA bundle to verify TLS with: ``explicit``, else ``AWS_CA_BUNDLE`` (as boto3), else None (system)."""
+    return explicit or os.environ.get(CA_BUNDLE_ENV) or None
+
+
+def tls_context(bundle: str | None = None) -> ssl.SSLContext:
+    """A verifying TLS context trusting ``ca_bundle(bundle)`` (or the system store when there is none)."""
+    return ssl.create_default_context(cafile=ca_bundle(bundle))
 
 
 def signing_for(
@@ -72,13 +99,15 @@ def signing_for(
     """Resolve region, signing name and credentials for ``endpoint_url``.
 
     Region: ``region``, else the one in an execute-api host, else the session's, else us-east-1.
-    Signing name: ``signing_name``, else ``execute-api`` for an execute-api host, else ``kinesisvideo``.
+    Signing name: ``signing_name``, else ``STILLFRAME_SIGNING_NAME``, else ``execute-api`` for an execute-api
+    host (AWS's or LocalStack's), else ``kinesisvideo``.
     Credentials: the session's chain; dummy ``test``/``test`` for a loopback URL when the chain finds none.
     """
     session = session or boto3.Session(profile_name=profile)
     api_region = execute_api_region(endpoint_url)
     resolved_region = region or api_region or session.region_name or DEFAULT_REGION
-    name = signing_name or (EXECUTE_API if api_region else KINESIS_VIDEO)
+    default_name = EXECUTE_API if is_execute_api(endpoint_url) else KINESIS_VIDEO
+    name = signing_name or os.environ.get(SIGNING_NAME_ENV) or default_name
     credentials = session.get_credentials()
     if credentials is None and is_loopback(endpoint_url):
         credentials = DUMMY_CREDENTIALS
@@ -102,11 +131,12 @@ def kinesisvideo_client(
     profile: str | None = None,
     session: boto3.Session | None = None,
     signing_name: str | None = None,
+    ca_bundle: str | None = None,
 ) -> Any:
     """A boto3 ``kinesisvideo`` client (control plane) for a Stillframe endpoint."""
     session = session or boto3.Session(profile_name=profile)
     signing = signing_for(endpoint_url, region=region, session=session, signing_name=signing_name)
-    return _build(session, "kinesisvideo", endpoint_url, signing)
+    return _build(session, "kinesisvideo", endpoint_url, signing, ca_bundle)
 
 
 def archived_media_client(
@@ -117,6 +147,7 @@ def archived_media_client(
     profile: str | None = None,
     session: boto3.Session | None = None,
     signing_name: str | None = None,
+    ca_bundle: str | None = None,
 ) -> Any:
     """A ``kinesis-video-archived-media`` client on the DataEndpoint that ``get_data_endpoint`` returns.
 
@@ -129,7 +160,7 @@ def archived_media_client(
     signing = signing_for(
         data_endpoint, region=kinesisvideo.meta.region_name, session=session, signing_name=signing_name
     )
-    return _build(session, "kinesis-video-archived-media", data_endpoint, signing)
+    return _build(session, "kinesis-video-archived-media", data_endpoint, signing, ca_bundle)
 
 
 def clients(
@@ -140,6 +171,7 @@ def clients(
     session: boto3.Session | None = None,
     signing_name: str | None = None,
     stream_name: str | None = None,
+    ca_bundle: str | None = None,
 ) -> tuple[Any, Any]:
     """``(kinesisvideo, kinesis-video-archived-media)`` boto3 clients for a Stillframe endpoint.
 
@@ -149,17 +181,22 @@ def clients(
     """
     session = session or boto3.Session(profile_name=profile)
     signing = signing_for(endpoint_url, region=region, session=session, signing_name=signing_name)
-    control = _build(session, "kinesisvideo", endpoint_url, signing)
+    control = _build(session, "kinesisvideo", endpoint_url, signing, ca_bundle)
     if stream_name is not None:
-        return control, archived_media_client(control, stream_name, session=session, signing_name=signing_name)
-    return control, _build(session, "kinesis-video-archived-media", endpoint_url, signing)
+        archived = archived_media_client(
+            control, stream_name, session=session, signing_name=signing_name, ca_bundle=ca_bundle
+        )
+        return control, archived
+    return control, _build(session, "kinesis-video-archived-media", endpoint_url, signing, ca_bundle)
 
 
-def _build(session: boto3.Session, service: str, endpoint_url: str, signing: Signing) -> Any:
-    explicit: dict[str, str | None] = {}
+def _build(
+    session: boto3.Session, service: str, endpoint_url: str, signing: Signing, ca_bundle: str | None = None
+) -> Any:
+    explicit: dict[str, Any] = {"verify": ca_bundle} if ca_bundle else {}  # else boto3 reads AWS_CA_BUNDLE
     if signing.credentials is DUMMY_CREDENTIALS:
         # Only the dummy pair is passed explicitly; real chains stay refreshable inside the client.
-        explicit = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+        explicit.update(aws_access_key_id="test", aws_secret_access_key="test")
     client = session.client(
         service,
         endpoint_url=endpoint_url,

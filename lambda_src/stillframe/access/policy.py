@@ -1,9 +1,9 @@
 """What an authenticated key may do: which operations (read-only keys) and which streams (prefix-limited keys).
 
-The operation is the last segment of the request path (``/v1/getImages`` -> GetImages). The streams are every
-StreamName and StreamARN in a JSON body, or PutMedia's ``x-amzn-stream-name``/``x-amzn-stream-arn`` headers;
-each must fall under one of the key's prefixes. ListStreams names no stream: a prefix-limited key may call it
-and sees only its own streams (``visible_streams``).
+The operation is the route path the resolver runs (the event's ``path``, ``/getImages`` -> GetImages). The streams
+are every StreamName and StreamARN in a JSON body, or PutMedia's ``x-amzn-stream-name`` and ``x-amzn-stream-arn``
+headers; each must fall under one of the key's prefixes. ListStreams names no stream: a prefix-limited key may
+call it and sees only its own streams (``visible_streams``).
 """
 
 from __future__ import annotations
@@ -33,8 +33,11 @@ STREAM_HEADERS = ("x-amzn-stream-name", ARN_HEADER)
 
 
 def operation_for(path: str) -> str | None:
-    """The KVS operation a request path names, or None for a path that is no operation."""
-    return OPERATIONS.get(path.rstrip("/").rsplit("/", 1)[-1])
+    """The KVS operation of a route path (the event's ``path``, ``/getImages``), or None for any other path.
+
+    Exact, as the resolver's routing is: a path that is no route is no operation (a read-only key may not call it).
+    """
+    return OPERATIONS.get(path[1:]) if path.startswith("/") else None
 
 
 def streams_named(operation: str | None, headers: Mapping[str, list[str]], body: bytes | None) -> list[str | None]:

@@ -22,7 +22,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.cli.progress import human_bytes, progress_for
 from stillframe.cli.tally import UploadTally
-from stillframe.client import Signing, kinesisvideo_client, signing_for
+from stillframe.client import (
+    CA_BUNDLE_ENV,
+    SIGNING_NAME_ENV,
+    Signing,
+    ca_bundle,
+    kinesisvideo_client,
+    signing_for,
+    tls_context,
+)
 from stillframe.errors import MediaError
 from stillframe.ingest.uploader import (
     CHUNK_TARGET_MS,
@@ -50,7 +58,7 @@ def register(subparsers: Any) -> None:
         "Acks go to stdout as JSON lines; exit status 0 only if every fragment was persisted.",
     )
     parser.add_argument(
-        "--endpoint-url", required=True, metavar="URL", help="service base URL, e.g. http://127.0.0.1:4566"
+        "--endpoint-url", required=True, metavar="URL", help="service base URL, e.g. http://127.0.0.1:4577"
     )
     parser.add_argument("--stream", required=True, metavar="NAME", help="stream name")
     parser.add_argument("--create-stream", action="store_true", help="create the stream first (fine if it exists)")
@@ -74,6 +82,17 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--region", metavar="REGION", help="region to sign for (default: from the URL or AWS config)")
     parser.add_argument("--profile", metavar="NAME", help="AWS profile for credentials")
+    parser.add_argument(
+        "--signing-name",
+        metavar="NAME",
+        help=f"SigV4 service name to sign for (default: {SIGNING_NAME_ENV}, else execute-api for an API Gateway "
+        "host, kinesisvideo for any other); keys auth accepts kinesisvideo and execute-api",
+    )
+    parser.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help=f"PEM file of CA certificates to verify HTTPS with (default: {CA_BUNDLE_ENV}, else the system's)",
+    )
     parser.add_argument("file", metavar="FILE", help="video file (MKV, MP4, MPEG-TS, ...) or a live URL")
     parser.set_defaults(run=run)
 
@@ -99,6 +118,7 @@ def run(
         raise UsageError("--retention-hours only applies with --create-stream")
     source = check_source(args.file)
     endpoint = check_endpoint(args.endpoint_url)
+    bundle = check_ca_bundle(args.ca_bundle)
     if splitter is None or probe is None:
         splitter, probe = load_splitter()
     total_ms = _probe(probe, source)  # unreadable media fails here, before anything is created
@@ -110,7 +130,8 @@ def run(
         start_ms = int(time.time() * 1000)
         print(f"producer start: {format_ms(start_ms)} (now)", file=sys.stderr)
     target = PutMediaTarget(args.stream, start_ms, args.timecode_type)
-    tally = _send_all(source, target, PutMediaPoster(endpoint, signing), splitter, total_ms)
+    poster = PutMediaPoster(endpoint, signing, ca_bundle=bundle)
+    tally = _send_all(source, target, poster, splitter, total_ms)
     if not tally.all_persisted:
         raise CommandFailed(_not_persisted(tally))
     return 0
@@ -132,7 +153,7 @@ def check_endpoint(url: str) -> str:
     """The endpoint URL without a trailing slash; UsageError unless it is a plain http(s) URL."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise UsageError(f"--endpoint-url must be an http(s) URL such as http://127.0.0.1:4566, not {url!r}")
+        raise UsageError(f"--endpoint-url must be an http(s) URL such as http://127.0.0.1:4577, not {url!r}")
     try:
         _ = parts.port
     except ValueError as exc:
@@ -140,11 +161,30 @@ def check_endpoint(url: str) -> str:
     return url.rstrip("/")
 
 
+def check_ca_bundle(explicit: str | None) -> str | None:
+    """The CA bundle to use (``--ca-bundle``, else ``AWS_CA_BUNDLE``); UsageError unless it holds certificates."""
+    bundle = ca_bundle(explicit)
+    if bundle is None:
+        return None
+    source = "--ca-bundle" if explicit else CA_BUNDLE_ENV
+    try:
+        tls_context(bundle)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        raise UsageError(f"{source} {bundle}: not a readable PEM file of certificates ({exc})") from exc
+    return bundle
+
+
 def create_stream(endpoint: str, args: argparse.Namespace) -> None:
     """CreateStream through the kinesisvideo client; an existing stream is fine."""
     hours = DEFAULT_RETENTION_HOURS if args.retention_hours is None else args.retention_hours
     try:
-        control = kinesisvideo_client(endpoint, region=args.region, profile=args.profile)
+        control = kinesisvideo_client(
+            endpoint,
+            region=args.region,
+            profile=args.profile,
+            signing_name=args.signing_name,
+            ca_bundle=ca_bundle(args.ca_bundle),
+        )
         control.create_stream(StreamName=args.stream, DataRetentionInHours=hours)
     except ClientError as exc:
         error = exc.response.get("Error", {})
@@ -225,7 +265,7 @@ def _probe(probe: Callable[[str], int | None], source: str) -> int | None:
 
 def _signing(endpoint: str, args: argparse.Namespace) -> Signing:
     try:
-        signing = signing_for(endpoint, region=args.region, profile=args.profile)
+        signing = signing_for(endpoint, region=args.region, profile=args.profile, signing_name=args.signing_name)
     except BotoCoreError as exc:  # e.g. an unknown --profile
         raise UsageError(str(exc)) from exc
     if signing.credentials is None:

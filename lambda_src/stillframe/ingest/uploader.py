@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from stillframe.client import Signing, sign_headers
+from stillframe.client import Signing, sign_headers, tls_context
 
 logger = logging.getLogger(__name__)
 
@@ -128,9 +128,19 @@ class ChunkResult:
 
 
 class PutMediaPoster:
-    """POSTs signed PutMedia requests to ``<endpoint>/putMedia`` over one kept-alive connection."""
+    """POSTs signed PutMedia requests to ``<endpoint>/putMedia`` over one kept-alive connection.
 
-    def __init__(self, endpoint_url: str, signing: Signing | None, *, timeout_s: float = REQUEST_TIMEOUT_S) -> None:
+    HTTPS is verified against ``ca_bundle``, else ``AWS_CA_BUNDLE`` (as boto3), else the system's certificates.
+    """
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        signing: Signing | None,
+        *,
+        timeout_s: float = REQUEST_TIMEOUT_S,
+        ca_bundle: str | None = None,
+    ) -> None:
         self.url = endpoint_url.rstrip("/") + "/putMedia"
         parts = urlsplit(self.url)
         self._https = parts.scheme == "https"
@@ -138,6 +148,7 @@ class PutMediaPoster:
         self._path = parts.path
         self._signing = signing
         self._timeout_s = timeout_s
+        self._ca_bundle = ca_bundle
         self._conn: http.client.HTTPConnection | None = None
 
     def post(self, headers: dict[str, str], body: bytes) -> HttpReply:
@@ -167,8 +178,11 @@ class PutMediaPoster:
 
     def _connection(self) -> http.client.HTTPConnection:
         if self._conn is None:
-            factory = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-            self._conn = factory(self._netloc, timeout=self._timeout_s)
+            if self._https:
+                context = tls_context(self._ca_bundle)
+                self._conn = http.client.HTTPSConnection(self._netloc, timeout=self._timeout_s, context=context)
+            else:
+                self._conn = http.client.HTTPConnection(self._netloc, timeout=self._timeout_s)
         return self._conn
 
 
