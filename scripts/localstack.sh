@@ -249,11 +249,17 @@ session_pids() {
 }
 
 cmd_down() {
-    local pid
+    local pid recorded
+    recorded="$(cat "$PIDFILE" 2>/dev/null || true)"
     if ! pid="$(running_pid)"; then
-        log "not running"
         rm -f "$ENVFILE"
-        return 0
+        # LocalStack died (e.g. SIGKILL) but function processes of its session may live on: sweep them too.
+        if [[ -z "$recorded" || -z "$(session_pids "$recorded")" ]]; then
+            log "not running"
+            return 0
+        fi
+        pid=$recorded
+        log "LocalStack (pid $pid) is gone; stopping what is left of its session"
     fi
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     local deadline=$((SECONDS + 20))
