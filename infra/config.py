@@ -6,6 +6,7 @@ Override one with ``npx cdk deploy -c retentionDays=14`` (context values from th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,15 @@ _LOG_RETENTION = {
 }
 
 
+AUTH_MODES = ("iam", "keys")
+LOCALSTACK_RUNTIMES = ("python3.11", "python3.12")
+# A bucket name is at most 63 characters: "<stack>-media-<12-digit account>-<region (up to 16)>".
+MAX_LOCALSTACK_STACK_NAME = 63 - len("-media-") - 12 - 1 - 16
+_BUCKET_NAME_PART = re.compile(rf"[a-z0-9](?:[a-z0-9-]{{0,{MAX_LOCALSTACK_STACK_NAME - 2}}}[a-z0-9])?")
+_TRUE = ("true", "1", "yes")
+_FALSE = ("false", "0", "no", "")
+
+
 class ConfigError(ValueError):
     """A context value is malformed; raised at synth time, before anything is deployed."""
 
@@ -47,6 +57,17 @@ class StillframeConfig:
       mediaReservedConcurrency  reserved concurrency of the media function     default none
       logRetentionDays          function and API log retention (days)          default 30
       alarmTopicArn             SNS topic the alarms notify                    default none
+      authMode                  who checks SigV4: "iam" (API Gateway, AWS_IAM  default "iam"
+                                on every method) or "keys" (the functions,
+                                against the access keys in the KeysSecret)
+      localstack                a build for community LocalStack: zip          default false
+                                functions on one self-contained asset, no
+                                layer, the drop-zone trigger without a custom
+                                resource (the bucket gets a fixed name)
+      localstackRuntime         those zips' runtime: "python3.11" (the host    default "python3.11"
+                                executor), "python3.12" (LocalStack's docker
+                                executor: its 3.11 image predates PyAV's
+                                manylinux_2_28 wheels)
     """
 
     stack_name: str = "Stillframe"
@@ -59,6 +80,9 @@ class StillframeConfig:
     media_reserved_concurrency: int | None = None
     log_retention_days: int = 30
     alarm_topic_arn: str | None = None
+    auth_mode: str = "iam"
+    localstack: bool = False
+    localstack_runtime: str = "python3.11"
 
     @classmethod
     def from_context(cls, node: Node) -> StillframeConfig:
@@ -76,6 +100,9 @@ class StillframeConfig:
             media_reserved_concurrency=_optional_int("mediaReservedConcurrency", get("mediaReservedConcurrency")),
             log_retention_days=_int("logRetentionDays", get("logRetentionDays"), defaults.log_retention_days),
             alarm_topic_arn=_text(get("alarmTopicArn"), "") or None,
+            auth_mode=_text(get("authMode"), defaults.auth_mode),
+            localstack=_bool("localstack", get("localstack"), defaults.localstack),
+            localstack_runtime=_text(get("localstackRuntime"), defaults.localstack_runtime),
         )
         config.validate()
         return config
@@ -96,6 +123,24 @@ class StillframeConfig:
             raise ConfigError("mediaReservedConcurrency must be at least 1 when given")
         if self.log_retention_days not in _LOG_RETENTION:
             raise ConfigError(f"logRetentionDays must be one of {sorted(_LOG_RETENTION)}")
+        self._validate_modes()
+
+    def _validate_modes(self) -> None:
+        if self.auth_mode not in AUTH_MODES:
+            raise ConfigError(f"authMode must be one of {', '.join(AUTH_MODES)}, not {self.auth_mode!r}")
+        if self.localstack_runtime not in LOCALSTACK_RUNTIMES:
+            raise ConfigError(f"localstackRuntime must be one of {', '.join(LOCALSTACK_RUNTIMES)}")
+        if self.localstack and not _BUCKET_NAME_PART.fullmatch(self.stack_name.lower()):
+            # In LocalStack mode the media bucket is named after the stack (see media_bucket_name).
+            raise ConfigError(
+                f"with localstack=true, stackName must be letters, digits and inner hyphens, at most "
+                f"{MAX_LOCALSTACK_STACK_NAME} characters (it becomes part of the bucket name)"
+            )
+
+    @property
+    def keys_auth(self) -> bool:
+        """True when the functions, not API Gateway, verify the callers' signatures."""
+        return self.auth_mode == "keys"
 
     @property
     def log_retention(self) -> logs.RetentionDays:
@@ -114,6 +159,17 @@ def _int(name: str, raw: Any, default: int) -> int:
         return int(raw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{name} must be an integer, not {raw!r}") from exc
+
+
+def _bool(name: str, raw: Any, default: bool) -> bool:
+    if raw is None:
+        return default
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
 
 
 def _optional_int(name: str, raw: Any) -> int | None:

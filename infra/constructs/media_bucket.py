@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -14,12 +14,24 @@ class MediaBucket(Construct):
     ``retention_days``; stream records under ``<prefix>streams/`` never expire (a stream outlives its media,
     as in KVS). Both buckets are retained when the stack is deleted: they hold the users' video.
 
+    ``fixed_name`` (see ``fixed_bucket_name``) names the media bucket; it is then also imported by that name
+    as ``bucket_by_name``, for references that must not depend on the bucket resource.
+
     Attributes:
       bucket: the media bucket.
+      bucket_by_name: the same bucket by its fixed name, or None when CloudFormation names it.
       access_log_bucket: where S3 writes the media bucket's server access logs.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, retention_days: int, key_prefix: str = "") -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        retention_days: int,
+        key_prefix: str = "",
+        fixed_name: str | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.access_log_bucket = s3.Bucket(
             self,
@@ -34,6 +46,7 @@ class MediaBucket(Construct):
         self.bucket = s3.Bucket(
             self,
             "Bucket",
+            bucket_name=fixed_name,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
@@ -43,6 +56,14 @@ class MediaBucket(Construct):
             removal_policy=RemovalPolicy.RETAIN,
             lifecycle_rules=_lifecycle_rules(retention_days=retention_days, key_prefix=key_prefix),
         )
+        self.bucket_by_name = (
+            None if fixed_name is None else s3.Bucket.from_bucket_name(self, "BucketByName", fixed_name)
+        )
+
+
+def fixed_bucket_name(stack_name: str) -> str:
+    """A media bucket name known before deploy, from pseudo parameters only (unique per account and region)."""
+    return f"{stack_name.lower()}-media-{Aws.ACCOUNT_ID}-{Aws.REGION}"
 
 
 def _lifecycle_rules(*, retention_days: int, key_prefix: str) -> list[s3.LifecycleRule]:

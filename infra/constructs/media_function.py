@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration, Size
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.constructs.runtime import API_HANDLER, function_basics, image_code
+from infra.constructs.packaging import FunctionPackaging, ImagePackaging
+from infra.constructs.runtime import API_HANDLER, function_basics
 
 # CPU, not memory, bounds GetImages: decode is ~5 ms per 1080p frame on one thread, and two threads with
 # their own decoders nearly double throughput (PERF-NOTES). Lambda grants one vCPU per 1,769 MB, so 3,584 MB
@@ -22,7 +24,9 @@ TIMEOUT = Duration.seconds(25)
 
 
 class MediaFunction(Construct):
-    """The container-image function behind the media routes (grants are made by the stack).
+    """The function behind the media routes, from the container image unless told otherwise.
+
+    Grants are made by the stack.
 
     Attributes:
       function: the Lambda function.
@@ -40,6 +44,8 @@ class MediaFunction(Construct):
         log_retention: logs.RetentionDays,
         memory_mb: int = DEFAULT_MEMORY_MB,
         reserved_concurrency: int | None = None,
+        auth_environment: Mapping[str, str] | None = None,
+        packaging: FunctionPackaging | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group, basics = function_basics(
@@ -48,12 +54,13 @@ class MediaFunction(Construct):
             bucket_name=bucket_name,
             key_prefix=key_prefix,
             token_secret_arn=token_secret_arn,
+            extra_environment=auth_environment,
         )
-        self.function = lambda_.DockerImageFunction(
+        self.function = (packaging or ImagePackaging()).function(
             self,
             "Function",
+            handler=API_HANDLER,
             description="Stillframe media API: GetImages, ListFragments, PutMedia",
-            code=image_code(API_HANDLER),
             memory_size=memory_mb,
             timeout=TIMEOUT,
             # Fragments are handled in memory; /tmp only needs room for an occasional spill.

@@ -1,4 +1,8 @@
-"""The public face: a REST API with SigV4 (AWS_IAM) auth, one POST route per KVS operation."""
+"""The public face: a REST API with SigV4 auth, one POST route per KVS operation.
+
+SigV4 is checked by API Gateway (AWS_IAM on every method), or, with ``authorization_type`` NONE, by the
+functions themselves against the deployment's access keys (authMode=keys).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ CONTROL_PLANE_OPERATIONS = ("createStream", "describeStream", "listStreams", "de
 MEDIA_OPERATIONS = ("getImages", "listFragments", "putMedia")
 
 # Bodies of these types reach Lambda base64-encoded and intact; PutMedia sends raw media bytes. "*/*" covers
-# clients that send no or another Content-Type (JSON then arrives base64 too; Powertools decodes it).
+# clients that send no or another Content-Type (JSON then arrives base64 too; Powertools decodes it), so no
+# body is ever re-encoded on the way: the function sees the signed bytes, as SigV4 checking needs.
 BINARY_MEDIA_TYPES = ["application/octet-stream", "video/*", "*/*"]
 
 ACCESS_LOG_FIELDS = {
@@ -39,7 +44,7 @@ ACCESS_LOG_FIELDS = {
 
 
 class StillframeApi(Construct):
-    """REST API: AWS_IAM on every method, binary bodies, throttling, access logs, X-Ray, AWS-shaped errors.
+    """REST API: one authorization on every method, binary bodies, throttling, access logs, X-Ray, AWS errors.
 
     Control-plane operations and the catch-all (``/`` and ``/{proxy+}``: unknown paths answer 404 from the
     function) go to ``control_plane``; GetImages, ListFragments and PutMedia go to ``media``.
@@ -61,6 +66,7 @@ class StillframeApi(Construct):
         throttle_rate_limit: int,
         throttle_burst_limit: int,
         log_retention: logs.RetentionDays,
+        authorization_type: apigw.AuthorizationType = apigw.AuthorizationType.IAM,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_log_group = logs.LogGroup(
@@ -73,7 +79,7 @@ class StillframeApi(Construct):
             description="Stillframe: Kinesis Video Streams GetImages-compatible API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             binary_media_types=BINARY_MEDIA_TYPES,
-            default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
+            default_method_options=apigw.MethodOptions(authorization_type=authorization_type),
             # Execution logs (errors only) need the account-level CloudWatch role; it is kept on delete
             # because it is shared by every REST API of the account and region.
             cloud_watch_role=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import Aws, IgnoreMode, RemovalPolicy
@@ -46,6 +47,22 @@ def image_code(handler: str) -> lambda_.DockerImageCode:
     )
 
 
+# Who verifies SigV4 (env STILLFRAME_AUTH): "none" = API Gateway did (AWS_IAM), "keys" = the function does,
+# against the access-key store in STILLFRAME_KEYS_SECRET_ARN (cached STILLFRAME_KEYS_CACHE_SECONDS).
+AUTH_BY_GATEWAY = "none"
+AUTH_BY_KEYS = "keys"
+
+
+def auth_environment(*, keys_secret_arn: str | None, keys_cache_seconds: int | None = None) -> dict[str, str]:
+    """The API functions' auth variables: checked by the gateway, or by the function against the key store."""
+    if keys_secret_arn is None:
+        return {"STILLFRAME_AUTH": AUTH_BY_GATEWAY}
+    env = {"STILLFRAME_AUTH": AUTH_BY_KEYS, "STILLFRAME_KEYS_SECRET_ARN": keys_secret_arn}
+    if keys_cache_seconds is not None:
+        env["STILLFRAME_KEYS_CACHE_SECONDS"] = str(keys_cache_seconds)
+    return env
+
+
 def runtime_environment(*, bucket_name: str, key_prefix: str, token_secret_arn: str | None) -> dict[str, str]:
     """Environment variables read by ``stillframe.settings.Settings.from_env`` and Powertools."""
     env = {
@@ -80,11 +97,13 @@ def function_basics(
     bucket_name: str,
     key_prefix: str,
     token_secret_arn: str | None,
+    extra_environment: Mapping[str, str] | None = None,
 ) -> tuple[logs.LogGroup, dict[str, Any]]:
     """A function's own log group, and the properties every Stillframe function shares.
 
     Shared: architecture, active X-Ray tracing, the log group, an execution role that writes only there,
-    and the runtime environment. Pass the dict as keyword arguments to the function's constructor.
+    and the runtime environment (plus ``extra_environment``). Pass the dict as keyword arguments to the
+    function's constructor.
     """
     log_group = logs.LogGroup(scope, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
     return log_group, {
@@ -92,7 +111,8 @@ def function_basics(
         "tracing": lambda_.Tracing.ACTIVE,
         "log_group": log_group,
         "role": execution_role(scope, log_group=log_group),
-        "environment": runtime_environment(
-            bucket_name=bucket_name, key_prefix=key_prefix, token_secret_arn=token_secret_arn
-        ),
+        "environment": {
+            **runtime_environment(bucket_name=bucket_name, key_prefix=key_prefix, token_secret_arn=token_secret_arn),
+            **(extra_environment or {}),
+        },
     }

@@ -6,7 +6,7 @@ rules (IAM4, IAM5), which must be acknowledged one finding at a time.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
@@ -33,6 +33,13 @@ def acknowledge_findings(stack: StillframeStack) -> None:
     """Record every accepted AwsSolutions finding of the Stillframe stack."""
     _acknowledge_api(stack)
     _acknowledge_functions(stack)
+    if stack.keys_secret is not None:
+        _acknowledge(
+            stack.keys_secret.secret,
+            "AwsSolutions-SMG4",
+            "The access-key store is rotated one key at a time with `stillframe keys` (add a key, move the clients, "
+            "remove the old one); a Secrets Manager rotation function would not know which clients hold a key.",
+        )
     _acknowledge(
         stack.token_secret.secret,
         "AwsSolutions-SMG4",
@@ -55,6 +62,29 @@ def acknowledge_findings(stack: StillframeStack) -> None:
         )
 
 
+# How callers are authenticated decides the API findings' reasons (and, with keys, adds APIG4).
+API_REASONS = {
+    "iam": {
+        "AwsSolutions-APIG3": "Every method requires SigV4 (AWS_IAM), so unauthenticated traffic never reaches an "
+        "integration, and the stage is throttled. A WAF web ACL can be attached per deployment if wanted; it is not "
+        "required.",
+        "AwsSolutions-COG4": "Clients authenticate with SigV4 (AWS_IAM authorization on every method), as the "
+        "unmodified KVS SDK clients do; a Cognito user pool authorizer would break that wire compatibility.",
+    },
+    "keys": {
+        "AwsSolutions-APIG4": "authMode=keys: the functions verify every request's SigV4 signature themselves, "
+        "against the access keys in the deployment's KeysSecret, and answer NotAuthorizedException otherwise; a "
+        "gateway authorizer would need IAM users or a second copy of the keys.",
+        "AwsSolutions-APIG3": "Every request must carry a valid SigV4 signature (checked by the functions, "
+        "authMode=keys) and the stage is throttled. A WAF web ACL can be attached per deployment if wanted; it is "
+        "not required.",
+        "AwsSolutions-COG4": "Clients authenticate with SigV4 and the deployment's own access keys (authMode=keys), "
+        "as the unmodified KVS SDK clients sign; a Cognito user pool authorizer would break that wire "
+        "compatibility.",
+    },
+}
+
+
 def _acknowledge_api(stack: StillframeStack) -> None:
     api = stack.api.api
     _acknowledge(
@@ -63,18 +93,8 @@ def _acknowledge_api(stack: StillframeStack) -> None:
         "Each operation validates its whole request in the function and answers in the KVS error shape "
         "(InvalidArgumentException, ...); a gateway request validator would answer in another shape.",
     )
-    _acknowledge(
-        api,
-        "AwsSolutions-APIG3",
-        "Every method requires SigV4 (AWS_IAM), so unauthenticated traffic never reaches an integration, and the "
-        "stage is throttled. A WAF web ACL can be attached per deployment if wanted; it is not required.",
-    )
-    _acknowledge(
-        api,
-        "AwsSolutions-COG4",
-        "Clients authenticate with SigV4 (AWS_IAM authorization on every method), as the unmodified KVS SDK "
-        "clients do; a Cognito user pool authorizer would break that wire compatibility.",
-    )
+    for rule_id, reason in API_REASONS[stack.config.auth_mode].items():
+        _acknowledge(api, rule_id, reason)
     _acknowledge(
         api,
         f"AwsSolutions-IAM4[{APIGW_PUSH_TO_LOGS}]",
@@ -84,8 +104,8 @@ def _acknowledge_api(stack: StillframeStack) -> None:
 
 
 def _acknowledge_functions(stack: StillframeStack) -> None:
-    bucket = _logical_id(stack, stack.storage.bucket)
-    bucket_objects = f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{stack.config.key_prefix}*]"
+    objects = stack.resolve(stack.function_bucket.arn_for_objects(f"{stack.config.key_prefix}*"))
+    bucket_objects = f"AwsSolutions-IAM5[Resource::{_as_nag_text(objects)}]"
     for function in (stack.control_plane.function, stack.media.function, stack.ingest.function):
         role = function.role
         assert role is not None  # every function construct passes its own execution role
@@ -97,12 +117,26 @@ def _acknowledge_functions(stack: StillframeStack) -> None:
         "Python 3.11 is the project's Python (pyproject, mypy target, and the runtime image's interpreter); the "
         "zip and image functions move to a newer runtime together, as one decision.",
     )
+    if stack.config.localstack:
+        for function in (stack.media.function, stack.ingest.function):
+            _acknowledge(
+                function,
+                "AwsSolutions-L1",
+                "LocalStack build only (localstack=true): the runtime is the one LocalStack's executor runs "
+                "(context localstackRuntime); the deployed stack runs this function from the container image.",
+            )
 
 
-def _logical_id(stack: StillframeStack, construct: IConstruct) -> str:
-    default_child = construct.node.default_child
-    assert default_child is not None
-    return stack.get_logical_id(default_child)  # type: ignore[arg-type]
+def _as_nag_text(resolved: Any) -> str:
+    """A resolved CloudFormation value as cdk-nag writes it in finding ids: ``<Logical.Arn>``, ``<AWS::Region>``."""
+    if isinstance(resolved, str):
+        return resolved
+    if "Ref" in resolved:
+        return f"<{resolved['Ref']}>"
+    if "Fn::GetAtt" in resolved:
+        return "<{}.{}>".format(*resolved["Fn::GetAtt"])
+    delimiter, parts = resolved["Fn::Join"]
+    return str(delimiter).join(_as_nag_text(part) for part in parts)
 
 
 def _acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -12,28 +13,47 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.config import StillframeConfig
-from infra.constructs.control_plane_function import ControlPlaneFunction
+from infra.constructs.control_plane_function import ControlPlaneFunction, layered_packaging
 from infra.constructs.control_plane_layer import ControlPlaneLayer
 from infra.constructs.dropzone_ingest import DropzoneIngest
-from infra.constructs.media_bucket import MediaBucket
+from infra.constructs.keys_secret import KeysSecret
+from infra.constructs.media_bucket import MediaBucket, fixed_bucket_name
 from infra.constructs.media_function import MediaFunction
+from infra.constructs.packaging import FunctionPackaging, ImagePackaging, self_contained_packaging
 from infra.constructs.rest_api import StillframeApi
+from infra.constructs.runtime import auth_environment
 from infra.constructs.service_alarms import ServiceAlarms
 from infra.constructs.token_secret import TokenSecret
 from infra.stacks.nag_acknowledgments import acknowledge_findings
+
+# LocalStack build with authMode=keys: re-read the key store this often, so `stillframe keys` takes effect
+# within a test's patience (the runtime's default suits a real deployment).
+LOCALSTACK_KEYS_CACHE_SECONDS = 5
 
 
 class StillframeStack(Stack):
     """API Gateway -> Lambda (zip control plane, container-image media) -> S3, plus the S3 drop-zone ingest.
 
-    Attributes: config, storage, token_secret, control_plane_layer, control_plane, media, ingest, api, alarms.
+    ``config.localstack`` changes the function packaging only (every function a zip of one self-contained
+    asset, no layer) and how the drop-zone trigger is made (by the bucket itself; see DropzoneIngest).
+    ``config.auth_mode`` "keys" moves SigV4 checking from the gateway to the functions (KeysSecret).
+
+    Attributes: config, storage, token_secret, keys_secret (None unless authMode=keys), control_plane_layer
+    (None in the LocalStack build), control_plane, media, ingest, api, alarms.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StillframeConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, description="Stillframe: KVS GetImages-compatible API over S3", **kwargs)
         self.config = config
-        self.storage = MediaBucket(self, "Storage", retention_days=config.retention_days, key_prefix=config.key_prefix)
+        self.storage = MediaBucket(
+            self,
+            "Storage",
+            retention_days=config.retention_days,
+            key_prefix=config.key_prefix,
+            fixed_name=fixed_bucket_name(config.stack_name) if config.localstack else None,
+        )
         self.token_secret = TokenSecret(self, "NextTokenSecret")
+        self.keys_secret = KeysSecret(self, "KeysSecret") if config.keys_auth else None
         self._add_functions(config)
         self.api = StillframeApi(
             self,
@@ -44,6 +64,7 @@ class StillframeStack(Stack):
             throttle_rate_limit=config.throttle_rate_limit,
             throttle_burst_limit=config.throttle_burst_limit,
             log_retention=config.log_retention,
+            authorization_type=apigw.AuthorizationType.NONE if config.keys_auth else apigw.AuthorizationType.IAM,
         )
         self.alarms = ServiceAlarms(
             self,
@@ -61,18 +82,36 @@ class StillframeStack(Stack):
         self._outputs(config)
         acknowledge_findings(self)
 
+    @property
+    def function_bucket(self) -> s3.IBucket:
+        """The media bucket as the functions' environment and grants refer to it (by name when it has one)."""
+        return self.storage.bucket_by_name or self.storage.bucket
+
     def _add_functions(self, config: StillframeConfig) -> None:
-        bucket_name = self.storage.bucket.bucket_name
+        bucket_name = self.function_bucket.bucket_name
         secret_arn = self.token_secret.secret.secret_arn
-        self.control_plane_layer = ControlPlaneLayer(self, "ControlPlaneLayer")
+        api_auth = auth_environment(
+            keys_secret_arn=self.keys_secret.secret.secret_arn if self.keys_secret else None,
+            keys_cache_seconds=LOCALSTACK_KEYS_CACHE_SECONDS if config.localstack and config.keys_auth else None,
+        )
+        control_packaging: FunctionPackaging
+        image_packaging: FunctionPackaging
+        if config.localstack:
+            self.control_plane_layer = None
+            control_packaging = image_packaging = self_contained_packaging(config.localstack_runtime)
+        else:
+            self.control_plane_layer = ControlPlaneLayer(self, "ControlPlaneLayer")
+            control_packaging = layered_packaging(self.control_plane_layer.layer)
+            image_packaging = ImagePackaging()
         self.control_plane = ControlPlaneFunction(
             self,
             "ControlPlane",
-            layer=self.control_plane_layer.layer,
+            packaging=control_packaging,
             bucket_name=bucket_name,
             key_prefix=config.key_prefix,
             token_secret_arn=secret_arn,
             log_retention=config.log_retention,
+            auth_environment=api_auth,
         )
         self.media = MediaFunction(
             self,
@@ -83,18 +122,29 @@ class StillframeStack(Stack):
             log_retention=config.log_retention,
             memory_mb=config.media_memory_mb,
             reserved_concurrency=config.media_reserved_concurrency,
+            auth_environment=api_auth,
+            packaging=image_packaging,
         )
         self.ingest = DropzoneIngest(
-            self, "Ingest", bucket=self.storage.bucket, key_prefix=config.key_prefix, log_retention=config.log_retention
+            self,
+            "Ingest",
+            bucket=self.storage.bucket,
+            key_prefix=config.key_prefix,
+            log_retention=config.log_retention,
+            packaging=image_packaging,
+            bucket_by_name=self.storage.bucket_by_name,
         )
 
     def _grant(self, config: StillframeConfig) -> None:
         # Every function reads and writes streams and media; only the API functions sign NextTokens
         # (ListStreams on the control plane, GetImages and ListFragments on the media function).
         for function in (self.control_plane.function, self.media.function, self.ingest.function):
-            _grant_object_access(function, self.storage.bucket, config.key_prefix)
+            _grant_object_access(function, self.function_bucket, config.key_prefix)
+        # authMode=keys: the API functions also read the access keys whose signatures they verify.
         for function in (self.control_plane.function, self.media.function):
             self.token_secret.secret.grant_read(function)
+            if self.keys_secret is not None:
+                self.keys_secret.secret.grant_read(function)
 
     def _outputs(self, config: StillframeConfig) -> None:
         CfnOutput(
@@ -110,6 +160,19 @@ class StillframeStack(Stack):
             value=f"s3://{self.storage.bucket.bucket_name}/{config.key_prefix}incoming/",
             description="Put a video at <DropZone><stream name>/<file> to ingest it",
         )
+        CfnOutput(
+            self,
+            "AuthMode",
+            value=config.auth_mode,
+            description="iam: API Gateway checks SigV4 (AWS_IAM); keys: the functions check it against KeysSecretArn",
+        )
+        if self.keys_secret is not None:
+            CfnOutput(
+                self,
+                "KeysSecretArn",
+                value=self.keys_secret.secret.secret_arn,
+                description="Access-key store of authMode=keys: manage it with `stillframe keys`",
+            )
 
 
 def _grant_object_access(function: lambda_.IFunction, bucket: s3.IBucket, key_prefix: str) -> None:

@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
-from infra.constructs.control_plane_function import ControlPlaneFunction
+from infra.constructs.control_plane_function import ControlPlaneFunction, layered_packaging
 from infra.constructs.media_function import MediaFunction
 
 API_GATEWAY_INTEGRATION_LIMIT_S = 29
@@ -101,7 +101,7 @@ def test_control_plane_is_a_python311_zip_of_the_package_on_its_layer(
     control = ControlPlaneFunction(
         stack,
         "Control",
-        layer=layer,
+        packaging=layered_packaging(layer),
         bucket_name="media-bucket",
         key_prefix="",
         token_secret_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:tokens",

@@ -198,9 +198,10 @@ def test_alarms_cover_api_5xx_and_each_functions_errors_and_throttles(synthesize
     assert metrics == sorted(["5XXError", "ApproximateNumberOfMessagesVisible"] + ["Errors", "Throttles"] * 3)
 
 
-def test_outputs_give_the_data_endpoint_and_the_bucket(synthesized: Synthesized) -> None:
+def test_outputs_give_the_data_endpoint_the_bucket_and_the_auth_mode(synthesized: Synthesized) -> None:
     outputs = synthesized.template.to_json()["Outputs"]
-    assert set(outputs) == {"ApiUrl", "BucketName", "DropZone"}
+    assert set(outputs) == {"ApiUrl", "BucketName", "DropZone", "AuthMode"}
+    assert outputs["AuthMode"]["Value"] == "iam"
     url = json.dumps(outputs["ApiUrl"]["Value"])
     assert "execute-api" in url
     assert outputs["BucketName"]["Value"] == _ref(synthesized, synthesized.stack.storage.bucket)
