@@ -6,6 +6,7 @@ becomes ``MediaError`` with a sentence a user can act on; nothing here decodes.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import os
@@ -109,6 +110,36 @@ def iter_packets(container: av.container.InputContainer, stream: av.video.stream
                 yield timer.stamp(packet)
     except av.FFmpegError as exc:
         raise MediaError(f"cannot parse media: {_reason(exc)}") from exc
+
+
+def presentation_window(tags: dict[str, str]) -> tuple[int, int] | None:
+    """The presentation window a fragment's tags name (ms from its earliest frame), or None: every frame presented."""
+    start, end = tags.get(PRESENT_FROM_TAG), tags.get(PRESENT_UNTIL_TAG)
+    if start is None or end is None:
+        return None
+    try:
+        return int(start), int(end)
+    except ValueError as exc:
+        raise MediaError("cannot parse the fragment: its presentation window tags are not integers") from exc
+
+
+def windowed_packets(packets: Iterator[TimedPacket], window: tuple[int, int], time_base: Fraction) -> list[TimedPacket]:
+    """The packets of a tagged fragment (or put-media chunk), those starting outside ``window`` flagged discard.
+
+    Matroska has no per-frame discard flag, so splitting one of our own fragments again (the server splits what
+    ``put-media`` sends) must take the trimmed frames from the tags, or the edit list would be lost.
+    """
+    listed = list(packets)
+    if not listed:
+        return listed
+    earliest = min(packet.pts for packet in listed)
+    start, end = window
+    return [
+        dataclasses.replace(
+            packet, discard=packet.discard or not start <= to_ms(packet.pts - earliest, time_base) < end
+        )
+        for packet in listed
+    ]
 
 
 MILLISECONDS = Fraction(1, 1000)  # Matroska's time base, in which fragments are written and read

@@ -34,10 +34,9 @@ from stillframe.errors import MediaError
 from stillframe.media import display as display_tags
 from stillframe.media.demux import (
     MILLISECONDS,
-    PRESENT_FROM_TAG,
-    PRESENT_UNTIL_TAG,
     TimedPacket,
     iter_packets,
+    presentation_window,
     time_base_of,
     to_ms,
     video_stream,
@@ -203,20 +202,9 @@ def open_fragment(data: bytes) -> DemuxedFragment:
             context.extradata,
             context.width,
             context.height,
-            window=_window(container.metadata),
+            window=presentation_window(container.metadata),
             display=display_tags.from_tags(container.metadata),
         )
-
-
-def _window(tags: dict[str, str]) -> tuple[int, int] | None:
-    """The presentation window the splitter tagged (ms from the earliest frame), or None: every frame presented."""
-    start, end = tags.get(PRESENT_FROM_TAG), tags.get(PRESENT_UNTIL_TAG)
-    if start is None or end is None:
-        return None
-    try:
-        return int(start), int(end)
-    except ValueError as exc:
-        raise MediaError("cannot parse the fragment: its presentation window tags are not integers") from exc
 
 
 def _presented_ranks(

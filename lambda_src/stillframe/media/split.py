@@ -45,9 +45,11 @@ from stillframe.media.demux import (
     TimedPacket,
     iter_packets,
     open_input,
+    presentation_window,
     time_base_of,
     to_ms,
     video_stream,
+    windowed_packets,
 )
 from stillframe.media.display import Display
 from stillframe.media.gops import Gop, iter_gops
@@ -88,7 +90,11 @@ def iter_fragments(
         pending: list[Gop] = []
         origin: int | None = None
         shown: Display | None = None
-        for gop in _presented_gops(iter_gops(iter_packets(container, stream))):
+        packets: Iterable[TimedPacket] = iter_packets(container, stream)
+        window = presentation_window(container.metadata)
+        if window is not None:  # one of our own fragments or put-media chunks, with trimmed frames
+            packets = windowed_packets(iter(packets), window, time_base_of(stream))
+        for gop in _presented_gops(iter_gops(iter(packets))):
             if shown is None:
                 shown = _display_of(container, stream, gop)
             if pending and _should_cut(pending, gop, stream, target_ms, max_bytes, header):
