@@ -11,7 +11,15 @@ import boto3
 import pytest
 from botocore import auth as botocore_auth
 
-from stillframe.client import clients, execute_api_region, is_loopback, sign_headers, signing_for
+from stillframe.client import (
+    ca_bundle,
+    clients,
+    execute_api_region,
+    is_execute_api,
+    is_loopback,
+    sign_headers,
+    signing_for,
+)
 from tests.support.offline import base_url, forget_host_aws_config, loopback_server, send_json
 
 
@@ -144,3 +152,36 @@ def test_sign_headers_covers_the_body(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _session() -> boto3.Session:
     return boto3.Session(aws_access_key_id="AKID", aws_secret_access_key="SECRET")
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://a1b2c3.execute-api.eu-central-1.amazonaws.com/prod", "execute-api"),
+        ("https://a1b2c3.execute-api.localhost.localstack.cloud:4566/v1", "execute-api"),
+        ("http://127.0.0.1:4566/_aws/execute-api/a1b2c3/v1", "kinesisvideo"),
+        ("http://127.0.0.1:4577", "kinesisvideo"),
+    ],
+)
+def test_signing_name_by_host_and_override(url: str, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given no override / Then API Gateway hosts (AWS's and LocalStack's) get execute-api, others kinesisvideo
+    monkeypatch.delenv("STILLFRAME_SIGNING_NAME", raising=False)
+    session = boto3.Session(aws_access_key_id="AKID", aws_secret_access_key="s", region_name="us-west-2")
+    assert signing_for(url, session=session).signing_name == name
+    # And STILLFRAME_SIGNING_NAME, then the argument, win
+    monkeypatch.setenv("STILLFRAME_SIGNING_NAME", "kinesisvideo")
+    assert signing_for(url, session=session).signing_name == "kinesisvideo"
+    assert signing_for(url, session=session, signing_name="execute-api").signing_name == "execute-api"
+
+
+def test_localstack_execute_api_hosts_are_loopback_without_a_region() -> None:
+    url = "https://a1b2c3.execute-api.localhost.localstack.cloud:4566/v1"
+    assert is_execute_api(url) and is_loopback(url) and execute_api_region(url) is None
+    assert not is_execute_api("https://example.com/execute-api.localhost.localstack.cloud")
+
+
+def test_ca_bundle_comes_from_the_argument_then_aws_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)
+    assert ca_bundle() is None and ca_bundle("/x.pem") == "/x.pem"
+    monkeypatch.setenv("AWS_CA_BUNDLE", "/env.pem")
+    assert ca_bundle() == "/env.pem" and ca_bundle("/x.pem") == "/x.pem"
