@@ -11,7 +11,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from stillframe.ingest.uploader import (
     CHUNK_TARGET_MS,
     LIVE_CHUNK_TARGET_MS,
     TIMECODE_TYPES,
+    Chunk,
     ChunkFailed,
     ChunkRejected,
     EndpointError,
@@ -131,7 +132,7 @@ def run(
         print(f"producer start: {format_ms(start_ms)} (now)", file=sys.stderr)
     target = PutMediaTarget(args.stream, start_ms, args.timecode_type)
     poster = PutMediaPoster(endpoint, signing, ca_bundle=bundle)
-    tally = _send_all(source, target, poster, splitter, total_ms)
+    tally = _send_all(source, target, poster, _noting(splitter), total_ms)
     if not tally.all_persisted:
         raise CommandFailed(_not_persisted(tally))
     return 0
@@ -250,6 +251,18 @@ def _send_all(
         if tally.chunks:
             print(summary(tally, time.monotonic() - started), file=sys.stderr)
     return tally
+
+
+def _noting(splitter: Splitter) -> Splitter:
+    """``splitter``, printing what it found about the file (timestamp restarts, an early end) as warnings."""
+
+    def split(source: str, **options: Any) -> Iterator[Chunk]:
+        for chunk in splitter(source, **options):
+            for note in getattr(chunk, "notes", ()):
+                print(f"warning: {source}: {note}", file=sys.stderr)
+            yield chunk
+
+    return split
 
 
 def _count(number: int, noun: str) -> str:

@@ -52,7 +52,7 @@ from stillframe.media.demux import (
     windowed_packets,
 )
 from stillframe.media.display import Display
-from stillframe.media.gops import Gop, iter_gops
+from stillframe.media.gops import Gop, Timeline, iter_gops
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ class MediaFragment:
     height: int
     codec: str
     display: Display = field(default_factory=Display)
+    notes: tuple[str, ...] = ()  # what the user should know about the upload, found up to this fragment
 
 
 def iter_fragments(
@@ -90,11 +91,15 @@ def iter_fragments(
         pending: list[Gop] = []
         origin: int | None = None
         shown: Display | None = None
+        notes: list[str] = []  # sentences for the user about the fragment being built
+        seen = 0
         packets: Iterable[TimedPacket] = iter_packets(container, stream)
         window = presentation_window(container.metadata)
         if window is not None:  # one of our own fragments or put-media chunks, with trimmed frames
             packets = windowed_packets(iter(packets), window, time_base_of(stream))
-        for gop in _presented_gops(iter_gops(iter(packets))):
+        timeline = Timeline()
+        for gop in _presented_gops(timeline.follow(g) for g in iter_gops(iter(packets))):
+            fresh, seen = timeline.restarts[seen:], len(timeline.restarts)
             if shown is None:
                 shown = _display_of(container, stream, gop)
             if pending and _should_cut(pending, gop, stream, target_ms, max_bytes, header):
@@ -102,15 +107,16 @@ def iter_fragments(
                 lead_in, gop = gop.split_leading()
                 if lead_in:
                     pending.append(Gop.of(lead_in))
-                fragment = _build(pending, stream, origin, shown)
+                fragment = _build(pending, stream, origin, shown, tuple(notes))
                 origin = fragment.pts_ms - fragment.offset_ms
                 yield fragment
-                pending = []
+                pending, notes = [], []
+            notes.extend(_restart_note(*restart, time_base_of(stream)) for restart in fresh)
             if gop.presented:
                 pending.append(gop)
         if not pending or shown is None:
             raise MediaError("media has no decodable video frames (no key frame found, or none inside its edit list)")
-        yield _build(pending, stream, origin, shown)
+        yield _build(pending, stream, origin, shown, tuple(notes))
 
 
 def probe_duration_ms(source: MediaSource) -> int | None:
@@ -194,7 +200,23 @@ def _display_of(container: av.container.InputContainer, stream: av.video.stream.
     return shown
 
 
-def _build(gops: list[Gop], stream: av.video.stream.VideoStream, origin: int | None, shown: Display) -> MediaFragment:
+def _restart_note(file_pts: int, continued: int, time_base: Fraction) -> str:
+    logger.warning(
+        "timestamps restart", extra={"file_ms": to_ms(file_pts, time_base), "continued_ms": to_ms(continued, time_base)}
+    )
+    return (
+        f"the timestamps restart (at {to_ms(file_pts, time_base) / 1000:.3f} s after "
+        f"{to_ms(continued, time_base) / 1000:.3f} s): the later part continues the timeline, in file order"
+    )
+
+
+def _build(
+    gops: list[Gop],
+    stream: av.video.stream.VideoStream,
+    origin: int | None,
+    shown: Display,
+    notes: tuple[str, ...] = (),
+) -> MediaFragment:
     time_base = time_base_of(stream)
     start, end = _span_ms(gops, time_base)
     packets = [packet for gop in gops for packet in gop.packets]
@@ -212,6 +234,7 @@ def _build(gops: list[Gop], stream: av.video.stream.VideoStream, origin: int | N
         height=stream.codec_context.height,
         codec=stream.codec_context.codec.canonical_name,
         display=shown,
+        notes=notes,
     )
 
 

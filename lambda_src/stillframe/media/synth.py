@@ -58,6 +58,7 @@ def make_clip(
     rotation_ccw: int = 0,
     hflip: bool = False,
     encoder_params: str = "",
+    first_pts: int | None = None,
 ) -> bytes:
     """Encode a synthetic clip and return the file's bytes.
 
@@ -66,7 +67,8 @@ def make_clip(
     libvpx-vp9, libsvtav1) or a short alias (h264, hevc, vp9, av1). ``sample_aspect_ratio`` makes the pixels
     non-square (in the bitstream and the container); ``rotation_ccw`` (degrees, FFmpeg's sign: -90 is a phone's
     portrait clip) and ``hflip`` write a display matrix; ``encoder_params`` are extra ``key=value:...`` x264/x265
-    parameters (e.g. ``open-gop=1``).
+    parameters (e.g. ``open-gop=1``). ``first_pts`` gives the first frame another timestamp than its number (in
+    frames; 0 with a later ``start_number`` makes a clip whose timestamps restart when joined after another).
     """
     count = _frame_count(seconds, frames, fps)
     _check_geometry(width, height, start_number, count)
@@ -91,10 +93,11 @@ def make_clip(
         if encoder == "libx264":
             stream.codec_context.max_b_frames = bframes
         painter, reformatter = _Painter(width, height), VideoReformatter()
+        pts_shift = 0 if first_pts is None else first_pts - start_number
         for number in range(start_number, start_number + count):
             image = painter.paint(number, clock + timedelta(seconds=number / fps))
             frame = reformatter.reformat(av.VideoFrame.from_image(image), format="yuv420p")
-            frame.pts, frame.time_base = number, Fraction(1, fps)
+            frame.pts, frame.time_base = number + pts_shift, Fraction(1, fps)
             if (number - start_number) % gop == 0:
                 frame.pict_type = av.video.frame.PictureType.I
             output.mux(stream.encode(frame))
