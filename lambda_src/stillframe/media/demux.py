@@ -34,6 +34,11 @@ _SUPPORTED = "Matroska/WebM, MP4, MPEG-TS or raw H.264/H.265"
 # which the operator names and which may be anything FFmpeg reads, e.g. RTSP or HLS).
 _PSEUDO_VIDEO_FORMATS = {"tty", "image2", "gif", "apng", "webp_pipe"}
 _FALLBACK_RATE = Fraction(25)
+_MP4_FIRST_BOXES = {b"ftyp", b"mdat", b"free", b"wide", b"skip"}
+_MISSING_MOOV = (
+    "the MP4 index (moov) is missing: the file is incomplete (a recording or copy that did not finish); "
+    "remux a complete copy, or record to fragmented MP4 or MPEG-TS"
+)
 # Matroska tags of a fragment with frames an edit list leaves out: the presentation window, in ms from the
 # fragment's earliest frame (relative, so it survives the muxer shifting negative timestamps to zero). Frames
 # starting in [from, until) are presented; the others are decode-only. Without the tags every frame is presented.
@@ -75,6 +80,10 @@ def open_input(source: MediaSource) -> Iterator[av.container.InputContainer]:
         container = av.open(source, mode="r", container_options=options)
     except av.ArgumentError as exc:  # what FFmpeg answers for a container outside the whitelist
         raise MediaError(f"cannot parse media: not a supported container ({_SUPPORTED})") from exc
+    except av.InvalidDataError as exc:
+        if not is_url and _starts_like_mp4(source):
+            raise MediaError(_MISSING_MOOV) from exc
+        raise MediaError(f"cannot parse media: {_reason(exc)}") from exc
     except av.FFmpegError as exc:
         raise MediaError(f"cannot parse media: {_reason(exc)}") from exc
     try:
@@ -172,6 +181,22 @@ class PacketTimer:
             pts = packet.dts if packet.dts is not None else self.next_pts
         self.next_pts = max(self.next_pts, pts + duration)
         return TimedPacket(packet, pts, duration, bool(packet.is_keyframe), bool(packet.is_discard))
+
+
+def _starts_like_mp4(source: str | os.PathLike[str] | BinaryIO) -> bool:
+    """True when the first box of ``source`` is an MP4 ``ftyp``, ``mdat``, ``free`` or ``wide`` box."""
+    try:
+        if isinstance(source, str | os.PathLike):
+            with open(source, "rb") as file:
+                head = file.read(12)
+        else:
+            position = source.tell()
+            source.seek(0)
+            head = source.read(12)
+            source.seek(position)
+    except OSError:
+        return False
+    return head[4:8] in _MP4_FIRST_BOXES
 
 
 def _is_pseudo_video(container: av.container.InputContainer) -> bool:

@@ -23,6 +23,7 @@ frame's decoded side data, and tagged into every fragment.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 from collections.abc import Iterable, Iterator
@@ -61,6 +62,7 @@ logger = logging.getLogger(__name__)
 _MUXER_OPTIONS = {"cluster_time_limit": "3600000", "cluster_size_limit": "2147483647", "fflags": "+bitexact"}
 # Matroska overhead besides the packet payloads, used to keep fragments under max_bytes.
 _HEADER_OVERHEAD = 1024
+_EARLY_END_SLACK_MS = 250  # declared durations may count an audio track or a last frame differently
 
 
 @dataclass(frozen=True)
@@ -116,12 +118,18 @@ def iter_fragments(
                 pending.append(gop)
         if not pending or shown is None:
             raise MediaError("media has no decodable video frames (no key frame found, or none inside its edit list)")
-        yield _build(pending, stream, origin, shown, tuple(notes))
+        last = _build(pending, stream, origin, shown, tuple(notes))
+        early = None if window is not None else _ends_early(container, last)
+        yield last if early is None else dataclasses.replace(last, notes=(*last.notes, early))
 
 
 def probe_duration_ms(source: MediaSource) -> int | None:
-    """The container's declared duration in ms (for progress bars), or None when it does not say."""
+    """The container's declared duration in ms (for progress bars), or None when it does not say.
+
+    MediaError when the file will be refused anyway (unreadable, no video track): before anything is created.
+    """
     with open_input(source) as container:
+        video_stream(container)
         if container.duration is None or container.duration <= 0:
             return None
         return to_ms(container.duration, Fraction(1, av.time_base))
@@ -198,6 +206,23 @@ def _display_of(container: av.container.InputContainer, stream: av.video.stream.
             "display transform", extra={"rotate_cw": shown.rotate_cw, "mirror": shown.mirror, "sar": str(shown.sar)}
         )
     return shown
+
+
+def _ends_early(container: av.container.InputContainer, last: MediaFragment) -> str | None:
+    """A warning when the video stops well before the duration an MP4 or Matroska header declares (a cut-off file)."""
+    names = set(container.format.name.split(","))
+    if container.duration is None or not names & {"mov", "mp4", "matroska", "webm"}:
+        return None  # MPEG-TS and raw streams declare nothing reliable
+    origin = Fraction(1, av.time_base)
+    declared = to_ms(container.duration + (container.start_time or 0), origin)
+    ended = last.pts_ms + last.duration_ms
+    if declared - ended <= _EARLY_END_SLACK_MS:
+        return None
+    logger.warning("media ends early", extra={"ended_ms": ended, "declared_ms": declared})
+    return (
+        f"the file ends early: its video stops at {ended / 1000:.3f} s of the {declared / 1000:.3f} s its header "
+        "declares (is it truncated?); what is there was ingested"
+    )
 
 
 def _restart_note(file_pts: int, continued: int, time_base: Fraction) -> str:
