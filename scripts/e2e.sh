@@ -74,10 +74,15 @@ ensure_js_sdk() {
     touch "$JS_DIR/node_modules/.installed"
 }
 
-cdklocal() { npx --no-install cdklocal "$@"; }
+cdklocal() {
+    # The CDK CLI's own calls go to LocalStack over plain HTTP: its SDK does not find the env credentials when the
+    # endpoint is https://127.0.0.1 (bootstrap fails with NoCredentials). Clients of the deployed API use HTTPS.
+    AWS_ENDPOINT_URL="$LOCALSTACK_ENDPOINT_HTTP" AWS_ENDPOINT_URL_S3="$LOCALSTACK_ENDPOINT_HTTP" \
+        npx --no-install cdklocal "$@"
+}
 
 bootstrap() {
-    cdklocal bootstrap "aws://$ACCOUNT/$REGION" --quiet >"$STATE/bootstrap.log" 2>&1 || {
+    cdklocal bootstrap "aws://$ACCOUNT/$REGION" >"$STATE/bootstrap.log" 2>&1 || {
         tail -n 40 "$STATE/bootstrap.log" >&2
         return 1
     }

@@ -6,6 +6,7 @@ import base64
 import io
 from datetime import UTC, datetime
 
+import boto3
 import botocore.exceptions
 import pytest
 from PIL import Image
@@ -23,8 +24,8 @@ def numbers(images: list[dict]) -> list[int | str]:
 
 
 def on_screen(t: float) -> int:
-    """The clip's frame on screen at producer time ``t``."""
-    return int((t - CLIP_START) * CLIP_FPS + 1e-9)
+    """The clip's frame on screen at producer time ``t`` (computed in whole milliseconds, as the API has them)."""
+    return round((t - CLIP_START) * 1000) * CLIP_FPS // 1000
 
 
 def images_request(stream: str, **extra: object) -> dict:
@@ -124,3 +125,24 @@ def test_list_fragments(keys_stack: Deployment, ingested_stream: str) -> None:
     assert len(fragments) >= 3 and starts[0] == pytest.approx(CLIP_START, abs=1e-3)
     total_ms = sum(f["FragmentLengthInMilliseconds"] for f in fragments)
     assert total_ms == pytest.approx(CLIP_SECONDS * 1000, abs=50)
+
+
+def test_data_endpoint_is_usable(keys_stack: Deployment, ingested_stream: str) -> None:
+    # The KVS way: ask the control plane where GetImages lives, then call it there.
+    kinesisvideo = sdk_client(keys_stack, "kinesisvideo")
+    endpoint = kinesisvideo.get_data_endpoint(StreamName=ingested_stream, APIName="GET_IMAGES")["DataEndpoint"]
+    assert endpoint.rstrip("/") == keys_stack.api_url.rstrip("/")
+    archived = boto3_client_at(keys_stack, endpoint)
+    page = archived.get_images(**images_request(ingested_stream, EndTimestamp=CLIP_START + 1.6))
+    assert numbers(page["Images"]) == [on_screen(CLIP_START + 0.52), on_screen(CLIP_START + 1.52)]
+
+
+def boto3_client_at(deployment: Deployment, endpoint: str):
+    return boto3.session.Session().client(
+        "kinesis-video-archived-media",
+        endpoint_url=endpoint,
+        region_name=deployment.region,
+        aws_access_key_id=deployment.values["AccessKeyId"],
+        aws_secret_access_key=deployment.values["SecretAccessKey"],
+        verify=deployment.ca_bundle,
+    )

@@ -27,21 +27,22 @@ def aws_cli(deployment: Deployment, *args: str) -> dict:
 def test_aws_cli_describe_and_get_images(keys_stack: Deployment, ingested_stream: str) -> None:
     described = aws_cli(keys_stack, "kinesisvideo", "describe-stream", "--stream-name", ingested_stream)
     assert described["StreamInfo"]["StreamName"] == ingested_stream
-    # The CLI pages through get-images by itself (--page-size sets MaxResults per request).
+    # The CLI pages through get-images by itself (--page-size sets MaxResults per request). AWS CLI v1 sends
+    # timestamps as whole epoch seconds, so the sampling interval puts the later samples inside GOPs.
     answer = aws_cli(
         keys_stack,
         "kinesis-video-archived-media",
         "get-images",
         "--stream-name", ingested_stream,
         "--image-selector-type", "PRODUCER_TIMESTAMP",
-        "--start-timestamp", f"{CLIP_START + 1.3:.3f}",
-        "--end-timestamp", f"{CLIP_START + 4.4:.3f}",
-        "--sampling-interval", "1000",
+        "--start-timestamp", f"{CLIP_START + 1:.0f}",
+        "--end-timestamp", f"{CLIP_START + 5:.0f}",
+        "--sampling-interval", "1300",
         "--format", "JPEG",
         "--page-size", "2",
     )  # fmt: skip
     frames = [read_frame_number(base64.b64decode(i["ImageContent"])) for i in answer["Images"]]
-    assert frames == [int((1.3 + k) * CLIP_FPS) for k in range(4)]
+    assert frames == [(1000 + 1300 * k) * CLIP_FPS // 1000 for k in range(4)]  # 25, 57, 90, 122
 
 
 def test_aws_cli_refused_without_credentials(keys_stack: Deployment) -> None:

@@ -65,6 +65,18 @@ def test_get_data_endpoint_returns_the_stage_url(invoke):
     assert answer["body"] == {"DataEndpoint": "https://abc123defg.execute-api.us-east-1.amazonaws.com/prod"}
 
 
+def test_get_data_endpoint_through_localstack_path_form(invoke):
+    # LocalStack's gateway, called as https://localhost:<port>/_aws/execute-api/<id>/<stage>/..., strips that prefix
+    # and says "HTTP" in X-Forwarded-Proto even over TLS; the endpoint answered must still be the one called.
+    invoke("/createStream", {"StreamName": "cam"})
+    headers = {"Host": "localhost:4599", "X-Forwarded-Proto": "HTTP"}
+    answer = invoke("/getDataEndpoint", {"StreamName": "cam", "APIName": "GET_IMAGES"}, headers=headers)
+    assert answer["body"] == {"DataEndpoint": "https://localhost:4599/_aws/execute-api/abc123defg/prod"}
+    headers = {"Host": "abc123defg.execute-api.localhost.localstack.cloud:4566", "X-Forwarded-Proto": "HTTP"}
+    answer = invoke("/getDataEndpoint", {"StreamName": "cam", "APIName": "GET_IMAGES"}, headers=headers)
+    assert answer["body"] == {"DataEndpoint": "https://abc123defg.execute-api.localhost.localstack.cloud:4566/prod"}
+
+
 def test_get_data_endpoint_for_unknown_stream_is_not_found(invoke):
     answer = invoke("/getDataEndpoint", {"StreamName": "nope", "APIName": "GET_IMAGES"})
     assert answer["status"] == 404

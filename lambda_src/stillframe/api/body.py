@@ -51,10 +51,29 @@ def header(event: BaseProxyEvent, name: str) -> str | None:
 
 
 def base_url(proxy_event: BaseProxyEvent) -> str:
-    """This service's own base URL as the client reached it, stage path included."""
+    """This service's own base URL as the client reached it, stage path included.
+
+    Behind an API Gateway the scheme is https (the only one API Gateway serves; LocalStack's sets
+    ``X-Forwarded-Proto`` from the HTTP version, ``HTTP``, even over TLS). A request to LocalStack's path form
+    ``/_aws/execute-api/<api id>/<stage>/...`` on a loopback host arrives with that prefix removed; it is put back.
+    """
     event = cast(APIGatewayProxyEvent, proxy_event)
-    proto = header(event, "X-Forwarded-Proto") or "https"
+    api_id = event.request_context.api_id
+    behind_gateway = bool(api_id) and api_id != LOCAL_API_ID
+    proto = "https" if behind_gateway else (header(event, "X-Forwarded-Proto") or "https").lower()
     host = header(event, "Host") or event.request_context.domain_name or "localhost"
     stage_path = event.request_context.path or ""
     prefix = stage_path[: -len(event.path)] if event.path and stage_path.endswith(event.path) else ""
+    if behind_gateway and _is_loopback_host(host):
+        prefix = f"{LOCALSTACK_PATH_FORM}/{api_id}{prefix}"
     return f"{proto}://{host}{prefix.rstrip('/')}"
+
+
+# `stillframe serve` marks its events with this API id; any other id came through an API Gateway.
+LOCAL_API_ID = "local"
+LOCALSTACK_PATH_FORM = "/_aws/execute-api"
+
+
+def _is_loopback_host(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return name in ("localhost", "127.0.0.1", "[::1]")
