@@ -131,3 +131,27 @@ def test_invalid_render_arguments_are_refused(frame: av.VideoFrame, kwargs: dict
     arguments: dict[str, object] = {"width": 32, "height": 24, **kwargs}
     with pytest.raises(ValueError):
         render(frame, **arguments)  # type: ignore[arg-type]
+
+
+def _chroma(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("YCbCr"), int)[..., 1:]
+
+
+@pytest.mark.parametrize(("width", "height"), [(33, 17), (1281, 721), (320, 240)])
+def test_jpeg_colour_sits_where_libjpeg_puts_it(width: int, height: int) -> None:
+    # Given a frame of narrow colour stripes (edges every few pixels, where misplaced chroma shows)
+    rng = np.random.default_rng(1)
+    picture = np.zeros((240, 320, 3), np.uint8)
+    for x in range(0, 320, 7):
+        picture[:, x : x + 7] = rng.integers(0, 255, 3)
+    for y in range(0, 240, 5):
+        picture[y : y + 2] = rng.integers(0, 255, 3)
+    video = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")
+
+    # When it is rendered as JPEG, and the same frame scaled to RGB is encoded by plain libjpeg at 4:2:0
+    ours = render(video, width=width, height=height, image_format="JPEG", quality=95)
+    reference = io.BytesIO()
+    video.reformat(width, height, "rgb24").to_image().save(reference, "JPEG", quality=95, subsampling=2)
+
+    # Then the colour planes agree (a one-pixel shift of chroma, as swscale's odd-size 4:2:0 gives, is ~3 levels)
+    assert np.abs(_chroma(ours) - _chroma(reference.getvalue())).mean() < 2.0
