@@ -40,3 +40,40 @@ class Synthesized:
     def resources(self, resource_type: str) -> dict[str, Any]:
         found: dict[str, Any] = self.template.find_resources(resource_type)
         return found
+
+    def violations(self) -> list[str]:
+        """Every unacknowledged cdk-nag finding, as ``<rule> at <construct path>``."""
+        report_file = self.outdir / "validation-report.json"
+        report = json.loads(report_file.read_text()) if report_file.exists() else {"pluginReports": []}
+        return [
+            f"{v['ruleName']} at {c['constructPath']}"
+            for plugin in report["pluginReports"]
+            for v in plugin["violations"]
+            for c in v["violatingConstructs"]
+        ]
+
+    def acknowledged_rules(self, construct: Any) -> set[str]:
+        """The cdk-nag rule ids acknowledged on one construct (as the cloud assembly records them)."""
+        metadata = json.loads((self.outdir / f"{self.stack.stack_name}.metadata.json").read_text())
+        entries = metadata.get("/" + construct.node.path, [])
+        return {
+            rule.removeprefix("Annotation::")
+            for entry in entries
+            if entry["type"] == "aws:cdk:acknowledged-rules"
+            for rule in entry["data"]
+        }
+
+
+def synthesize_app(outdir: Path, **context: Any) -> Synthesized:
+    """Build the app exactly as app.py does (cdk-nag included) with extra context, and synthesize it."""
+    from infra.application import build
+
+    app = make_app(outdir, **context)
+    stack = build(app)
+    error: Exception | None = None
+    try:
+        app.synth()
+    except RuntimeError as exc:  # cdk-nag violations fail validation; the template is written anyway
+        error = exc
+    template = Template.from_json(json.loads((outdir / f"{stack.stack_name}.template.json").read_text()))
+    return Synthesized(stack=stack, template=template, outdir=outdir, error=error)

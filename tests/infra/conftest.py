@@ -6,7 +6,6 @@ No test needs Docker or AWS: the image asset is only staged, and layer bundling 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -17,26 +16,28 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import pytest
 from aws_cdk import Stack
-from aws_cdk.assertions import Template
 
-from tests.infra.cdk_helpers import Synthesized, make_app
+from tests.infra.cdk_helpers import Synthesized, make_app, synthesize_app
 
 
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """Build the app exactly as app.py does (cdk-nag included) and synthesize it once."""
-    from infra.application import build
+    return synthesize_app(tmp_path_factory.mktemp("cdk.out"))
 
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app = make_app(outdir)
-    stack = build(app)
-    error: Exception | None = None
-    try:
-        app.synth()
-    except RuntimeError as exc:  # cdk-nag violations fail validation; the template is written anyway
-        error = exc
-    template = Template.from_json(json.loads((outdir / f"{stack.stack_name}.template.json").read_text()))
-    return Synthesized(stack=stack, template=template, outdir=outdir, error=error)
+
+@pytest.fixture(scope="session")
+def synthesize(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Synthesized]:
+    """Synthesize the whole app with extra context (once per distinct context in the session)."""
+    cache: dict[tuple[tuple[str, Any], ...], Synthesized] = {}
+
+    def synth(**context: Any) -> Synthesized:
+        key = tuple(sorted(context.items()))
+        if key not in cache:
+            cache[key] = synthesize_app(tmp_path_factory.mktemp("cdk.out"), **context)
+        return cache[key]
+
+    return synth
 
 
 @pytest.fixture

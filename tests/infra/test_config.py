@@ -22,6 +22,9 @@ def test_defaults_apply_without_context(tmp_path: Path) -> None:
     assert config.stage_name == "v1"
     assert config.media_reserved_concurrency is None
     assert config.alarm_topic_arn is None
+    assert config.auth_mode == "iam"
+    assert config.localstack is False
+    assert config.localstack_runtime == "python3.11"
 
 
 def test_cli_strings_are_parsed(bare_stack: Callable[..., Stack]) -> None:
@@ -32,6 +35,21 @@ def test_cli_strings_are_parsed(bare_stack: Callable[..., Stack]) -> None:
     assert config.media_reserved_concurrency == 10
     assert config.key_prefix == "tenant-a/"
     assert config.log_retention_days == 90
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("True", True), ("false", False), (True, True)])
+def test_localstack_flag_accepts_cli_strings_and_json_booleans(
+    bare_stack: Callable[..., Stack], raw: object, expected: bool
+) -> None:
+    config = StillframeConfig.from_context(bare_stack(localstack=raw, localstackRuntime="python3.12").node)
+    assert config.localstack is expected
+    assert config.localstack_runtime == "python3.12"
+
+
+def test_auth_mode_keys_is_parsed(bare_stack: Callable[..., Stack]) -> None:
+    config = StillframeConfig.from_context(bare_stack(authMode="keys").node)
+    assert config.auth_mode == "keys"
+    assert config.keys_auth
 
 
 @pytest.mark.parametrize(
@@ -45,6 +63,9 @@ def test_cli_strings_are_parsed(bare_stack: Callable[..., Stack]) -> None:
         ("mediaMemoryMb", "20000", "mediaMemoryMb"),
         ("mediaReservedConcurrency", "0", "mediaReservedConcurrency"),
         ("logRetentionDays", "45", "logRetentionDays"),
+        ("authMode", "cognito", "authMode must be one of iam, keys"),
+        ("localstack", "maybe", "localstack must be true or false"),
+        ("localstackRuntime", "python3.9", "localstackRuntime"),
     ],
 )
 def test_bad_values_stop_the_synth_with_the_key_named(
@@ -68,5 +89,22 @@ def test_cdk_json_states_the_same_defaults_as_the_code() -> None:
         "throttleBurstLimit": "throttle_burst_limit",
         "mediaMemoryMb": "media_memory_mb",
         "logRetentionDays": "log_retention_days",
+        "authMode": "auth_mode",
+        "localstack": "localstack",
+        "localstackRuntime": "localstack_runtime",
     }
     assert {key: context[key] for key in names} == {key: defaults[field] for key, field in names.items()}
+
+
+@pytest.mark.parametrize("stack_name", ["Stillframe_Test", "-stillframe", "s" * 28])
+def test_localstack_build_needs_a_stack_name_that_fits_a_bucket_name(
+    bare_stack: Callable[..., Stack], stack_name: str
+) -> None:
+    # The LocalStack build names the media bucket "<stack name>-media-<account>-<region>"
+    stack = bare_stack(localstack="true", stackName=stack_name)
+    with pytest.raises(ConfigError, match="stackName"):
+        StillframeConfig.from_context(stack.node)
+
+
+def test_the_deployed_stack_keeps_any_stack_name(bare_stack: Callable[..., Stack]) -> None:
+    assert StillframeConfig.from_context(bare_stack(stackName="Stillframe_Test").node).stack_name == "Stillframe_Test"

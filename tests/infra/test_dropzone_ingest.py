@@ -97,3 +97,34 @@ def test_a_failed_event_is_retried_twice_then_kept_in_the_queue(bare_stack: Call
             }
         },
     )
+
+
+def test_with_the_bucket_by_name_the_bucket_itself_triggers_the_ingest(bare_stack: Callable[..., Stack]) -> None:
+    # Given a bucket with a fixed name, and the ingest told to refer to it by that name
+    stack = bare_stack()
+    bucket = s3.Bucket(stack, "Bucket", bucket_name="drop-zone-bucket")
+    by_name = s3.Bucket.from_bucket_name(stack, "ByName", "drop-zone-bucket")
+    ingest = DropzoneIngest(
+        stack, "Ingest", bucket=bucket, key_prefix="", log_retention=logs.RetentionDays.ONE_WEEK, bucket_by_name=by_name
+    )
+    template = Template.from_stack(stack)
+    function_arn = {"Fn::GetAtt": [_logical_id(stack, ingest.function), "Arn"]}
+    # Then no custom resource sets the notification: the bucket's own configuration does
+    assert template.find_resources("Custom::S3BucketNotifications") == {}
+    [(permission_id, permission)] = template.find_resources("AWS::Lambda::Permission").items()
+    [bucket_resource] = template.find_resources("AWS::S3::Bucket").values()
+    assert bucket_resource["Properties"]["NotificationConfiguration"]["LambdaConfigurations"] == [
+        {
+            "Event": "s3:ObjectCreated:*",
+            "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "incoming/"}]}},
+            "Function": function_arn,
+        }
+    ]
+    # And after S3 was allowed to invoke the function for this bucket
+    assert bucket_resource["DependsOn"] == [permission_id]
+    assert permission["Properties"]["Principal"] == "s3.amazonaws.com"
+    assert permission["Properties"]["FunctionName"] == function_arn
+    assert "drop-zone-bucket" in str(permission["Properties"]["SourceArn"])
+    # And the function knows the bucket by its name, not by a Ref (which would make a cycle)
+    props = template.find_resources("AWS::Lambda::Function")[_logical_id(stack, ingest.function)]["Properties"]
+    assert props["Environment"]["Variables"]["STILLFRAME_BUCKET"] == "drop-zone-bucket"

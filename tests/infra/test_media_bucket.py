@@ -8,7 +8,7 @@ from typing import Any
 from aws_cdk import Stack
 from aws_cdk.assertions import Match, Template
 
-from infra.constructs.media_bucket import MediaBucket
+from infra.constructs.media_bucket import MediaBucket, fixed_bucket_name
 
 
 def _media_bucket(template: Template, stack: Stack, construct: MediaBucket) -> dict[str, Any]:
@@ -83,3 +83,19 @@ def test_buckets_survive_stack_deletion(bare_stack: Callable[..., Stack]) -> Non
     buckets = Template.from_stack(stack).find_resources("AWS::S3::Bucket")
     assert len(buckets) == 2
     assert {b["DeletionPolicy"] for b in buckets.values()} == {"Retain"}
+
+
+def test_a_fixed_name_comes_from_pseudo_parameters_and_is_also_importable_by_name(
+    bare_stack: Callable[..., Stack],
+) -> None:
+    stack = bare_stack()
+    storage = MediaBucket(stack, "Storage", retention_days=7, fixed_name=fixed_bucket_name("Stillframe"))
+    props = _media_bucket(Template.from_stack(stack), stack, storage)
+    assert props["BucketName"] == {
+        "Fn::Join": ["", ["stillframe-media-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]]
+    }
+    assert storage.bucket_by_name is not None
+    assert stack.resolve(storage.bucket_by_name.bucket_name) == props["BucketName"]
+    # And without a fixed name CloudFormation names the bucket, as deployed stacks always had it
+    other = MediaBucket(stack, "Other", retention_days=7)
+    assert other.bucket_by_name is None

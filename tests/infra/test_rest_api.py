@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import Stack
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
@@ -28,7 +29,7 @@ def _stand_in(stack: Stack, name: str) -> lambda_.Function:
 class Api:
     """The API construct's template, with the stand-ins' logical ids."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Stack, **options: Any) -> None:
         control, media = _stand_in(stack, "Control"), _stand_in(stack, "Media")
         self.construct = StillframeApi(
             stack,
@@ -39,6 +40,7 @@ class Api:
             throttle_rate_limit=20,
             throttle_burst_limit=40,
             log_retention=logs.RetentionDays.ONE_WEEK,
+            **options,
         )
         self.template = Template.from_stack(stack)
         self.control_id = stack.get_logical_id(control.node.default_child)  # type: ignore[arg-type]
@@ -80,6 +82,13 @@ def test_every_method_requires_sigv4(api: Api) -> None:
     assert {m["AuthorizationType"] for m in methods} == {"AWS_IAM"}
 
 
+def test_with_authorization_none_no_method_is_checked_by_the_gateway(bare_stack: Callable[..., Stack]) -> None:
+    # authMode=keys: the functions verify SigV4 themselves, so the gateway must let every request through
+    api = Api(bare_stack(), authorization_type=apigw.AuthorizationType.NONE)
+    assert {m["AuthorizationType"] for m in api.methods()} == {"NONE"}
+    assert len(api.methods()) == len(CONTROL_PLANE_OPERATIONS) + len(MEDIA_OPERATIONS) + 2
+
+
 def test_operations_route_to_the_light_or_the_media_function(api: Api) -> None:
     targets = api.route_targets()
     for operation in CONTROL_PLANE_OPERATIONS:
@@ -94,6 +103,12 @@ def test_operations_route_to_the_light_or_the_media_function(api: Api) -> None:
 def test_binary_bodies_arrive_base64_encoded(api: Api) -> None:
     [rest_api] = api.template.find_resources("AWS::ApiGateway::RestApi").values()
     assert {"application/octet-stream", "video/*", "*/*"} <= set(rest_api["Properties"]["BinaryMediaTypes"])
+    # "*/*": every body (JSON too) reaches the function as its exact bytes, as SigV4 verification needs;
+    # no method or integration converts or maps bodies
+    for method in api.methods():
+        assert "ContentHandling" not in method["Integration"]
+        assert "RequestTemplates" not in method["Integration"]
+        assert method["Integration"]["Type"] == "AWS_PROXY"
     assert rest_api["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
 
 

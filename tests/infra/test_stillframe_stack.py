@@ -37,14 +37,7 @@ def _ref(synthesized: Synthesized, construct: Any) -> dict[str, str]:
 def test_cdk_nag_aws_solutions_has_no_unacknowledged_finding(synthesized: Synthesized) -> None:
     # Given the app built as app.py builds it (AwsSolutionsChecks registered)
     # When it was synthesized
-    report_file = synthesized.outdir / "validation-report.json"
-    report = json.loads(report_file.read_text()) if report_file.exists() else {"pluginReports": []}
-    violations = [
-        f"{v['ruleName']} at {c['constructPath']}"
-        for plugin in report["pluginReports"]
-        for v in plugin["violations"]
-        for c in v["violatingConstructs"]
-    ]
+    violations = synthesized.violations()
     # Then every finding (error or warning) is acknowledged, so the synth succeeded
     assert violations == [], "\n".join(violations)
     assert synthesized.error is None
