@@ -44,7 +44,7 @@ print_timings() {
     ((${#TIMING_ORDER[@]})) || return 0
     printf '\ne2e timings\n' >&2
     local label
-    for label in "${TIMING_ORDER[@]}"; do printf '  %-28s %5d s\n' "$label" "${TIMINGS[$label]}" >&2; done
+    for label in "${TIMING_ORDER[@]}"; do printf '  %-36s %5d s\n' "$label" "${TIMINGS[$label]}" >&2; done
 }
 
 localstack_env() {
@@ -145,8 +145,9 @@ cmd_down() {
 }
 
 cmd_run() {
-    local started=$SECONDS status=0
-    trap 'cmd_down || true; print_timings; log "total $((SECONDS - started)) s"' EXIT
+    local status=0
+    # Teardown runs however the run ends; the exit status stays the run's own.
+    trap 'rc=$?; cmd_down || true; print_timings; log "total $SECONDS s"; exit $rc' EXIT
     ensure_cli_venv
     ensure_js_sdk
     cmd_up --with-iam
