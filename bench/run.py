@@ -141,11 +141,11 @@ def _docs_block(payload: dict[str, Any], markdown: str, verdicts: list[dict[str,
     return f"{head}\n\n{markdown}\n\nTargets:\n\n{targets.summary(verdicts)}"
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _repo_relative(path: Path) -> str:
     """The source tree measured, relative to the repo when inside it (results are committed: no machine paths)."""
     resolved = path.resolve()
     return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else resolved.name
+
+
+if __name__ == "__main__":
+    sys.exit(main())
