@@ -7,6 +7,7 @@
 #   scripts/e2e.sh up      start LocalStack and deploy the keys-mode stack only, create a full-access key, write
 #                          .e2e/outputs.json, and leave it running (make e2e-up)
 #   scripts/e2e.sh down    destroy what `up` or `run` deployed and stop LocalStack (make e2e-down)
+#   scripts/e2e.sh env     print `export` lines for .e2e/outputs.json (eval "$(scripts/e2e.sh env)")
 #
 # LocalStack itself (its venv, the host runtime executor, the TLS certificate, a free port) is scripts/localstack.sh's
 # job; this script only reads the environment it writes (.localstack/full/env). Extra pytest arguments may be passed
@@ -157,6 +158,17 @@ cmd_run() {
     return $status
 }
 
+cmd_env() {
+    [[ -f "$OUTPUTS" ]] || { log "no $OUTPUTS: run make e2e-up first"; return 1; }
+    "$BIN/python" - "$OUTPUTS" <<'PY'
+import json, shlex, sys
+o = json.load(open(sys.argv[1]))
+pairs = {"API_URL": o["ApiUrl"], "AWS_CA_BUNDLE": o["CaBundle"], "AWS_ACCESS_KEY_ID": o["AccessKeyId"],
+         "AWS_SECRET_ACCESS_KEY": o["SecretAccessKey"], "AWS_DEFAULT_REGION": o["Region"]}
+print("\n".join(f"export {name}={shlex.quote(str(value))}" for name, value in pairs.items()))
+PY
+}
+
 case "${1:-}" in
     run) shift; cmd_run "$@" ;;
     up)
@@ -165,8 +177,9 @@ case "${1:-}" in
         print_timings
         ;;
     down) cmd_down ;;
+    env) cmd_env ;;
     *)
-        echo "usage: $0 run [pytest args]|up|down" >&2
+        echo "usage: $0 run [pytest args]|up|down|env" >&2
         exit 2
         ;;
 esac
