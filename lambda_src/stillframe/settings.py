@@ -39,6 +39,8 @@ class Settings:
       STILLFRAME_KEYS_FILE        a key store file (keys auth in ``stillframe serve --keys-file``)
       STILLFRAME_KEYS_CACHE_SECONDS  how long a warm process reuses the store, default 10 (a new or revoked
                                   key takes effect within it)
+      STILLFRAME_PUBLIC_URL       the base URL GetDataEndpoint answers with (``stillframe serve`` sets it);
+                                  unset: the URL the request came in on
     """
 
     store: str = "local"
@@ -54,6 +56,7 @@ class Settings:
     keys_secret_arn: str = ""
     keys_file: str = ""
     keys_cache_seconds: int = DEFAULT_KEYS_CACHE_SECONDS
+    public_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +76,7 @@ class Settings:
             keys_secret_arn=env.get("STILLFRAME_KEYS_SECRET_ARN", ""),
             keys_file=env.get("STILLFRAME_KEYS_FILE", ""),
             keys_cache_seconds=_int(env, "STILLFRAME_KEYS_CACHE_SECONDS", DEFAULT_KEYS_CACHE_SECONDS),
+            public_url=env.get("STILLFRAME_PUBLIC_URL", "").strip(),
         )
         settings.validate()
         return settings
@@ -84,6 +88,8 @@ class Settings:
             raise SettingsError("STILLFRAME_BUCKET is required when STILLFRAME_STORE is 's3'")
         if not (self.account_id.isdigit() and len(self.account_id) == 12):
             raise SettingsError("STILLFRAME_ACCOUNT_ID must be 12 digits")
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise SettingsError(f"STILLFRAME_PUBLIC_URL must be an http:// or https:// URL, not {self.public_url!r}")
         if self.time_budget_ms < 1000:
             raise SettingsError("STILLFRAME_TIME_BUDGET_MS must be at least 1000")
         self._validate_auth()

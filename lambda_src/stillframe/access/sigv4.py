@@ -92,20 +92,19 @@ class SigV4Verifier:
         """A verifier for one key pair (``serve --access-key-id/--secret-access-key``)."""
         return cls(KeyStore.single(access_key_id, secret_access_key))
 
+    def precheck(self, header_pairs: Sequence[tuple[str, str]], *, now: datetime | None = None) -> None:
+        """The checks the headers alone settle (form, service, known key, clock), so a body is read only after them.
+
+        Raises NotAuthorizedError as ``verify`` would; ``verify`` still does all of it, with the signature.
+        """
+        headers = header_values(header_pairs)
+        auth = self._known_key(headers)[0]
+        self._checked_date(headers, auth, now or datetime.now(UTC))
+
     def verify(self, request: SignedRequest, *, now: datetime | None = None) -> AccessKey:
         """The key that validly signed ``request``; NotAuthorizedError saying why the request is not valid."""
         headers = header_values(request.headers)
-        auth = parse_authorization(_first(headers, "authorization"))
-        if auth.service not in SIGNING_SERVICES:
-            raise NotAuthorizedError(
-                f"Credential should be scoped to service kinesisvideo or execute-api, not {auth.service!r}."
-            )
-        key = self.keys.find(auth.access_key_id)
-        if key is None:
-            raise NotAuthorizedError(
-                f"The security token included in the request is invalid: access key ID {auth.access_key_id!r} "
-                "is not known to this server."
-            )
+        auth, key = self._known_key(headers)
         amz_date = self._checked_date(headers, auth, now or datetime.now(UTC))
         payload_hash = _payload_hash(headers, request.body, allow_unsigned=self.allow_unsigned_payload)
         path, query = _split_target(request.target)
@@ -121,6 +120,20 @@ class SigV4Verifier:
                 f"was revoked at {format_time(key.revoked)}."
             )
         return key
+
+    def _known_key(self, headers: Mapping[str, list[str]]) -> tuple[Authorization, AccessKey]:
+        auth = parse_authorization(_first(headers, "authorization"))
+        if auth.service not in SIGNING_SERVICES:
+            raise NotAuthorizedError(
+                f"Credential should be scoped to service kinesisvideo or execute-api, not {auth.service!r}."
+            )
+        key = self.keys.find(auth.access_key_id)
+        if key is None:
+            raise NotAuthorizedError(
+                f"The security token included in the request is invalid: access key ID {auth.access_key_id!r} "
+                "is not known to this server."
+            )
+        return auth, key
 
     def _checked_date(self, headers: Mapping[str, list[str]], auth: Authorization, now: datetime) -> str:
         amz_date = _first(headers, "x-amz-date")

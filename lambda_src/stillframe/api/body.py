@@ -31,7 +31,9 @@ def json_body(event: BaseProxyEvent) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError as exc:
+        raise InvalidArgumentError("The request body is not valid JSON: it is nested too deeply.") from exc
+    except ValueError as exc:  # also UnicodeDecodeError, and integers too long to convert (over 4300 digits)
         raise InvalidArgumentError(f"The request body is not valid JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise InvalidArgumentError("The request body must be a JSON object.")
@@ -50,13 +52,17 @@ def header(event: BaseProxyEvent, name: str) -> str | None:
     return None
 
 
-def base_url(proxy_event: BaseProxyEvent) -> str:
-    """This service's own base URL as the client reached it, stage path included.
+def base_url(proxy_event: BaseProxyEvent, public_url: str = "") -> str:
+    """This service's own base URL: ``public_url`` when configured, else as the client reached it, stage path included.
 
+    ``stillframe serve`` configures it (``--public-url``, or the address it listens on), so a client's Host header
+    never chooses the endpoint other clients are sent to.
     Behind an API Gateway the scheme is https (the only one API Gateway serves; LocalStack's sets
     ``X-Forwarded-Proto`` from the HTTP version, ``HTTP``, even over TLS). A request to LocalStack's path form
     ``/_aws/execute-api/<api id>/<stage>/...`` on a loopback host arrives with that prefix removed; it is put back.
     """
+    if public_url:
+        return public_url.rstrip("/")
     event = cast(APIGatewayProxyEvent, proxy_event)
     api_id = event.request_context.api_id
     behind_gateway = bool(api_id) and api_id != LOCAL_API_ID

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from stillframe.api.body import header, json_body, raw_body
 from stillframe.domain import requests
+from stillframe.domain.token import for_stream
 from stillframe.images.service import TIMELINE, retained
 from stillframe.wiring import services
 
@@ -30,7 +31,7 @@ def list_fragments() -> dict[str, Any]:
     request = requests.parse_list_fragments(json_body(router.current_event))
     svc = services()
     stream = svc.streams.find(request.stream.stream_name, request.stream.arn)
-    binding = request.binding()
+    binding = for_stream(request.binding(), stream.StreamARN)
     after = svc.tokens.decode(request.next_token, binding) if request.next_token else ""
     timeline = TIMELINE[request.selector] if request.selector else "server"
     start, end = (request.start_ms, request.end_ms) if request.selector else (0, 10**13 - 1)

@@ -60,5 +60,6 @@ def delete_stream() -> dict[str, Any]:
 @router.post("/getDataEndpoint")
 def get_data_endpoint() -> dict[str, Any]:
     request = stream_requests.parse_get_data_endpoint(json_body(router.current_event))
-    services().streams.find(request.stream.stream_name, request.stream.arn)
-    return {"DataEndpoint": base_url(router.current_event)}
+    svc = services()
+    svc.streams.find(request.stream.stream_name, request.stream.arn)
+    return {"DataEndpoint": base_url(router.current_event, svc.settings.public_url)}

@@ -10,6 +10,7 @@ file, exactly as the deployed functions do with ``STILLFRAME_AUTH=keys``.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import math
 import os
 import secrets
@@ -21,6 +22,7 @@ import warnings
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from stillframe.access.backends import KeyFile, KeyStoreUnavailable
 from stillframe.access.keystore import KeyStore
@@ -30,6 +32,7 @@ from stillframe.server import (
     ProxyHandler,
     RequestGate,
     ServerConfig,
+    ServerLimits,
     SigV4Verifier,
     StillframeServer,
     TokenBucket,
@@ -68,8 +71,36 @@ def register(subparsers: Any) -> None:
         help="file holding the NextToken secret (default: <data-dir>/token-secret, created on first start; "
         "with --bucket: this file or STILLFRAME_TOKEN_SECRET)",
     )
+    parser.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the base URL GetDataEndpoint answers with (default: the address it listens on; give it when "
+        "listening on 0.0.0.0 or behind a proxy)",
+    )
     _register_gate(parser)
+    _register_limits(parser)
     parser.set_defaults(run=run)
+
+
+def _register_limits(parser: argparse.ArgumentParser) -> None:
+    limits = parser.add_argument_group(
+        "limits", "What the server holds at once; past them a request gets 429 ClientLimitExceededException."
+    )
+    defaults = ServerLimits()
+    for flag, default, what in (
+        (
+            "--max-concurrent-requests",
+            defaults.max_concurrent_requests,
+            "requests read and handled at once; memory grows with it (default: %(default)s, the cores)",
+        ),
+        (
+            "--max-queued-requests",
+            defaults.max_queued_requests,
+            "requests waiting for a turn before more are refused (default: %(default)s)",
+        ),
+        ("--max-connections", defaults.max_connections, "open client connections (default: %(default)s)"),
+    ):
+        limits.add_argument(flag, type=_positive_int, default=default, metavar="N", help=what)
 
 
 def _register_gate(parser: argparse.ArgumentParser) -> None:
@@ -87,7 +118,14 @@ def _register_gate(parser: argparse.ArgumentParser) -> None:
     gate.add_argument(
         "--secret-access-key",
         metavar="SECRET",
-        help=f"the secret of --access-key-id; or set {SECRET_KEY_ENV} (keeps it out of the process list)",
+        help="the secret of --access-key-id (visible to every user in the process list: prefer "
+        f"--secret-access-key-file or {SECRET_KEY_ENV})",
+    )
+    gate.add_argument(
+        "--secret-access-key-file",
+        type=Path,
+        metavar="FILE",
+        help="read the secret of --access-key-id from FILE (surrounding whitespace dropped)",
     )
     gate.add_argument(
         "--keys-file",
@@ -126,9 +164,14 @@ def run(args: argparse.Namespace) -> int:
         time_budget_ms=settings.time_budget_ms, region=settings.region, account_id=settings.account_id
     )
     try:
-        server = StillframeServer((args.host, args.port), handler, config=config, gate=gate)
+        server = StillframeServer((args.host, args.port), handler, config=config, gate=gate, limits=server_limits(args))
     except OSError as exc:
         raise CommandFailed(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+    endpoint = public_url(args, server)
+    if endpoint is None:
+        print("warning: GetDataEndpoint answers with the Host each client sent; give --public-url", file=sys.stderr)
+    else:
+        os.environ["STILLFRAME_PUBLIC_URL"] = endpoint  # the handler reads its settings on the first request
     if gate.verifier is None and keys_file is None and not is_loopback(server.url):
         print("warning: requests are not authenticated; anyone who can reach this address can use it", file=sys.stderr)
     if keys_file is not None:
@@ -144,8 +187,8 @@ def run(args: argparse.Namespace) -> int:
 def build_gate(args: argparse.Namespace, env: Mapping[str, str]) -> RequestGate:
     """The checks the serve flags ask for: SigV4 with one key pair (flags win over env), a token bucket."""
     access_key_id = args.access_key_id or env.get(ACCESS_KEY_ENV) or None
-    secret_access_key = args.secret_access_key or env.get(SECRET_KEY_ENV) or None
-    if args.keys_file is not None and (args.access_key_id or args.secret_access_key):
+    secret_access_key = _secret_access_key(args, env)
+    if args.keys_file is not None and (args.access_key_id or secret_access_key):
         raise UsageError("give --keys-file or --access-key-id/--secret-access-key, not both")
     if (access_key_id is None) != (secret_access_key is None):
         raise UsageError(
@@ -160,6 +203,54 @@ def build_gate(args: argparse.Namespace, env: Mapping[str, str]) -> RequestGate:
     if args.rate_limit is not None:
         throttle = TokenBucket(args.rate_limit, args.burst or default_burst(args.rate_limit))
     return RequestGate(verifier=verifier, throttle=throttle)
+
+
+def _secret_access_key(args: argparse.Namespace, env: Mapping[str, str]) -> str | None:
+    """The secret from the file, the flag (with a warning: ``ps`` shows it) or the environment, in that order."""
+    file = getattr(args, "secret_access_key_file", None)
+    if file is not None and args.secret_access_key:
+        raise UsageError("give --secret-access-key or --secret-access-key-file, not both")
+    if file is not None:
+        try:
+            secret = Path(file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UsageError(f"cannot read --secret-access-key-file {file}: {exc.strerror or exc}") from exc
+        if not secret:
+            raise UsageError(f"--secret-access-key-file {file} is empty")
+        return secret
+    if args.secret_access_key:
+        print(
+            "warning: --secret-access-key is visible to every user of this machine in the process list; "
+            f"use --secret-access-key-file or {SECRET_KEY_ENV}",
+            file=sys.stderr,
+        )
+        return str(args.secret_access_key)
+    return env.get(SECRET_KEY_ENV) or None
+
+
+def server_limits(args: argparse.Namespace) -> ServerLimits:
+    """The connection and request limits the flags ask for."""
+    return ServerLimits(
+        max_concurrent_requests=args.max_concurrent_requests,
+        max_queued_requests=args.max_queued_requests,
+        max_connections=args.max_connections,
+    )
+
+
+def public_url(args: argparse.Namespace, server: StillframeServer) -> str | None:
+    """The URL GetDataEndpoint answers with: ``--public-url`` (or STILLFRAME_PUBLIC_URL), else the bound address.
+
+    None when bound to a wildcard address: then no one address is right for every client.
+    """
+    given = args.public_url or os.environ.get("STILLFRAME_PUBLIC_URL")
+    if given:
+        parts = urlsplit(given)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise UsageError(f"--public-url must be an http:// or https:// URL without a query, not {given}")
+        return str(given).rstrip("/")
+    if ipaddress.ip_address(str(server.server_address[0])).is_unspecified:
+        return None
+    return server.url
 
 
 def gate_banner(gate: RequestGate) -> list[str]:

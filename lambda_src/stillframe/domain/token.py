@@ -28,6 +28,12 @@ MALFORMED = "NextToken is malformed: it is not a token issued by this service"
 FOREIGN = "NextToken does not belong to this request: it was altered, or issued for a request with other parameters"
 
 
+def for_stream(binding: bytes, stream_arn: str) -> bytes:
+    """``binding`` tied to one stream's incarnation: its ARN carries the creation time, so a token issued for a
+    stream does not work on another stream created later under the same name."""
+    return binding + b"\n" + stream_arn.encode("utf-8")
+
+
 class TokenCodec:
     """Encodes cursors into NextTokens and decodes them back, rejecting anything not issued for this request."""
 

@@ -10,6 +10,7 @@ from stillframe.catalog.keys import FragmentRecord
 from stillframe.catalog.streams import StreamRecord
 from stillframe.domain.requests import GetImagesRequest
 from stillframe.domain.timeline import has_more, page_samples
+from stillframe.domain.token import for_stream
 from stillframe.errors import InvalidArgumentError, NoDataRetentionError
 from stillframe.images.engine import RenderSpec, render_page
 from stillframe.images.plan import plan_page
@@ -26,7 +27,8 @@ def get_images(request: GetImagesRequest, services: Services, *, budget_s: float
     stream = services.streams.find(request.stream.stream_name, request.stream.arn)
     if stream.DataRetentionInHours == 0:
         raise NoDataRetentionError(f"The stream {stream.StreamName} has no data retention (DataRetentionInHours is 0).")
-    offset = _offset(request, services)
+    binding = for_stream(request.binding(), stream.StreamARN)
+    offset = _offset(request, binding, services)
     samples = page_samples(request.start_ms, request.end_ms, request.interval_ms, offset, request.page_size)
     if not samples:
         raise InvalidArgumentError("NextToken does not point inside this request's time range.")
@@ -42,7 +44,7 @@ def get_images(request: GetImagesRequest, services: Services, *, budget_s: float
     result: dict[str, Any] = {"Images": [outcome.to_json() for outcome in outcomes]}
     next_offset = offset + len(outcomes)
     if has_more(request.start_ms, request.end_ms, request.interval_ms, next_offset):
-        result["NextToken"] = services.tokens.encode(request.binding(), str(next_offset))
+        result["NextToken"] = services.tokens.encode(binding, str(next_offset))
     metrics.add_metric(name="ImagesReturned", unit="Count", value=stats.images)
     metrics.add_metric(name="FramesDecoded", unit="Count", value=stats.frames_decoded)
     logger.info(
@@ -63,10 +65,10 @@ def retained(record: FragmentRecord, stream: StreamRecord, *, now_ms: int) -> bo
     return record.server_ms + stream.DataRetentionInHours * 3_600_000 >= now_ms
 
 
-def _offset(request: GetImagesRequest, services: Services) -> int:
+def _offset(request: GetImagesRequest, binding: bytes, services: Services) -> int:
     if request.next_token is None:
         return 0
-    cursor = services.tokens.decode(request.next_token, request.binding())
+    cursor = services.tokens.decode(request.next_token, binding)
     if not cursor.isdigit():
         raise InvalidArgumentError("NextToken is malformed.")
     return int(cursor)

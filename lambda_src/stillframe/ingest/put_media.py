@@ -6,14 +6,21 @@ import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from stillframe.catalog.keys import STAMP_DIGITS
 from stillframe.domain.params import parse_timestamp
 from stillframe.domain.requests import StreamRef, parse_stream_ref
 from stillframe.errors import InvalidArgumentError, MediaError
 from stillframe.ingest.service import ABSOLUTE, RELATIVE, UploadClock, require_retention, store_fragments
 from stillframe.wiring import Services
 
+if TYPE_CHECKING:
+    from stillframe.media.split import MediaFragment
+
 TARGET_FRAGMENT_MS = 2000
+LAST_INDEXED_MS = 10**STAMP_DIGITS - 1  # the index's fixed-width times; later ones would sort before 1970's
+LAST_INDEXED_TIME = "2286-11-20T17:46:40Z"
 
 
 @dataclass(frozen=True)
@@ -63,5 +70,20 @@ def put_media(body: bytes, headers: PutMediaHeaders, services: Services, *, now_
         producer_start_ms=headers.producer_start_ms if headers.producer_start_ms is not None else now_ms,
         timecode_type=headers.timecode_type,
     )
+    _check_indexable(fragments, clock)
     acks = store_fragments(stream, fragments, clock, services.fragments)
     return "".join(json.dumps(ack) + "\n" for ack in acks)
+
+
+def _check_indexable(fragments: list[MediaFragment], clock: UploadClock) -> None:
+    """Refuse an upload whose producer times the fragment index cannot sort (13 digits of ms: before 2286-11-20).
+
+    A later time would be stored but never found, and past year 9999 it would break clients' timestamp parsing.
+    """
+    for fragment in fragments:
+        start = fragment.pts_ms if clock.timecode_type == ABSOLUTE else clock.producer_start_ms + fragment.offset_ms
+        if start + fragment.duration_ms > LAST_INDEXED_MS:
+            raise InvalidArgumentError(
+                f"Producer timestamps must be before {LAST_INDEXED_TIME}; this upload reaches "
+                f"{start + fragment.duration_ms} ms after the epoch."
+            )

@@ -5,7 +5,8 @@ base64-encoded with ``isBase64Encoded`` as API Gateway does for binary media typ
 becomes a 500 in the AWS error shape, with the traceback only in the server log.
 
 ``events`` maps HTTP to proxy events and back, ``context`` is the local Lambda's limits and context object,
-``http`` is the threaded server and its graceful stop. ``gate`` holds what API Gateway checks before the Lambda
+``http`` is the threaded server and its graceful stop, ``wire`` its HTTP framing, ``limits`` what it holds at once
+(connections, requests in the handler and waiting, timeouts). ``gate`` holds what API Gateway checks before the Lambda
 runs, both off unless configured: ``throttle`` (stage throttling) and SigV4 auth (``stillframe.access.sigv4``).
 """
 
@@ -16,6 +17,7 @@ from stillframe.server.context import DEADLINE_MARGIN_MS, DEFAULT_MAX_BODY_BYTES
 from stillframe.server.events import build_event, decode_response, error_response, is_text_type
 from stillframe.server.gate import NOT_AUTHORIZED_STATUS, THROTTLED_STATUS, Refusal, RequestGate
 from stillframe.server.http import IDLE_TIMEOUT_S, ProxyHandler, StillframeServer
+from stillframe.server.limits import ServerLimits
 from stillframe.server.throttle import TokenBucket, default_burst
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "Refusal",
     "RequestGate",
     "ServerConfig",
+    "ServerLimits",
     "SigV4Verifier",
     "SignedRequest",
     "StillframeServer",

@@ -42,11 +42,10 @@ def build_event(
     """The API Gateway REST proxy event for one HTTP request (no stage prefix: resource == path)."""
     raw_path, _, query = target.partition("?")
     path = unquote(raw_path) or "/"
-    single, multi = _header_maps(headers)
-    if not _get(single, "X-Forwarded-Proto"):
-        # API Gateway sets it; the handler builds its own base URL from it and Host.
-        single["X-Forwarded-Proto"] = "http"
-        multi["X-Forwarded-Proto"] = ["http"]
+    # API Gateway sets X-Forwarded-Proto itself, whatever the client sent; this server speaks plain HTTP.
+    single, multi = _header_maps((name, value) for name, value in headers if name.lower() != "x-forwarded-proto")
+    single["X-Forwarded-Proto"] = "http"
+    multi["X-Forwarded-Proto"] = ["http"]
     pairs = parse_qsl(query, keep_blank_values=True)
     text_body, is_base64 = _event_body(body, _get(single, "Content-Type"))
     host = _get(single, "Host")

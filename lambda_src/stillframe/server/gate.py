@@ -9,6 +9,7 @@ modeled exception from ``x-amzn-ErrorType``, so the status only matters to retri
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from stillframe.access.sigv4 import SignedRequest, SigV4Verifier
@@ -36,12 +37,24 @@ class RequestGate:
     verifier: SigV4Verifier | None = None
     throttle: TokenBucket | None = None
 
-    def check(self, request: SignedRequest) -> Refusal | None:
-        """None when ``request`` may go on to the handler, else the refusal to send.
+    def admit(self, headers: Sequence[tuple[str, str]]) -> Refusal | None:
+        """What the headers alone settle, before the body is read: throttling, then the signature's form and date.
 
-        Throttling comes first and counts every request, signed or not, as a stage's throttle does.
+        Throttling counts every request, signed or not, as a stage's throttle does.
         """
-        refusal = self._throttled() or self._unauthorized(request)
+        refusal = self._throttled() or self._unauthorized(lambda verifier: verifier.precheck(headers))
+        return self._logged(refusal)
+
+    def authenticate(self, request: SignedRequest) -> Refusal | None:
+        """The signature itself, over the body as received (None without a verifier)."""
+        return self._logged(self._unauthorized(lambda verifier: verifier.verify(request)))
+
+    def check(self, request: SignedRequest) -> Refusal | None:
+        """Both checks in order: None when ``request`` may go on to the handler, else the refusal to send."""
+        return self.admit(request.headers) or self.authenticate(request)
+
+    @staticmethod
+    def _logged(refusal: Refusal | None) -> Refusal | None:
         if refusal is not None:
             logger.debug("request refused", extra={"error": refusal.error.code, "reason": refusal.error.message})
         return refusal
@@ -52,11 +65,11 @@ class RequestGate:
         message = f"Too Many Requests: this server allows {self.throttle}."
         return Refusal(THROTTLED_STATUS, ClientLimitExceededError(message))
 
-    def _unauthorized(self, request: SignedRequest) -> Refusal | None:
+    def _unauthorized(self, check: Callable[[SigV4Verifier], object]) -> Refusal | None:
         if self.verifier is None:
             return None
         try:
-            self.verifier.verify(request)
+            check(self.verifier)
         except NotAuthorizedError as exc:
             return Refusal(NOT_AUTHORIZED_STATUS, exc)
         return None

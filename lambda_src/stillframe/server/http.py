@@ -1,7 +1,10 @@
 """The threaded HTTP server behind ``stillframe serve``: one proxy-handler invocation per request, a clean stop.
 
-An optional gate (throttling, SigV4 auth) may refuse a request before the handler sees it, as API Gateway does.
-Anything escaping the handler becomes a 500 in the AWS error shape, with the traceback only in the server log.
+What a request passes, in order: framing and size (from the headers), the gate's header-only checks (throttling,
+the signature's form and date), a slot among ``max_concurrent_requests`` (waiting in a bounded queue, 429 when it
+is full), then its body is read and its signature checked, and the handler runs on the pool. Every answer, the
+server's own refusals included, is in the AWS error shape with ``x-amzn-RequestId`` and no ``Server`` banner;
+anything escaping the handler becomes a 500 with the traceback only in the server log. Limits: ``limits``.
 """
 
 from __future__ import annotations
@@ -14,13 +17,17 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BufferedReader
 from typing import Any
 
 from stillframe.access.sigv4 import SignedRequest
+from stillframe.server import wire
 from stillframe.server.context import ServerConfig, invocation_context
 from stillframe.server.events import build_event, decode_response, error_response
-from stillframe.server.gate import RequestGate
+from stillframe.server.gate import THROTTLED_STATUS, RequestGate
+from stillframe.server.limits import Admission, ServerLimits, release_memory
 
 # The package's name, not this module's: the CLI's log setup and anyone filtering logs know the server by it.
 logger = logging.getLogger("stillframe.server")
@@ -28,11 +35,14 @@ logger = logging.getLogger("stillframe.server")
 ProxyHandler = Callable[[dict[str, Any], Any], Mapping[str, Any]]
 """``lambda_handler(event, context) -> proxy response dict``."""
 
-IDLE_TIMEOUT_S = 60  # keep-alive connections with no request for this long are closed
+IDLE_TIMEOUT_S = ServerLimits.idle_timeout_s  # keep-alive connections with no request for this long are closed
+TRIM_AFTER_IDLE_S = 1.0  # freed memory goes back to the system once the server has been idle this long
+_ONE_WRITE_MAX = 64 * 1024  # smaller answers leave in one write; larger ones are not copied to join them
+Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
 class StillframeServer(ThreadingHTTPServer):
-    """A threaded HTTP server that hands every request to a proxy handler, and stops cleanly."""
+    """A threaded HTTP server that hands every request to a proxy handler, within limits, and stops cleanly."""
 
     daemon_threads = True
 
@@ -43,15 +53,22 @@ class StillframeServer(ThreadingHTTPServer):
         *,
         config: ServerConfig | None = None,
         gate: RequestGate | None = None,
+        limits: ServerLimits | None = None,
     ):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
+        self.limits = limits or ServerLimits()
+        self.request_queue_size = self.limits.listen_backlog  # listen(); the default of 5 drops bursts
         super().__init__(address, _RequestHandler)
         self.proxy_handler = handler
         self.config = config or ServerConfig()
         self.gate = gate or RequestGate()
+        self.admission = Admission(self.limits.max_concurrent_requests, self.limits.max_queued_requests)
+        self.pool = ThreadPoolExecutor(self.limits.max_concurrent_requests, thread_name_prefix="stillframe-handler")
         self._lock = threading.Lock()
         self._busy: dict[socket.socket, bool] = {}
+        self._open = 0
+        self._trimmed = True
         self.stopping = False
 
     @property
@@ -73,6 +90,34 @@ class StillframeServer(ThreadingHTTPServer):
         for conn in idle:
             _shutdown_reads(conn)  # the worker's blocking read returns EOF and the worker ends
         self.server_close()  # joins worker threads
+        self.pool.shutdown(wait=True)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection on its own thread, or refuse it at once when ``max_connections`` are open."""
+        with self._lock:
+            full = self._open >= self.limits.max_connections
+            self._open += 1
+        if not full:
+            super().process_request(request, client_address)
+            return
+        reason = f"this server holds at most {self.limits.max_connections} connections"
+        status, headers, payload = _limit_exceeded(reason)
+        with contextlib.suppress(OSError):
+            request.settimeout(1.0)
+            request.sendall(wire.head_block(status, headers, len(payload), close=True) + payload)
+        self.shutdown_request(request)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._lock:
+            self._open -= 1
+        super().shutdown_request(request)
+
+    def service_actions(self) -> None:
+        """Between polls of the accept loop: give freed memory back once a burst is over."""
+        quiet_s = time.monotonic() - self.admission.last_busy
+        if not self._trimmed and quiet_s > TRIM_AFTER_IDLE_S and self.admission.idle:
+            self._trimmed = True
+            release_memory()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Log a failed connection: one line for a client that went away, a traceback for anything else."""
@@ -94,15 +139,25 @@ class StillframeServer(ThreadingHTTPServer):
         with self._lock:
             self._busy.pop(conn, None)
 
+    def run_handler(self, event: dict[str, Any], context: Any) -> Mapping[str, Any]:
+        """The proxy handler's answer, computed on the pool (its threads hold the large allocations of a page)."""
+        self._trimmed = False
+        return self.pool.submit(self.proxy_handler, event, context).result()
+
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as SDK clients expect
-    timeout = IDLE_TIMEOUT_S
     server: StillframeServer
     _unread_body = False
+    _reader: wire.DeadlineReader
+    rfile: BufferedReader
 
     def setup(self) -> None:
         super().setup()
+        # Without it a small answer after a write waits for the client's delayed ACK (Nagle): ~40 ms each.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._reader = wire.DeadlineReader(self.connection)
+        self.rfile = BufferedReader(self._reader, 64 * 1024)
         self.server.track(self.connection, busy=False)
 
     def finish(self) -> None:
@@ -110,6 +165,38 @@ class _RequestHandler(BaseHTTPRequestHandler):
             super().finish()
         finally:
             self.server.forget(self.connection)
+
+    def handle_one_request(self) -> None:
+        """Read one request within the idle and header timeouts, then serve it; any method reaches the handler."""
+        limits = self.server.limits
+        self.close_connection = True
+        self.command, self.request_version, self.path = "", "HTTP/1.1", "/"
+        try:
+            self._reader.deadline = time.monotonic() + limits.idle_timeout_s
+            if not self.rfile.peek(1):
+                return  # the client closed the connection
+            self._reader.deadline = time.monotonic() + limits.header_timeout_s
+            self.raw_requestline = self.rfile.readline(wire.MAX_REQUEST_LINE + 1)
+            if len(self.raw_requestline) > wire.MAX_REQUEST_LINE:
+                self.send_error(414, "The request line is longer than 16 KiB.")
+                return
+            problem = wire.check_request_line(self.raw_requestline)
+            if problem is not None:
+                self.send_error(400, problem)
+                return
+            if not self.parse_request():  # headers; it answers malformed ones itself, through send_error
+                return
+            self._dispatch()
+        except TimeoutError:
+            logger.info("client too slow, connection closed", extra={"client": str(self.client_address)})
+            self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The server's own refusals (malformed request line or headers) in the AWS error shape, then close."""
+        status = code if 400 <= code < 500 else 400  # a 505 or 501 here is still the client's doing
+        self.close_connection = True
+        answer = error_response(status, "InvalidArgumentException", message or "Malformed request.", str(uuid.uuid4()))
+        self._respond(*answer, head_only=False)
 
     def handle_expect_100(self) -> bool:
         # Refuse an oversized body before the client sends it.
@@ -121,11 +208,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._respond(status, headers, payload, head_only=False)
         self._log(status, len(payload), started)
         return False
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # one structured line per request is written by _dispatch
@@ -154,23 +236,59 @@ class _RequestHandler(BaseHTTPRequestHandler):
             "request", extra={"method": self.command, "path": path, "status": status, "bytes": size, "ms": elapsed_ms}
         )
 
-    def _serve_one(self) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _serve_one(self) -> Answer:
         request_id = str(uuid.uuid4())
         try:
-            body = self._read_body()
-        except _BodyTooLarge:
+            framing = wire.body_framing(
+                self.headers.get_all("Content-Length") or [],
+                self.headers.get_all("Transfer-Encoding") or [],
+                self.server.config.max_body_bytes,
+            )
+        except wire.BodyTooLarge:
             self.close_connection = self._unread_body = True
             return self._too_large(request_id)
-        except ValueError as exc:
+        except wire.BadRequest as exc:
+            self.close_connection = True
+            return error_response(400, "InvalidArgumentException", str(exc), request_id)
+        refusal = self.server.gate.admit(list(self.headers.items()))
+        if refusal is not None:
+            self._drop_body(framing)
+            return error_response(refusal.status, refusal.error.code, refusal.error.message, request_id)
+        if not self.server.admission.enter():
+            self._drop_body(framing)
+            return _limit_exceeded("too many requests are waiting", request_id)
+        try:
+            return self._read_and_invoke(framing, request_id)
+        finally:
+            self.server.admission.leave()
+
+    def _read_and_invoke(self, framing: wire.Framing, request_id: str) -> Answer:
+        self._reader.deadline = time.monotonic() + self.server.limits.body_timeout_s
+        try:
+            body = wire.read_body(self.rfile, framing, self.server.config.max_body_bytes)
+        except wire.BodyTooLarge:
+            self.close_connection = self._unread_body = True
+            return self._too_large(request_id)
+        except wire.BadRequest as exc:
             self.close_connection = True
             return error_response(400, "InvalidArgumentException", f"Malformed request body: {exc}", request_id)
-        # Checked once the body is read: the signature covers it, and the connection stays usable after a refusal.
-        refusal = self.server.gate.check(SignedRequest(self.command, self.path, list(self.headers.items()), body))
+        finally:
+            self._reader.deadline = None
+        # The signature covers the body, so only this part of the check waits for it.
+        signed = SignedRequest(self.command, self.path, list(self.headers.items()), body)
+        refusal = self.server.gate.authenticate(signed)
         if refusal is not None:
             return error_response(refusal.status, refusal.error.code, refusal.error.message, request_id)
         return self._invoke(body, request_id)
 
-    def _invoke(self, body: bytes | None, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _drop_body(self, framing: wire.Framing) -> None:
+        """After a refusal: read a small body away to keep the connection, else close it."""
+        self._reader.deadline = time.monotonic() + self.server.limits.body_timeout_s
+        if not wire.discard_body(self.rfile, framing):
+            self.close_connection = self._unread_body = True
+        self._reader.deadline = None
+
+    def _invoke(self, body: bytes | None, request_id: str) -> Answer:
         config = self.server.config
         headers = list(self.headers.items())
         if self.headers.get("Host") is None:
@@ -185,15 +303,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
             protocol=self.request_version,
             account_id=config.account_id,
         )
+        del body  # the event holds the body now; one copy fewer while the handler runs
         context = invocation_context(request_id, config)
         try:
-            return decode_response(self.server.proxy_handler(event, context))
+            return decode_response(self.server.run_handler(event, context))
         except Exception:
             logger.exception("handler failed", extra={"request_id": request_id, "path": event["path"]})
             message = "The service hit an internal error; the server log has details."
             return error_response(500, "InternalFailure", message, request_id)
 
-    def _too_large(self, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _too_large(self, request_id: str) -> Answer:
         limit = self.server.config.max_body_bytes
         message = f"Request body is larger than the limit of {limit} bytes."
         return error_response(413, "InvalidArgumentException", message, request_id)
@@ -203,52 +322,23 @@ class _RequestHandler(BaseHTTPRequestHandler):
         try:
             return int(raw) if raw else 0
         except ValueError:
-            return 0  # _read_body reports the malformed header
-
-    def _read_body(self) -> bytes | None:
-        limit = self.server.config.max_body_bytes
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            return _read_chunked(self.rfile, limit)
-        raw = self.headers.get("Content-Length")
-        if raw is None:
-            return None
-        if not raw.strip().isdigit():
-            raise ValueError(f"Content-Length {raw!r} is not a number")
-        length = int(raw)
-        if length > limit:
-            raise _BodyTooLarge
-        return self.rfile.read(length) if length else None
+            return 0  # body_framing reports the malformed header
 
     def _respond(self, status: int, headers: list[tuple[str, str]], payload: bytes, *, head_only: bool) -> None:
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if not head_only:
+        self.connection.settimeout(self.server.limits.write_timeout_s)
+        head = wire.head_block(status, headers, len(payload), close=self.close_connection)
+        if head_only:
+            self.wfile.write(head)
+        elif len(payload) <= _ONE_WRITE_MAX:
+            self.wfile.write(head + payload)  # one write: headers and body leave in the same segment
+        else:
+            self.wfile.write(head)
             self.wfile.write(payload)
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
-def _read_chunked(rfile: Any, limit: int) -> bytes:
-    parts: list[bytes] = []
-    total = 0
-    while True:
-        size = int(rfile.readline(1024).split(b";", 1)[0].strip() or b"x", 16)  # ValueError on junk
-        if size == 0:
-            while rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                pass  # trailers carry nothing the handler needs
-            return b"".join(parts)
-        total += size
-        if total > limit:
-            raise _BodyTooLarge
-        parts.append(rfile.read(size))
-        rfile.readline(16)
+def _limit_exceeded(reason: str, request_id: str | None = None) -> Answer:
+    message = f"Too Many Requests: {reason}; retry with backoff."
+    return error_response(THROTTLED_STATUS, "ClientLimitExceededException", message, request_id or str(uuid.uuid4()))
 
 
 def _linger(conn: socket.socket, max_bytes: int = 256 * 1024 * 1024, idle_s: float = 1.0) -> None:
