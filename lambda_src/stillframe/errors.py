@@ -72,3 +72,26 @@ class ObjectNotFound(StorageError):
 
 class ObjectExists(StorageError):
     """create-if-absent found the key already there."""
+
+
+class StoreFullError(StillframeError, StorageError):
+    """The store has no space left (disk full or quota): nothing was written.
+
+    ClientLimitExceededException is modeled by every KVS API and boto3 does not retry it, which is right:
+    retrying at once cannot succeed, but the same call succeeds once space is freed (DeleteStream works
+    on a full disk for exactly that).
+    """
+
+    code = "ClientLimitExceededException"
+    status = 400
+
+
+class StoreReadOnlyError(StillframeError, StorageError):
+    """The store refuses writes (read-only file system): reads still work.
+
+    503 ServiceUnavailable: boto3 retries it a few times with backoff (a file system remounted read-only
+    after an error is often repaired by an operator), then raises it with this message.
+    """
+
+    code = "ServiceUnavailableException"
+    status = 503

@@ -1,7 +1,17 @@
 """The fragment index: store fragments and find them by time in either timeline.
 
-Write order is blob, then markers, then the dedupe record, so a reader never sees a marker
-without its blob, and an interrupted upload retried with the same bytes repairs itself.
+Writing one fragment is crash-safe and idempotent (docs/storage-layout.md, "Writing a fragment"):
+
+1. create-if-absent the claim ``dedupe/<digest>`` (body: the blob key). If it exists, this upload was seen
+   before: its fragment number is reused, and when that fragment is complete nothing is written;
+2. put ``pending/<number>`` (what a sweep needs to finish or undo it);
+3. put the blob; 4. put the producer marker; 5. put the server marker (the commit point);
+6. delete ``pending/<number>``.
+
+Every key is deterministic once the claim exists, so a re-run after a crash at any step rewrites the same
+objects instead of adding new ones, and a reader never sees a marker without its blob. What a crash leaves
+without a re-run is a pending record, which ``stillframe reindex`` finishes or undoes
+(``stillframe.catalog.repair``).
 
 Blob reads go through a small LRU of fragment bytes: a paginated GetImages range asks for the same
 boundary fragments page after page, and a warm process should fetch each from S3 once.
@@ -10,21 +20,29 @@ boundary fragments page after page, and a warm process should fetch each from S3
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from stillframe.catalog import keys
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.errors import ObjectExists, ObjectNotFound
 from stillframe.storage.port import ObjectStore
 
+if TYPE_CHECKING:
+    from stillframe.catalog.repair import RepairReport
+
 logger = logging.getLogger(__name__)
 
 # A fragment never lasts longer than this (ingest refuses longer GOPs, as KVS does), so the fragment that
 # covers time t started after t - MAX_FRAGMENT_MS: one listing from there finds it.
 MAX_FRAGMENT_MS = 20_000
+# The server marker is written last: a fragment whose server marker and blob exist is complete.
+COMMIT_ORDER = ("producer", "server")
 # About a minute of 1080p at 8 Mbit/s: enough for the fragments of a paginated 300 s range to be re-read from
 # memory while the paginator walks it, small beside the media function's memory.
 DEFAULT_BLOB_CACHE_BYTES = 64 * 1024 * 1024
@@ -75,32 +93,62 @@ class BlobCache:
 class FragmentIndex:
     """Fragments of all streams over an ObjectStore."""
 
-    def __init__(self, store: ObjectStore, *, blob_cache_bytes: int = DEFAULT_BLOB_CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        store: ObjectStore,
+        *,
+        blob_cache_bytes: int = DEFAULT_BLOB_CACHE_BYTES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._store = store
         self._cache = BlobCache(blob_cache_bytes)
+        self._clock = clock
 
     def existing(self, stream: str, producer_ms: int, data: bytes) -> FragmentRecord | None:
-        """The fragment already stored for these bytes at this producer time, if its blob is there."""
-        try:
-            blob_key = self._store.get(keys.dedupe_key(stream, dedupe_digest(producer_ms, data))).decode()
-            info = self._store.head(blob_key)
-        except ObjectNotFound:
-            return None
-        return FragmentRecord.from_blob(stream, blob_key, info.size)
+        """The complete fragment already stored for these bytes at this producer time, or None."""
+        record = self._claimed(keys.dedupe_key(stream, dedupe_digest(producer_ms, data)), stream, len(data))
+        return record if record is not None and self.is_complete(record) else None
 
-    def add(self, record: FragmentRecord, data: bytes) -> None:
-        """Store the blob, then its markers, then remember its identity."""
-        self._store.put(record.blob_key, data)
-        for timeline in keys.TIMELINES:
-            self._store.put(record.marker_key(timeline), b"")
+    def add(self, record: FragmentRecord, data: bytes) -> FragmentRecord:
+        """Store the fragment exactly once (see the module docstring); returns the fragment as stored.
+
+        When these bytes at this producer time were claimed before (an earlier or concurrent upload, or one
+        cut short by a crash), the stored fragment keeps the earlier number and ``record``'s is dropped.
+        """
+        claim_key = keys.dedupe_key(record.stream, dedupe_digest(record.producer_ms, data))
         try:
-            self._store.create(
-                keys.dedupe_key(record.stream, dedupe_digest(record.producer_ms, data)), record.blob_key.encode()
-            )
+            self._store.create(claim_key, record.blob_key.encode())
         except ObjectExists:
-            logger.info(
-                "fragment stored twice concurrently", extra={"stream": record.stream, "fragment": record.number}
-            )
+            claimed = self._claimed(claim_key, record.stream, len(data))
+            if claimed is not None:
+                if self.is_complete(claimed):
+                    # A crash may have come just before the last step; deleting an absent key is free of errors.
+                    self._store.delete(keys.pending_key(claimed.stream, claimed.number))
+                    return claimed
+                record = claimed  # finish the earlier attempt under its own keys
+        pending = keys.pending_key(record.stream, record.number)
+        self._store.put(pending, pending_body(record, claim_key, int(self._clock() * 1000)))
+        self._store.put(record.blob_key, data)
+        for timeline in COMMIT_ORDER:
+            self._store.put(record.marker_key(timeline), b"")
+        self._store.delete(pending)
+        return record
+
+    def is_complete(self, record: FragmentRecord) -> bool:
+        """Whether every write of the fragment happened: its blob and its last-written marker exist."""
+        try:
+            self._store.head(record.marker_key(COMMIT_ORDER[-1]))
+            self._store.head(record.blob_key)
+        except ObjectNotFound:
+            return False
+        return True
+
+    def _claimed(self, claim_key: str, stream: str, size: int) -> FragmentRecord | None:
+        try:
+            blob_key = self._store.get(claim_key).decode()
+        except ObjectNotFound:
+            return None  # undone by a sweep since: the caller's own record goes ahead
+        return FragmentRecord.from_blob(stream, blob_key, size)
 
     def blob(self, record: FragmentRecord) -> bytes:
         """The fragment's bytes, from the cache when this process read them recently."""
@@ -138,11 +186,16 @@ class FragmentIndex:
             except ValueError:
                 logger.warning("ignoring unexpected object", extra={"key": info.key})
 
-    def reindex(self, stream: str) -> int:
-        """Rebuild every marker from the blobs; returns how many fragments were indexed."""
-        count = 0
-        for record in self.blobs(stream):
-            for timeline in keys.TIMELINES:
-                self._store.put(record.marker_key(timeline), b"")
-            count += 1
-        return count
+    def reindex(self, stream: str, *, grace_ms: int | None = None) -> RepairReport:
+        """Finish or undo interrupted writes, then make the markers match the complete blobs exactly."""
+        from stillframe.catalog import repair
+
+        grace = repair.PENDING_GRACE_MS if grace_ms is None else grace_ms
+        return repair.reindex(self._store, stream, now_ms=int(self._clock() * 1000), grace_ms=grace)
+
+
+def pending_body(record: FragmentRecord, claim_key: str, written_ms: int) -> bytes:
+    """What a sweep needs to finish or undo an interrupted write."""
+    return json.dumps(
+        {"blob": record.blob_key, "size": record.size, "claim": claim_key, "written": written_ms}
+    ).encode()

@@ -3,7 +3,8 @@
     streams/<name>.json                                        stream record
     media/<id>/fragments/<number>.<server_ms>.<producer_ms>.<duration_ms>.mkv   fragment blob
     media/<id>/index/<timeline>/<start_ms:013d>.<duration_ms>.<number>.<other_ms:013d>.<size>   empty marker
-    media/<id>/dedupe/<sha256>                                 body = blob key (an upload stored once)
+    media/<id>/dedupe/<sha256>                                 body = blob key: the fragment's claim, written first
+    media/<id>/pending/<number>                                a fragment whose writes are not all done yet
     incoming/<name>/...                                        drop zone (S3 ingest)
 
 where ``<id>`` is the stream's media id, ``<name>/<creation ms>``: a stream deleted and created again
@@ -45,6 +46,15 @@ def fragments_prefix(name: str) -> str:
 
 def dedupe_key(name: str, digest: str) -> str:
     return f"media/{name}/dedupe/{digest}"
+
+
+def pending_prefix(name: str) -> str:
+    return f"media/{name}/pending/"
+
+
+def pending_key(name: str, number: str) -> str:
+    """A fragment being written: present from before its blob until after its last marker."""
+    return f"{pending_prefix(name)}{number}"
 
 
 def stamp(ms: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import time
@@ -14,6 +15,7 @@ from stillframe.errors import (
     ObjectNotFound,
     ResourceInUseError,
     ResourceNotFoundError,
+    StoreFullError,
     VersionMismatchError,
 )
 from stillframe.storage.port import ObjectStore
@@ -149,7 +151,9 @@ class StreamCatalog:
             raise VersionMismatchError(
                 f"CurrentVersion {current_version} does not match the stream's version {record.Version}."
             )
-        self._store.put(keys.stream_record_key(name), replace(record, Status=DELETING).to_json())
+        # Deleting is how space is freed: on a full store go on without the DELETING mark (deletes need no space).
+        with contextlib.suppress(StoreFullError):
+            self._store.put(keys.stream_record_key(name), replace(record, Status=DELETING).to_json())
         deadline = time.monotonic() + budget_s
         left = 0
         for info in self._store.list(keys.media_prefix(record.media_id)):

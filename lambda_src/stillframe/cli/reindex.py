@@ -1,43 +1,86 @@
-"""``stillframe reindex``: rebuild a stream's index markers from its stored fragments (after a crash or a copy).
+"""``stillframe reindex``: repair streams after crashes: finish or undo interrupted writes, rebuild the index.
 
-The catalog owns the work (``FragmentIndex.reindex``); this is only the command around it.
+The catalog owns the work (``stillframe.catalog.repair``); this is only the command around it. It works on
+the local store (``--data-dir``) or on S3 (``--bucket``, ``--prefix``, the standard AWS environment).
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from stillframe.catalog.fragments import FragmentIndex
+from stillframe.catalog.repair import PENDING_GRACE_MS
 from stillframe.catalog.streams import StreamCatalog
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.settings import Settings
 from stillframe.storage import open_store
+from stillframe.storage.port import ObjectStore
 
 
 def register(subparsers: Any) -> None:
     """Add the ``reindex`` subcommand."""
     parser = subparsers.add_parser(
         "reindex",
-        help="rebuild a stream's fragment index from its stored fragments",
-        description="Rebuild the index markers of STREAM from the fragments stored under --data-dir.",
+        help="repair streams: finish or undo interrupted writes, rebuild the fragment index",
+        description=(
+            "Repair STREAM (or every stream): interrupted writes older than --grace-seconds are finished or undone, "
+            "orphan fragment blobs are removed, and the index markers are rebuilt to match the stored fragments."
+        ),
     )
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--data-dir", type=Path, metavar="DIR", help="the directory `stillframe serve` uses")
+    where.add_argument("--bucket", metavar="NAME", help="the S3 bucket of a deployed Stillframe")
+    parser.add_argument("--prefix", default="", metavar="PREFIX", help="key prefix inside the bucket")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--stream", metavar="NAME", help="stream name")
+    which.add_argument("--all", action="store_true", help="every stream")
     parser.add_argument(
-        "--data-dir", required=True, type=Path, metavar="DIR", help="the directory `stillframe serve` uses"
+        "--grace-seconds",
+        type=float,
+        default=PENDING_GRACE_MS / 1000,
+        metavar="S",
+        help="leave interrupted writes younger than this alone: an upload may still be running (default: %(default)s)",
     )
-    parser.add_argument("--stream", required=True, metavar="NAME", help="stream name")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Open the local store and run the catalog's reindex on the stream."""
-    if not args.data_dir.is_dir():
-        raise UsageError(f"{args.data_dir}: no such directory")
-    store = open_store(Settings(store="local", data_dir=str(args.data_dir)))
-    record = StreamCatalog(store, region="us-east-1", account_id="000000000000").load(args.stream)
-    if record is None:
-        raise CommandFailed(f"stream {args.stream} does not exist in {args.data_dir}")
-    count = FragmentIndex(store).reindex(record.media_id)
-    print(f"reindexed stream {args.stream}: {count} fragments")
+    """Open the store and repair the named stream (or all of them)."""
+    if args.grace_seconds < 0:
+        raise UsageError("--grace-seconds must be 0 or more")
+    store = _open(args)
+    catalog = StreamCatalog(store, region="us-east-1", account_id="000000000000")
+    if args.all:
+        records = list(catalog.list())
+    else:
+        record = catalog.load(args.stream)
+        if record is None:
+            raise CommandFailed(f"stream {args.stream} does not exist in {_where(args)}")
+        records = [record]
+    index = FragmentIndex(store)
+    for record in records:
+        report = index.reindex(record.media_id, grace_ms=int(args.grace_seconds * 1000))
+        details = ", ".join(
+            f"{name.replace('_', ' ')} {value}"
+            for name, value in asdict(report).items()
+            if value and name != "fragments"
+        )
+        print(
+            f"reindexed stream {record.StreamName}: {report.fragments} fragments" + (f" ({details})" if details else "")
+        )
     return 0
+
+
+def _open(args: argparse.Namespace) -> ObjectStore:
+    if args.data_dir is not None:
+        if not args.data_dir.is_dir():
+            raise UsageError(f"{args.data_dir}: no such directory")
+        return open_store(Settings(store="local", data_dir=str(args.data_dir)))
+    return open_store(Settings(store="s3", bucket=args.bucket, prefix=args.prefix))
+
+
+def _where(args: argparse.Namespace) -> str:
+    return str(args.data_dir) if args.data_dir is not None else f"s3://{args.bucket}/{args.prefix}"

@@ -1,4 +1,4 @@
-"""Store an upload's fragments: timestamps in both timelines, dedupe, blob-then-markers, one ack each.
+"""Store an upload's fragments: timestamps in both timelines, exactly once even across crashes, one ack each.
 
 Used by PutMedia (HTTP body) and the S3 drop zone (a large object); both hand in an iterator of
 ``MediaFragment`` from ``stillframe.media.split``.
@@ -69,17 +69,18 @@ def store_fragments(
         if producer_ms < 0:
             acks.append(_error(timecode, INVALID_PRODUCER_TIMESTAMP, "producer timestamp before 1970"))
             continue
-        record = index.existing(stream.media_id, producer_ms, fragment.data)
-        if record is None:
-            record = FragmentRecord(
+        # A fragment seen before (even by an upload cut short by a crash) keeps its first number.
+        record = index.add(
+            FragmentRecord(
                 stream=stream.media_id,
                 number=fragment_number(clock.received_ms, sequence),
                 server_ms=clock.received_ms + fragment.offset_ms,
                 producer_ms=producer_ms,
                 duration_ms=fragment.duration_ms,
                 size=len(fragment.data),
-            )
-            index.add(record, fragment.data)
+            ),
+            fragment.data,
+        )
         acks.append({"EventType": "PERSISTED", "FragmentTimecode": timecode, "FragmentNumber": record.number})
     persisted = sum(1 for ack in acks if ack["EventType"] == "PERSISTED")
     metrics.add_metric(name="FragmentsPersisted", unit="Count", value=persisted)

@@ -8,6 +8,12 @@ Layout under the root:
 Writes go to a temp file, are fsynced, then installed with ``os.replace`` (put) or
 ``os.link`` (create-if-absent: the link fails if the target exists). A reader opens
 either the old file or the new one, never half of one, even if a writer is killed.
+A temp file is named after its writer's pid (``w-<pid>-...``); opening the store removes
+those whose writer is no longer running (a killed writer's leftovers), and any older than a day.
+
+A full disk (ENOSPC, EDQUOT) raises ``StoreFullError`` and a read-only file system (EROFS)
+``StoreReadOnlyError``, so the API answers them clearly instead of as an unexpected failure.
+Deletes need no free space, so space can always be freed.
 
 Segments are stored percent-encoded where the filesystem would misread them:
 "%" -> "%25", NUL -> "%00", and a whole segment "." or ".." -> "%2E" / "%2E%2E".
@@ -34,7 +40,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from stillframe.errors import ObjectExists, ObjectNotFound, StorageError
+from stillframe.errors import ObjectExists, ObjectNotFound, StorageError, StoreFullError, StoreReadOnlyError
 from stillframe.storage import validate_key
 from stillframe.storage.port import ObjectInfo
 
@@ -46,6 +52,8 @@ _STALE_TEMP_SECONDS = 24 * 3600  # temp files this old were left by a killed wri
 _DECODE = {"25": "%", "00": "\0", "2E": "."}
 _ESCAPE = re.compile(r"%(25|00|2E)")
 _MISSING = (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG)
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+_TEMP_PREFIX = "w-"
 
 
 def encode_segment(segment: str) -> str:
@@ -79,33 +87,36 @@ class LocalDirectoryStore:
     def put(self, key: str, data: bytes) -> None:
         """Write the whole object atomically, replacing any previous one."""
         target = self._path(key)
-        tmp = self._write_temp(data)
-        try:
-            self._install(key, tmp, target, link=False)
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
+        with _translated_os_errors(key):
+            tmp = self._write_temp(data)
+            try:
+                self._install(key, tmp, target, link=False)
+            except BaseException:
+                _unlink_quietly(tmp)
+                raise
 
     def create(self, key: str, data: bytes) -> None:
         """Write the object only if the key is absent; raise ``ObjectExists`` otherwise."""
         target = self._path(key)
-        tmp = self._write_temp(data)
-        try:
-            self._install(key, tmp, target, link=True)
-        finally:
-            _unlink_quietly(tmp)  # after a link the object keeps its own name; the temp name goes
+        with _translated_os_errors(key):
+            tmp = self._write_temp(data)
+            try:
+                self._install(key, tmp, target, link=True)
+            finally:
+                _unlink_quietly(tmp)  # after a link the object keeps its own name; the temp name goes
 
     def delete(self, key: str) -> None:
         """Remove the object; deleting an absent key is not an error (as in S3)."""
         target = self._path(key)
-        try:
-            os.unlink(target)
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
-            # PermissionError: Linux answers EPERM when unlinking a directory (key "a" while "a/b" exists).
-            if not target.is_file():
-                return
-            raise
-        self._prune(target.parent)
+        with _translated_os_errors(key):
+            try:
+                os.unlink(target)
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
+                # PermissionError: Linux answers EPERM when unlinking a directory (key "a" while "a/b" exists).
+                if not target.is_file():
+                    return
+                raise
+            self._prune(target.parent)
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -172,7 +183,7 @@ class LocalDirectoryStore:
             raise
 
     def _write_temp(self, data: bytes) -> str:
-        fd, tmp = tempfile.mkstemp(prefix="w-", dir=self._tmp)
+        fd, tmp = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", dir=self._tmp)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
@@ -241,11 +252,12 @@ class LocalDirectoryStore:
                 yield ObjectInfo(key=key, size=size)
 
     def _sweep_stale_temps(self) -> None:
+        """Remove temp files of writers that are gone (killed mid-write), and any older than a day."""
         cutoff = time.time() - _STALE_TEMP_SECONDS
         removed = 0
         for entry in os.scandir(self._tmp):
             try:
-                if entry.stat().st_mtime < cutoff:
+                if not _writer_alive(entry.name) or entry.stat().st_mtime < cutoff:
                     os.unlink(entry.path)
                     removed += 1
             except OSError:
@@ -290,6 +302,36 @@ def _remove_empty_tree(path: Path) -> bool:
         except OSError:
             return False
     return True
+
+
+def _writer_alive(temp_name: str) -> bool:
+    """Whether the process that named this temp file may still be writing it (unknown names: assume so)."""
+    pid_text = temp_name[len(_TEMP_PREFIX) :].split("-", 1)[0]
+    if not temp_name.startswith(_TEMP_PREFIX) or not pid_text.isdigit():
+        return True
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists but belongs to someone else
+    return True
+
+
+@contextlib.contextmanager
+def _translated_os_errors(key: str) -> Iterator[None]:
+    """Turn "no space" and "read-only" into the store's own errors; everything else passes through."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise StoreFullError(f"The store has no space left to write {key}; delete streams to free space.") from exc
+        if exc.errno == errno.EROFS:
+            raise StoreReadOnlyError(f"The store is read-only; {key} cannot be written.") from exc
+        raise
 
 
 def _unlink_quietly(path: str) -> None:

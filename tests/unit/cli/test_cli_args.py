@@ -150,7 +150,7 @@ def test_reindex_rebuilds_lost_markers(capsys: pytest.CaptureFixture[str], tmp_p
     # Then the fragment is found by time again, and the command said how many it indexed
     assert status == 0
     assert [r for _, r in FragmentIndex(store).scan(stream.media_id, "producer", 0, 10_000)] == [record]
-    assert capsys.readouterr().out.strip() == "reindexed stream cam: 1 fragments"
+    assert capsys.readouterr().out.strip() == "reindexed stream cam: 1 fragments (markers added 2)"
 
 
 def test_reindex_unknown_stream(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
