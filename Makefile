@@ -18,6 +18,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,infra]'
 	touch $(STAMP)
 
+## The JS SDK v3 clients the compat and e2e tests drive (their own package.json: not the CDK's).
+tests/e2e/js/node_modules/.installed: tests/e2e/js/package.json
+	cd tests/e2e/js && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error)
+	touch $@
+
 node_modules/.installed: package.json
 	npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
 	touch $@
@@ -27,9 +32,9 @@ demo: install
 	$(BIN)/python scripts/demo.py --out demo-out
 
 ## Every test that runs on this machine, LocalStack S3 included (started and stopped here).
-test: install
+test: install tests/e2e/js/node_modules/.installed
 	./scripts/localstack.sh up s3
-	source $(LOCALSTACK_ENV) && STILLFRAME_REQUIRE_LOCALSTACK=1 $(BIN)/python -m pytest -m "not slow" -q; \
+	source $(LOCALSTACK_ENV) && STILLFRAME_REQUIRE_LOCALSTACK=1 $(BIN)/python -m pytest -m "not slow and not e2e" -q; \
 	  status=$$?; ./scripts/localstack.sh down s3; exit $$status
 
 .PHONY: test-executor
@@ -42,8 +47,8 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not localstack and not network" -q
 
 lint: install
-	$(BIN)/ruff check lambda_src tests infra scripts bench app.py
-	$(BIN)/ruff format --check lambda_src tests infra scripts bench app.py
+	$(BIN)/ruff check lambda_src tests infra scripts bench tools app.py
+	$(BIN)/ruff format --check lambda_src tests infra scripts bench tools app.py
 	$(BIN)/mypy
 
 ## Benchmarks against the ffmpeg CLI (not part of make test).
@@ -71,7 +76,7 @@ localstack-down:
 	./scripts/localstack.sh down $(MODE)
 
 ## The deployed path on LocalStack over HTTPS: deploy keys- and IAM-mode stacks, run tests/e2e, tear down.
-e2e: install node_modules/.installed
+e2e: install node_modules/.installed tests/e2e/js/node_modules/.installed
 	./scripts/e2e.sh run
 
 ## The same keys-mode deployment, left running; writes .e2e/outputs.json (ApiUrl, CaBundle, a key, Region).

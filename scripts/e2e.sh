@@ -67,7 +67,7 @@ ensure_cli_venv() {
 }
 
 ensure_js_sdk() {
-    if [[ -f "$JS_DIR/node_modules/.installed" && "$JS_DIR/node_modules/.installed" -nt "$JS_DIR/package.json" ]]; then
+    if [[ -f "$JS_DIR/node_modules/.installed" && ! "$JS_DIR/package.json" -nt "$JS_DIR/node_modules/.installed" ]]; then
         return
     fi
     log "installing the JavaScript SDK v3 clients into tests/e2e/js"
