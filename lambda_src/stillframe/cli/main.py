@@ -1,4 +1,5 @@
-"""The ``stillframe`` command: ``serve``, ``put-media``, ``reindex`` and ``keys``.
+"""The ``stillframe`` command: ``serve``, ``put-media``, ``get-images``, ``list-fragments``, ``timeline``, ``reindex``
+and ``keys``.
 
 Errors a user can cause end as one line on stderr (exit status 2 for bad input, 1 when the work failed),
 never as a traceback.
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from stillframe import __version__
-from stillframe.cli import keys, put_media, reindex, serve
+from stillframe.cli import get_images, keys, put_media, reindex, serve, timeline
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.cli.logs import configure_logging
 
@@ -32,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve.register(commands)
     put_media.register(commands)
+    get_images.register(commands)
+    timeline.register(commands)
     reindex.register(commands)
     keys.register(commands)
     return parser

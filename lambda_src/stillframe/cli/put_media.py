@@ -19,12 +19,12 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from stillframe.cli.connect import add_signing_options
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.cli.progress import human_bytes, progress_for
 from stillframe.cli.tally import UploadTally
 from stillframe.client import (
     CA_BUNDLE_ENV,
-    SIGNING_NAME_ENV,
     Signing,
     ca_bundle,
     kinesisvideo_client,
@@ -81,19 +81,7 @@ def register(subparsers: Any) -> None:
         default="RELATIVE",
         help="RELATIVE: frame times count from the producer start (default); ABSOLUTE: from the file's own timecodes",
     )
-    parser.add_argument("--region", metavar="REGION", help="region to sign for (default: from the URL or AWS config)")
-    parser.add_argument("--profile", metavar="NAME", help="AWS profile for credentials")
-    parser.add_argument(
-        "--signing-name",
-        metavar="NAME",
-        help=f"SigV4 service name to sign for (default: {SIGNING_NAME_ENV}, else execute-api for an API Gateway "
-        "host, kinesisvideo for any other); keys auth accepts kinesisvideo and execute-api",
-    )
-    parser.add_argument(
-        "--ca-bundle",
-        metavar="FILE",
-        help=f"PEM file of CA certificates to verify HTTPS with (default: {CA_BUNDLE_ENV}, else the system's)",
-    )
+    add_signing_options(parser)
     parser.add_argument("file", metavar="FILE", help="video file (MKV, MP4, MPEG-TS, ...) or a live URL")
     parser.set_defaults(run=run)
 
