@@ -62,12 +62,14 @@ def stream_name(source: str, fragment_s: int) -> str:
 
 
 def ensure_fixtures(log: bool = True) -> dict[str, StreamFixture]:
-    """The stream fixtures, generating whatever is missing first."""
-    if MANIFEST.exists():
-        manifest = json.loads(MANIFEST.read_text())
-        streams = {name: StreamFixture(**data) for name, data in manifest["streams"].items()}
-        if manifest.get("recipe") == RECIPE and _store_matches(streams):
-            return streams
+    """The stream fixtures, generating whatever is missing first.
+
+    ``bench.run`` calls this in a child process (``python -m bench.fixtures``): generating grows a process to over
+    1 GB (the 4K clip), and a worker it started afterwards would report that as its own ``ru_maxrss``.
+    """
+    streams = _current()
+    if streams is not None:
+        return streams
     if STORE.exists():
         shutil.rmtree(STORE)
     FIXTURES.mkdir(parents=True, exist_ok=True)
@@ -80,6 +82,23 @@ def ensure_fixtures(log: bool = True) -> dict[str, StreamFixture]:
                 streams[fixture.name] = fixture
     MANIFEST.write_text(json.dumps({"recipe": RECIPE, "streams": {k: asdict(v) for k, v in streams.items()}}, indent=1))
     return streams
+
+
+def load_fixtures() -> dict[str, StreamFixture]:
+    """The stream fixtures as they are; RuntimeError when missing or stale (a measuring worker never generates)."""
+    streams = _current()
+    if streams is None:
+        raise RuntimeError("bench fixtures are missing or stale: run python -m bench.fixtures (bench.run does)")
+    return streams
+
+
+def _current() -> dict[str, StreamFixture] | None:
+    """The manifest's fixtures when they match the recipe and the store, else None."""
+    if not MANIFEST.exists():
+        return None
+    manifest = json.loads(MANIFEST.read_text())
+    streams = {name: StreamFixture(**data) for name, data in manifest["streams"].items()}
+    return streams if manifest.get("recipe") == RECIPE and _store_matches(streams) else None
 
 
 def _store_matches(streams: dict[str, StreamFixture]) -> bool:

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from bench import report, targets
-from bench.fixtures import ensure_fixtures
 from bench.scenarios import Scenario, build_matrix
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: the ffmpeg CLI is missing (make bench installs it)", file=sys.stderr)
         return 2
     started = time.monotonic()
-    ensure_fixtures()
+    _ensure_fixtures()
     machine = report.machine()
     results = []
     for number, scenario in enumerate(matrix, 1):
@@ -97,8 +96,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _ensure_fixtures() -> None:
+    """Check, or generate, the fixtures in a child process.
+
+    Generating leaves a process over 1 GB (the 4K clip); done here, every worker started afterwards would inherit
+    that peak in its ``ru_maxrss`` (``bench.worker``), and the serve and peer rows read theirs with ``wait4``.
+    """
+    subprocess.run(
+        [sys.executable, "-m", "bench.fixtures"], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=sys.stderr, check=True
+    )
+
+
 def _run_worker(scenario: Scenario, src: Path) -> dict[str, Any]:
-    """One scenario in a pinned worker process; the worker's own peak RSS comes from wait4."""
+    """One scenario in a pinned worker process; the worker reports its own peak RSS (see ``bench.worker``)."""
     cpus = "0" if scenario.cores == 1 else ",".join(str(c) for c in range(scenario.cores))
     command = ["taskset", "-c", cpus, sys.executable, "-m", "bench.worker", json.dumps(scenario.to_json())]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(src)])}
@@ -118,8 +128,9 @@ def _run_worker(scenario: Scenario, src: Path) -> dict[str, Any]:
         tail = stderr.strip().splitlines()[-3:]
         return {"error": " | ".join(tail) or f"exit {process.returncode}", "images": 0}
     result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
-    if scenario.method in IN_WORKER:
-        result.setdefault("peak_rss_mb", usage.ru_maxrss / 1024)
+    own = result.pop("own_peak_rss_mb", None)
+    if scenario.method in IN_WORKER:  # ru_maxrss only where /proc is missing: it also holds this process's peak
+        result.setdefault("peak_rss_mb", own if own is not None else usage.ru_maxrss / 1024)
     return result
 
 
