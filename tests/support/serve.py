@@ -16,6 +16,15 @@ import pytest
 @contextmanager
 def running_serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, list[str]]]:
     """`stillframe serve --port 0 ARGS...`; yields (base URL, banner lines) and sends SIGTERM afterwards."""
+    with serve_process(*args, env=env) as (url, banner, _):
+        yield url, banner
+
+
+@contextmanager
+def serve_process(
+    *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, list[str], subprocess.Popen[str]]]:
+    """As ``running_serve``, also yielding the process (for its pid: memory figures)."""
     command = [sys.executable, "-m", "stillframe.cli.main", "serve", "--port", "0", *args]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment)
@@ -29,7 +38,7 @@ def running_serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tup
             pytest.fail(f"stillframe serve did not start: {banner}")
         banner.append(line.strip())
     try:
-        yield banner[-1].split("listening on ", 1)[1].split()[0], banner
+        yield banner[-1].split("listening on ", 1)[1].split()[0], banner, process
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
