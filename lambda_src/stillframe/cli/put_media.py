@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stillframe.cli.connect import add_signing_options
+from stillframe.cli.connect import add_signing_options, require_reachable
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.cli.progress import human_bytes, progress_for
 from stillframe.cli.tally import UploadTally
@@ -111,6 +111,7 @@ def run(
     if splitter is None or probe is None:
         splitter, probe = load_splitter()
     total_ms = _probe(probe, source)  # unreadable media fails here, before anything is created
+    require_reachable(endpoint)  # a refused connection is reported at once, not after the upload's retries
     signing = _signing(endpoint, args)
     if args.create_stream:
         create_stream(endpoint, args)
@@ -230,7 +231,8 @@ def _send_all(
     except MediaError as exc:
         raise (UsageError if tally.chunks == 0 else CommandFailed)(f"cannot read media {source}: {exc}") from exc
     except ChunkRejected as exc:
-        raise CommandFailed(f"{exc.code}: {exc.message}" if exc.message else str(exc)) from exc
+        hint = "; add --create-stream to create it" if exc.code == "ResourceNotFoundException" else ""
+        raise CommandFailed((f"{exc.code}: {exc.message}" if exc.message else str(exc)) + hint) from exc
     except (ChunkFailed, EndpointError) as exc:
         raise CommandFailed(f"cannot upload to {poster.url}: {exc}") from exc
     finally:

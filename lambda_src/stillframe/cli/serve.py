@@ -20,6 +20,7 @@ import threading
 import time
 import warnings
 from collections.abc import Mapping, MutableMapping
+from errno import EADDRINUSE
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +39,7 @@ from stillframe.server import (
     TokenBucket,
     default_burst,
 )
+from stillframe.server.site import with_site
 from stillframe.settings import Settings, SettingsError
 
 TOKEN_SECRET_FILE = "token-secret"
@@ -159,14 +161,17 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     # Metrics are off locally; Powertools would still warn on every request that it has none to publish.
     warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
-    handler = load_handler()
+    handler = with_site(load_handler(), store=location)  # GET /health and the viewer at /
     config = ServerConfig(
         time_budget_ms=settings.time_budget_ms, region=settings.region, account_id=settings.account_id
     )
     try:
         server = StillframeServer((args.host, args.port), handler, config=config, gate=gate, limits=server_limits(args))
     except OSError as exc:
-        raise CommandFailed(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+        hint = (
+            "; another process uses it: pick another with --port (0: any free one)" if exc.errno == EADDRINUSE else ""
+        )
+        raise CommandFailed(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}{hint}") from exc
     endpoint = public_url(args, server)
     if endpoint is None:
         print("warning: GetDataEndpoint answers with the Host each client sent; give --public-url", file=sys.stderr)

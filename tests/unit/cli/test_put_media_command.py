@@ -12,7 +12,6 @@ import pytest
 from stillframe.cli import put_media
 from stillframe.cli.main import main
 from stillframe.errors import MediaError
-from stillframe.ingest import uploader
 
 
 @pytest.fixture
@@ -90,22 +89,22 @@ def test_error_acks_give_exit_status_1(
     assert status == 1 and "1 fragments refused" in err
 
 
-def test_server_down_is_one_line_after_retries(
-    fake_splitter: list[Any], clip: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_server_down_is_one_line_at_once(
+    fake_splitter: list[Any], clip: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given nothing listening on the port (and no real waiting between retries)
+    # Given nothing listening on the port
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setattr(uploader, "backoff_delay", lambda attempt, base: 0.0)
+    url = f"http://127.0.0.1:{port}"
 
     # When uploading
-    status, _, err = put(capsys, f"http://127.0.0.1:{port}", clip)
+    status, _, err = put(capsys, url, clip)
 
-    # Then exit 1 saying the connection was refused, no traceback
+    # Then exit 1 asking whether serve runs there, before any upload attempt (no retries), no traceback
     assert status == 1
-    assert "failed after 5 attempts: connection refused" in err.splitlines()[-1]
-    assert "Traceback" not in err
+    assert err.splitlines()[-1].endswith(f"connection refused; is stillframe serve running at {url}?")
+    assert "retrying" not in err and "Traceback" not in err
 
 
 def test_unreadable_media_is_a_usage_error(
