@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from stillframe.api.body import header, json_body, raw_body
 from stillframe.domain import requests
 from stillframe.domain.token import for_stream
-from stillframe.images.service import TIMELINE, retained
+from stillframe.images.service import TIMELINE, retained, retention_cutoff
 from stillframe.wiring import services
 
 router = Router()
@@ -34,11 +34,15 @@ def list_fragments() -> dict[str, Any]:
     binding = for_stream(request.binding(), stream.StreamARN)
     after = svc.tokens.decode(request.next_token, binding) if request.next_token else ""
     timeline = TIMELINE[request.selector] if request.selector else "server"
-    start, end = (request.start_ms, request.end_ms) if request.selector else (0, 10**13 - 1)
     now_ms = int(time.time() * 1000)
+    # Without a selector, start at the retention cutoff (server time): expired fragments are never walked.
+    start, end = (
+        (request.start_ms, request.end_ms) if request.selector else (retention_cutoff(stream, now_ms), 10**13 - 1)
+    )
     fragments: list[dict[str, Any]] = []
     last_key = ""
-    for key, record in svc.fragments.scan(stream.media_id, timeline, start, end, after_key=after):
+    scan = svc.fragments.scan(stream.media_id, timeline, start, end, after_key=after, expected=request.max_results + 1)
+    for key, record in scan:
         if not retained(record, stream, now_ms=now_ms):
             continue
         if len(fragments) == request.max_results:

@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 # A fragment never lasts longer than this (ingest refuses longer GOPs, as KVS does), so the fragment that
 # covers time t started after t - MAX_FRAGMENT_MS: one listing from there finds it.
 MAX_FRAGMENT_MS = 20_000
+# Listing batches: S3 answers at most 1000 keys per request; fewer than 16 saves nothing.
+MIN_LISTING_BATCH = 16
+MAX_LISTING_BATCH = 1000
 # The server marker is written last: a fragment whose server marker and blob exist is complete.
 COMMIT_ORDER = ("producer", "server")
 # About a minute of 1080p at 8 Mbit/s: enough for the fragments of a paginated 300 s range to be re-read from
@@ -159,20 +162,41 @@ class FragmentIndex:
         return data
 
     def scan(
-        self, stream: str, timeline: str, start_ms: int, end_ms: int, *, after_key: str = ""
+        self,
+        stream: str,
+        timeline: str,
+        start_ms: int,
+        end_ms: int,
+        *,
+        after_key: str = "",
+        expected: int | None = None,
     ) -> Iterator[tuple[str, FragmentRecord]]:
-        """(marker key, fragment) for fragments whose start lies in [start_ms, end_ms], in start order."""
+        """(marker key, fragment) for fragments whose start lies in [start_ms, end_ms], in start order.
+
+        The markers are listed in batches that seek (``start_after``) from the last one seen: the first batch
+        holds ``expected`` markers (default: one per second of the range), later ones grow, so a page reads
+        about what it needs (on S3, one ListObjectsV2 with a matching MaxKeys) at any history length.
+        """
         prefix = keys.index_prefix(stream, timeline)
-        start_after = prefix + keys.stamp(start_ms - 1) + "~" if start_ms > 0 else ""
-        for info in self._store.list(prefix, start_after=max(start_after, after_key)):
-            try:
-                record = FragmentRecord.from_marker(stream, timeline, info.key)
-            except ValueError:
-                logger.warning("ignoring malformed index marker", extra={"key": info.key})
-                continue
-            if record.start(timeline) > end_ms:
+        cursor = max(keys.marker_seek(stream, timeline, start_ms), after_key)
+        batch = expected if expected is not None else (end_ms - start_ms) // 1000 + 2
+        batch = min(max(batch, MIN_LISTING_BATCH), MAX_LISTING_BATCH)
+        while True:
+            seen = 0
+            for info in self._store.list(prefix, start_after=cursor, limit=batch):
+                seen += 1
+                cursor = info.key
+                try:
+                    record = FragmentRecord.from_marker(stream, timeline, info.key)
+                except ValueError:
+                    logger.warning("ignoring malformed index marker", extra={"key": info.key})
+                    continue
+                if record.start(timeline) > end_ms:
+                    return
+                yield info.key, record
+            if seen < batch:
                 return
-            yield info.key, record
+            batch = min(batch * 4, MAX_LISTING_BATCH)
 
     def covering_candidates(self, stream: str, timeline: str, start_ms: int, end_ms: int) -> list[FragmentRecord]:
         """Every fragment that may cover a time in [start_ms, end_ms] (started within MAX_FRAGMENT_MS before)."""

@@ -2,7 +2,9 @@
 
     streams/<name>.json                                        stream record
     media/<id>/fragments/<number>.<server_ms>.<producer_ms>.<duration_ms>.mkv   fragment blob
-    media/<id>/index/<timeline>/<start_ms:013d>.<duration_ms>.<number>.<other_ms:013d>.<size>   empty marker
+    media/<id>/markers/<timeline>/<start[0:4]>/<start[4:7]>/<start_ms:013d>.<duration_ms>.<number>.<other_ms:013d>.<size>
+                                                               empty marker, in a shard of its start time
+    media/<id>/index/<timeline>/<marker name>                  the flat marker layout of earlier releases
     media/<id>/dedupe/<sha256>                                 body = blob key: the fragment's claim, written first
     media/<id>/pending/<number>                                a fragment whose writes are not all done yet
     incoming/<name>/...                                        drop zone (S3 ingest)
@@ -14,6 +16,9 @@ fragments and an S3 lifecycle rule on ``media/`` can expire media without touchi
 Below, ``stream`` arguments are media ids.
 A marker key carries everything ListFragments and GetImages need, so a time-range lookup is one
 ordered listing; a blob key carries everything a marker needs, so markers can be rebuilt from blobs.
+Markers are sharded by start time (the shard directories are prefixes of the 13-digit start, so key
+order is still time order): a local-directory lookup opens only the shards it needs, one of about
+1,000 s (~500 fragments of 2 s) under a directory of about 11.6 days, whatever the stream's history.
 """
 
 from __future__ import annotations
@@ -37,7 +42,25 @@ def media_prefix(name: str) -> str:
 
 
 def index_prefix(name: str, timeline: str) -> str:
+    return f"media/{name}/markers/{timeline}/"
+
+
+def legacy_index_prefix(name: str, timeline: str) -> str:
+    """Where releases before 2026-12-01 kept markers (flat); ``stillframe reindex`` moves them to the shards."""
     return f"media/{name}/index/{timeline}/"
+
+
+def shard(ms: int) -> str:
+    """The shard directories of a start time: 10^9 ms, then 10^6 ms."""
+    text = stamp(ms)
+    return f"{text[:4]}/{text[4:7]}"
+
+
+def marker_seek(name: str, timeline: str, start_ms: int) -> str:
+    """A ``start_after`` that lists exactly the markers starting at or after ``start_ms``."""
+    if start_ms <= 0:
+        return ""
+    return f"{index_prefix(name, timeline)}{shard(start_ms - 1)}/{stamp(start_ms - 1)}~"
 
 
 def fragments_prefix(name: str) -> str:
@@ -85,7 +108,7 @@ class FragmentRecord:
         other = self.producer_ms if timeline == "server" else self.server_ms
         start = self.start(timeline)
         name = f"{stamp(start)}.{self.duration_ms}.{self.number}.{stamp(other)}.{self.size}"
-        return index_prefix(self.stream, timeline) + name
+        return f"{index_prefix(self.stream, timeline)}{shard(start)}/{name}"
 
     @classmethod
     def from_marker(cls, stream: str, timeline: str, key: str) -> FragmentRecord:

@@ -7,7 +7,8 @@
    reader never sees a marker without its blob); a younger one may still be in flight and is left alone.
 2. Make the markers match the blobs: a blob without any marker is kept (and indexed) only if its claim
    points at it, so a blob stored by an older release that crashed before its claim is removed as an
-   orphan; markers whose blob is missing are removed; missing markers are written.
+   orphan; markers whose blob is missing are removed; missing markers are written. Markers of the flat
+   layout of earlier releases (``index/``) are replaced by sharded ones (``markers/``): the migration.
 
 Afterwards every listed fragment is readable, and a stream repaired twice lists the same fragments.
 Memory grows with the stream (sets of keys): this is a maintenance command, not a request path.
@@ -15,6 +16,7 @@ Memory grows with the stream (sets of keys): this is a maintenance command, not 
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from dataclasses import dataclass
@@ -118,7 +120,10 @@ def sweep_pending(
 
 def _marker_keys(store: ObjectStore, stream: str, timeline: str) -> list[str]:
     found = []
-    for info in store.list(keys.index_prefix(stream, timeline)):
+    listed = itertools.chain(
+        store.list(keys.index_prefix(stream, timeline)), store.list(keys.legacy_index_prefix(stream, timeline))
+    )
+    for info in listed:
         try:
             FragmentRecord.from_marker(stream, timeline, info.key)
         except ValueError:

@@ -24,6 +24,7 @@ TIMELINE = {"SERVER_TIMESTAMP": "server", "PRODUCER_TIMESTAMP": "producer"}
 
 def get_images(request: GetImagesRequest, services: Services, *, budget_s: float) -> dict[str, Any]:
     """One page of GetImages: ``{"Images": [...], "NextToken"?: str}``."""
+    deadline = time.monotonic() + budget_s  # the budget covers the whole request, lookups included
     stream = services.streams.find(request.stream.stream_name, request.stream.arn)
     if stream.DataRetentionInHours == 0:
         raise NoDataRetentionError(f"The stream {stream.StreamName} has no data retention (DataRetentionInHours is 0).")
@@ -40,7 +41,7 @@ def get_images(request: GetImagesRequest, services: Services, *, budget_s: float
     ]
     plan = plan_page(samples, candidates, timeline)
     spec = RenderSpec(request.image_format, request.quality, request.width, request.height)
-    outcomes, stats = render_page(plan, services.fragments, spec, deadline=time.monotonic() + budget_s)
+    outcomes, stats = render_page(plan, services.fragments, spec, deadline=deadline)
     result: dict[str, Any] = {"Images": [outcome.to_json() for outcome in outcomes]}
     next_offset = offset + len(outcomes)
     if has_more(request.start_ms, request.end_ms, request.interval_ms, next_offset):
@@ -63,6 +64,11 @@ def get_images(request: GetImagesRequest, services: Services, *, budget_s: float
 def retained(record: FragmentRecord, stream: StreamRecord, *, now_ms: int) -> bool:
     """A fragment past its stream's retention is gone, even before the lifecycle rule deletes it."""
     return record.server_ms + stream.DataRetentionInHours * 3_600_000 >= now_ms
+
+
+def retention_cutoff(stream: StreamRecord, now_ms: int) -> int:
+    """The earliest server time a retained fragment can start at."""
+    return max(0, now_ms - stream.DataRetentionInHours * 3_600_000)
 
 
 def _offset(request: GetImagesRequest, binding: bytes, services: Services) -> int:
