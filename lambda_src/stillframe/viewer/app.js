@@ -77,6 +77,7 @@ const interval = () => Number($("interval").value);
 const iso = (ms) => new Date(ms).toISOString();
 const clockText = (ms, withDate) => (withDate ? iso(ms).replace("T", " ") : iso(ms).slice(11));
 const fileStamp = (ms) => iso(ms).replace(/:/g, "-");
+const plural = (n, noun) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 const dataUrl = (content) => `data:image/jpeg;base64,${content}`;
 
 function duration(ms) {
@@ -197,7 +198,8 @@ function drawTimeline() {
   const covered = state.spans.reduce((sum, span) => sum + span.end - span.start, 0);
   const gaps = Math.max(state.spans.length - 1, 0);
   $("coverage-label").textContent = state.spans.length
-    ? `${duration(covered)} of video in ${state.spans.length} ranges, ${gaps} gaps, ${state.fragments.size} fragments`
+    ? `${duration(covered)} of video in ${plural(state.spans.length, "range")}, ${plural(gaps, "gap")}, ` +
+      `${plural(state.fragments.size, "fragment")}`
     : "no fragments";
 }
 
@@ -452,7 +454,8 @@ async function poll() {
   const all = extent();
   const from = all ? all.end - 30e3 : Date.now() - 3600e3;
   try {
-    const range = { StartTimestamp: Math.max(from, 0) / 1000, EndTimestamp: (Math.max(from, Date.now()) + 3650 * 86400e3) / 1000 };
+    const until = Math.max(from, Date.now()) + 3650 * 86400e3; // producer clocks may run ahead of this one
+    const range = { StartTimestamp: Math.max(from, 0) / 1000, EndTimestamp: until / 1000 };
     for (const fragment of await listFragments(range)) state.fragments.set(fragment.FragmentNumber, fragment);
   } catch (error) {
     status(error.message);
@@ -464,10 +467,9 @@ async function poll() {
   const latest = now.end - 1; // the last frame is on screen until the end of the last fragment
   if (!all || now.end > all.end || state.cursor !== latest) {
     const width = state.view.end - state.view.start;
-    const pad = width * 0.05;
-    state.view = { start: now.end + pad - width, end: now.end + pad };
-    drawTimeline();
-    scheduleFilmstrip();
+    // Looking at the whole stream: keep doing so as it grows; zoomed in: slide along with the newest video.
+    if (!all || state.view.start <= all.start) fitView();
+    else setView(now.end + width * 0.05 - width, now.end + width * 0.05);
     showStill(latest);
   }
 }
