@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,9 +44,11 @@ def main() -> int:
             make_clip(seconds=CLIP_SECONDS, fps=25, width=640, height=360, gop=50, container="mp4", clock_start=start)
         )
         print(f"1. made a {CLIP_SECONDS} s 640x360 H.264 clip with a running clock: {clip.stat().st_size} bytes")
-        server, url = start_server(Path(tmp) / "data")
+        data = out / "data"  # kept, so the viewer and get-images can look at the stream afterwards
+        shutil.rmtree(data, ignore_errors=True)
+        server, url = start_server(data)
         try:
-            print(f"2. started stillframe serve at {url} (data in a temporary directory)")
+            print(f"2. started stillframe serve at {url} (data in {data})")
             ingest(url, clip, start)
             print(f"3. created stream {STREAM!r} and ingested the clip with stillframe put-media")
             stills = fetch_stills(url, start, out)
@@ -56,7 +59,23 @@ def main() -> int:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=20)
             print("6. stopped the server")
+    print_next_steps(data, start)
     return 0
+
+
+def print_next_steps(data: Path, start: datetime) -> None:
+    """How to see the stream in the viewer and save its stills with the CLI."""
+    command = os.path.relpath(BIN / "stillframe")
+    url = "http://127.0.0.1:4577"
+    end = datetime.fromtimestamp(start.timestamp() + CLIP_SECONDS - 1, UTC)
+    print("Next, serve the demo's data and open the viewer in a browser:")
+    print(f"  {command} serve --data-dir {data}")
+    print(f"  viewer: {url}/#stream={STREAM}")
+    print("and, with that server running, save its stills:")
+    print(
+        f"  {command} get-images --endpoint-url {url} --stream {STREAM} --start {start.isoformat()} "
+        f"--end {end.isoformat()} --interval 500 --out {data.parent / 'stills'} --contact-sheet"
+    )
 
 
 def start_server(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
