@@ -417,3 +417,14 @@ def test_concurrent_writes_and_reads_of_one_key_are_always_whole(store: ObjectSt
     assert seen
     assert all(data in payloads for data in seen)
     assert store.get("hot") in payloads
+
+
+def test_delete_objects_removes_many_keys_and_ignores_absent_ones(store: ObjectStore) -> None:
+    from stillframe.storage import delete_objects
+
+    # Given some objects
+    put_all(store, ["m/a", "m/b", "m/c", "keep"])
+    # When they and an absent key are deleted in one call
+    delete_objects(store, ["m/a", "m/b", "m/c", "m/absent"])
+    # Then only the other object is left
+    assert keys(store) == ["keep"]

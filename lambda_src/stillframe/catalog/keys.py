@@ -7,6 +7,7 @@
     media/<id>/index/<timeline>/<marker name>                  the flat marker layout of earlier releases
     media/<id>/dedupe/<sha256>                                 body = blob key: the fragment's claim, written first
     media/<id>/pending/<number>                                a fragment whose writes are not all done yet
+    purge/<id>                                                 a deleted stream whose media is still being deleted
     incoming/<name>/...                                        drop zone (S3 ingest)
 
 where ``<id>`` is the stream's media id, ``<name>/<creation ms>``: a stream deleted and created again
@@ -39,6 +40,14 @@ def stream_name_from_record_key(key: str) -> str:
 
 def media_prefix(name: str) -> str:
     return f"media/{name}/"
+
+
+PURGE_PREFIX = "purge/"
+
+
+def purge_key(media_id: str) -> str:
+    """A deleted stream whose media may not all be deleted yet (empty body)."""
+    return f"{PURGE_PREFIX}{media_id}"
 
 
 def index_prefix(name: str, timeline: str) -> str:

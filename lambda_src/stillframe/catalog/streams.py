@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
 from stillframe.catalog import keys
@@ -18,10 +21,27 @@ from stillframe.errors import (
     StoreFullError,
     VersionMismatchError,
 )
+from stillframe.storage import delete_objects
 from stillframe.storage.port import ObjectStore
 
 ACTIVE = "ACTIVE"
 DELETING = "DELETING"
+DELETE_BUDGET_S = 10.0
+PURGE_BATCH = 1000  # S3 DeleteObjects takes at most 1000 keys
+# ListStreams reads records this many at a time (a small first batch for small pages), LOAD_THREADS at once.
+LOAD_BATCH_FIRST = 32
+LOAD_BATCH = 256
+LOAD_THREADS = 32  # the S3 client's connection pool holds 32
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _record_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=LOAD_THREADS, thread_name_prefix="stream-records")
+        return _pool
 
 
 @dataclass(frozen=True)
@@ -129,22 +149,34 @@ class StreamCatalog:
         return record
 
     def list(self, *, begins_with: str = "", start_after: str = "") -> Iterator[StreamRecord]:
-        """Stream records in key order, optionally only names with a prefix, after a cursor key."""
-        prefix = keys.stream_record_key(begins_with)[: -len(".json")]
-        for info in self._store.list(prefix, start_after=start_after):
-            name = keys.stream_name_from_record_key(info.key)
-            if not name.startswith(begins_with):  # "streams/a." also matches "streams/a.json"
-                continue
-            record = self.load(name)
-            if record is not None:
-                yield record
+        """Stream records in key order, optionally only names with a prefix, after a cursor key.
 
-    def delete(self, arn: str, current_version: str | None = None, *, budget_s: float = 10.0) -> int:
-        """Mark DELETING, remove media objects for up to ``budget_s``, then the record; returns objects left.
-
-        Media lives under the stream's ``media_id`` (name + creation time), so a stream re-created with the
-        same name never sees old media; what is not deleted in time is left to the bucket's lifecycle rule.
+        Records are read concurrently, a batch of keys at a time (on S3 one GET each: sequential reads made
+        10,000 streams take half a minute), and yielded in key order.
         """
+        prefix = keys.stream_record_key(begins_with)[: -len(".json")]
+        names = (
+            name
+            for info in self._store.list(prefix, start_after=start_after)
+            if (name := keys.stream_name_from_record_key(info.key)).startswith(begins_with)
+        )  # "streams/a." also matches "streams/a.json": the startswith filter drops it
+        batch = LOAD_BATCH_FIRST
+        while chunk := list(itertools.islice(names, batch)):
+            for record in _record_pool().map(self.load, chunk):
+                if record is not None:
+                    yield record
+            batch = LOAD_BATCH
+
+    def delete(self, arn: str, current_version: str | None = None, *, budget_s: float = DELETE_BUDGET_S) -> bool:
+        """Delete the stream; returns whether all of its media is gone already.
+
+        The record goes at once (the name is free for CreateStream, DescribeStream answers not found), after a
+        purge record (``purge/<media id>``) is written; media is then deleted in batches for up to ``budget_s``,
+        and what is left is finished by later deletes and ``stillframe reindex --all`` (on S3 the lifecycle
+        rule expires it too). Media lives under the stream's ``media_id`` (name + creation time), so a stream
+        re-created with the same name never sees old media.
+        """
+        deadline = time.monotonic() + budget_s
         name = arn.split("/")[1] if arn.count("/") >= 2 else ""
         record = self.find(name, arn, include_deleting=True)
         if current_version is not None and current_version != record.Version:
@@ -154,12 +186,39 @@ class StreamCatalog:
         # Deleting is how space is freed: on a full store go on without the DELETING mark (deletes need no space).
         with contextlib.suppress(StoreFullError):
             self._store.put(keys.stream_record_key(name), replace(record, Status=DELETING).to_json())
-        deadline = time.monotonic() + budget_s
-        left = 0
-        for info in self._store.list(keys.media_prefix(record.media_id)):
-            if time.monotonic() > deadline:
-                left += 1
-                continue
-            self._store.delete(info.key)
+        self._remember_purge(record.media_id)
         self._store.delete(keys.stream_record_key(name))
-        return left
+        done = self.purge(record.media_id, deadline=deadline)
+        self.purge_deleted(deadline=deadline)  # leftovers of earlier deletes, with what time remains
+        return done
+
+    def purge(self, media_id: str, *, deadline: float | None = None) -> bool:
+        """Delete a deleted stream's media in batches until done (then its purge record) or past ``deadline``."""
+        prefix = keys.media_prefix(media_id)
+        while deadline is None or time.monotonic() < deadline:
+            batch = [info.key for info in self._store.list(prefix, limit=PURGE_BATCH)]
+            if not batch:
+                self._store.delete(keys.purge_key(media_id))
+                return True
+            delete_objects(self._store, batch)
+        return False
+
+    def purge_deleted(self, *, deadline: float | None = None) -> int:
+        """Finish the media deletion of streams deleted earlier; returns how many were finished."""
+        finished = 0
+        for info in self._store.list(keys.PURGE_PREFIX):
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            finished += self.purge(info.key[len(keys.PURGE_PREFIX) :], deadline=deadline)
+        return finished
+
+    def _remember_purge(self, media_id: str) -> None:
+        try:
+            self._store.put(keys.purge_key(media_id), b"")
+        except StoreFullError:
+            # A full store cannot take even the purge record: free a batch of this stream's media first.
+            delete_objects(
+                self._store, [info.key for info in self._store.list(keys.media_prefix(media_id), limit=PURGE_BATCH)]
+            )
+            with contextlib.suppress(StoreFullError):
+                self._store.put(keys.purge_key(media_id), b"")

@@ -27,7 +27,8 @@ def register(subparsers: Any) -> None:
         help="repair streams: finish or undo interrupted writes, rebuild the fragment index",
         description=(
             "Repair STREAM (or every stream): interrupted writes older than --grace-seconds are finished or undone, "
-            "orphan fragment blobs are removed, and the index markers are rebuilt to match the stored fragments."
+            "orphan fragment blobs are removed, and the index markers are rebuilt to match the stored fragments. "
+            "With --all, the media left by deleted streams is removed too."
         ),
     )
     where = parser.add_mutually_exclusive_group(required=True)
@@ -60,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
         if record is None:
             raise CommandFailed(f"stream {args.stream} does not exist in {_where(args)}")
         records = [record]
+    if args.all:
+        finished = catalog.purge_deleted()  # media of streams deleted while DeleteStream's budget ran out
+        if finished:
+            print(f"finished deleting the media of {finished} deleted streams")
     index = FragmentIndex(store)
     for record in records:
         report = index.reindex(record.media_id, grace_ms=int(args.grace_seconds * 1000))

@@ -8,6 +8,7 @@ only when settings ask for it, so the local mode never imports boto3.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from stillframe.storage.port import ObjectInfo, ObjectStore
@@ -15,7 +16,7 @@ from stillframe.storage.port import ObjectInfo, ObjectStore
 if TYPE_CHECKING:
     from stillframe.settings import Settings
 
-__all__ = ["MAX_KEY_BYTES", "ObjectInfo", "ObjectStore", "open_store", "validate_key"]
+__all__ = ["MAX_KEY_BYTES", "ObjectInfo", "ObjectStore", "delete_objects", "open_store", "validate_key"]
 
 MAX_KEY_BYTES = 1024  # S3's limit on a key's UTF-8 length
 
@@ -39,6 +40,20 @@ def validate_key(key: str) -> bytes:
     if "" in key.split("/"):
         raise ValueError(f"object key {key!r} has an empty segment (leading, trailing or doubled '/')")
     return raw
+
+
+def delete_objects(store: ObjectStore, keys: Sequence[str]) -> None:
+    """Remove the objects (absent keys are not errors) in as few requests as the adapter allows.
+
+    Adapters may offer ``delete_many(keys)`` (S3: DeleteObjects, 1000 keys a request); wrappers that forward
+    unknown attributes pass it through. Any other store deletes one key at a time.
+    """
+    delete_many = getattr(store, "delete_many", None)
+    if delete_many is not None:
+        delete_many(keys)
+        return
+    for key in keys:
+        store.delete(key)
 
 
 def open_store(settings: Settings) -> ObjectStore:

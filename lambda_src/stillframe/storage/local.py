@@ -36,7 +36,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -117,6 +117,11 @@ class LocalDirectoryStore:
                     return
                 raise
             self._prune(target.parent)
+
+    def delete_many(self, keys: Sequence[str]) -> None:
+        """Remove the objects; absent keys are not errors."""
+        for key in keys:
+            self.delete(key)
 
     # -- reads --------------------------------------------------------------------------------
 

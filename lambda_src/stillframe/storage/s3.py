@@ -13,7 +13,7 @@ lazily. Missing keys raise ``ObjectNotFound``; any other S3 or transport failure
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -115,6 +115,21 @@ class S3Store:
         """Remove the object; deleting an absent key is not an error (as in S3)."""
         with _translated(key):
             self._s3.delete_object(Bucket=self.bucket, Key=self._full(key))
+
+    def delete_many(self, keys: Sequence[str]) -> None:
+        """Remove the objects with DeleteObjects, 1000 keys per request; absent keys are not errors."""
+        for first in range(0, len(keys), _MAX_KEYS):
+            batch = keys[first : first + _MAX_KEYS]
+            objects = [{"Key": self._full(key)} for key in batch]
+            with _translated(batch[0]):
+                response = self._s3.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
+            errors = response.get("Errors") or []
+            if errors:
+                first_error = errors[0]
+                raise StorageError(
+                    f"S3 could not delete {len(errors)} of {len(batch)} objects; first: "
+                    f"{first_error.get('Key')} ({first_error.get('Code')})"
+                )
 
     def _full(self, key: str) -> str:
         validate_key(key)

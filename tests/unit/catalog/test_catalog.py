@@ -55,7 +55,7 @@ def test_delete_removes_media_and_checks_version(streams, store):
     FragmentIndex(store).add(record("1", 1000, stream=created.media_id), b"x" * 42)
     with pytest.raises(VersionMismatchError):
         streams.delete(created.StreamARN, "wrong")
-    assert streams.delete(created.StreamARN, created.Version) == 0
+    assert streams.delete(created.StreamARN, created.Version) is True
     assert list(store.list("")) == []
 
 
@@ -63,7 +63,8 @@ def test_a_recreated_stream_starts_empty_even_if_old_media_remains(streams, stor
     # Given a stream deleted with no time to remove its media (the lifecycle rule will)
     old = streams.create("cam")
     FragmentIndex(store).add(record("1", 1000, stream=old.media_id), b"x" * 42)
-    assert streams.delete(old.StreamARN, budget_s=-1) == 4
+    assert streams.delete(old.StreamARN, budget_s=-1) is False
+    assert len(list(store.list(old.media_id.join(["media/", "/"])))) == 4
     # When a stream of the same name is created again (later)
     later = StreamCatalog(store, region="eu-west-1", account_id="123456789012", clock=lambda: 1_795_600_900.0)
     new = later.create("cam")
@@ -92,3 +93,46 @@ def test_dedupe_and_reindex(store):
         store.delete(frag.marker_key(timeline))
     assert index.reindex("cam").fragments == 1
     assert [r for _, r in index.scan("cam", "server", 0, 10**12)] == [frag]
+
+
+def test_delete_frees_the_name_at_once_and_a_later_purge_removes_what_was_left(streams, store):
+    # Given a stream deleted with no time to remove its media
+    old = streams.create("cam")
+    index = FragmentIndex(store)
+    for n in range(3):
+        index.add(record(str(n), 1000 + n * 2000, stream=old.media_id), b"x%d" % n)
+    assert streams.delete(old.StreamARN, budget_s=-1) is False
+    # Then the name is free at once and the stream is not found
+    with pytest.raises(ResourceNotFoundError):
+        streams.find("cam")
+    # When a later purge runs (another DeleteStream does, and `stillframe reindex --all`)
+    assert streams.purge_deleted() == 1
+    # Then the old media and its purge record are gone
+    assert list(store.list("media/")) == [] and list(store.list("purge/")) == []
+
+
+def test_delete_removes_media_in_batches(streams, store, monkeypatch):
+    # Given a stream with 2,500 media objects, and a store that counts batch deletes
+    created = streams.create("cam")
+    for n in range(2500):
+        store.put(f"media/{created.media_id}/fragments/{n:05d}.1.1.1.mkv", b"")
+    batches: list[int] = []
+    real = store.delete_many
+    monkeypatch.setattr(store, "delete_many", lambda keys: (batches.append(len(keys)), real(keys)))
+    # When it is deleted
+    assert streams.delete(created.StreamARN) is True
+    # Then three batch deletes (at most 1000 keys each: one S3 DeleteObjects each) removed everything
+    assert batches == [1000, 1000, 500]
+    assert list(store.list("")) == []
+
+
+def test_list_streams_reads_records_in_batches_and_keeps_key_order(streams):
+    # Given more streams than one read batch, named out of order
+    names = [*[f"cam-{n:03d}" for n in range(300)][::-1], "other"]
+    for name in names:
+        streams.create(name)
+    # When they are listed, all or by prefix, or after a cursor
+    # Then every record comes once, in key order
+    assert [r.StreamName for r in streams.list()] == sorted(names)
+    assert [r.StreamName for r in streams.list(begins_with="cam-")] == sorted(names)[:300]
+    assert [r.StreamName for r in streams.list(start_after="streams/cam-297.json")] == ["cam-298", "cam-299", "other"]
