@@ -40,6 +40,7 @@ test: install browser-deps tests/e2e/js/node_modules/.installed
 .PHONY: test-executor
 ## The LocalStack host executor's own tests: they start (and stop) a full-mode LocalStack on a free port.
 test-executor: install
+	./scripts/localstack.sh install full
 	$(BIN)/python -m pytest tools/localstack-host-executor/tests -q
 
 ## Debian's Chromium for the viewer's browser tests (Playwright drives it; its own browser download cannot work here).

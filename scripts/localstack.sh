@@ -4,6 +4,7 @@
 #   scripts/localstack.sh up     [s3|full]   install (first use) and start in the background; wait until healthy
 #   scripts/localstack.sh down   [s3|full]   stop it, its children and every Lambda function process it started
 #   scripts/localstack.sh status [s3|full]   say whether it is running and healthy
+#   scripts/localstack.sh install [s3|full]  only install (venvs, executor, runtime venv); start nothing
 #
 # Modes (default s3) run side by side: each has its own state dir (.localstack/<mode>/, or LOCALSTACK_STATE_DIR),
 # pid file, log and port (LOCALSTACK_PORT, else 4566 for s3 and 4599 for full; when the default port is taken by
@@ -40,7 +41,7 @@ NOT_IN_HEALTH="ecr"
 log() { printf 'localstack: %s\n' "$*" >&2; }
 
 usage() {
-    echo "usage: $0 up|down|status [s3|full]" >&2
+    echo "usage: $0 up|down|status|install [s3|full]" >&2
     exit 2
 }
 
@@ -302,5 +303,6 @@ case "$COMMAND" in
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
+    install) ensure_install ;;
     *) usage ;;
 esac
