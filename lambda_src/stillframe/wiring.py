@@ -36,10 +36,9 @@ class Services:
 def build_services(settings: Settings, store: ObjectStore | None = None) -> Services:
     """Wire the catalog, index and token codec over one store."""
     if store is None:
-        from stillframe.name_guard import guard_local
         from stillframe.storage import open_store
 
-        store = guard_local(open_store(settings))
+        store = open_store(settings)
     return Services(settings=settings, store=store)
 
 

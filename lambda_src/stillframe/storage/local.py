@@ -17,11 +17,15 @@ Deletes need no free space, so space can always be freed.
 
 Segments are stored percent-encoded where the filesystem would misread them:
 "%" -> "%25", NUL -> "%00", and a whole segment "." or ".." -> "%2E" / "%2E%2E".
+A segment longer than a file name (255 bytes once encoded, e.g. a 256-character stream
+name) is cut into pieces of at most 253 bytes: every piece but the last is a directory
+named ``<piece>%+`` (no encoded name ends so), the last piece is the file or directory
+itself. Listings read such a directory as part of its parent, so key order is kept.
 
-Limits (``ValueError``): a segment may not exceed 255 bytes once encoded, and a key
-cannot be both an object and a "directory" (key "a" while "a/b" exists, or the
-reverse), which S3 allows but a filesystem cannot. Stillframe's own key layout never
-does this. Directories emptied by deletes are pruned, so a deleted "a/b" does not block "a".
+Limits (``ValueError``): a key cannot be both an object and a "directory" (key "a"
+while "a/b" exists, or the reverse), which S3 allows but a filesystem cannot.
+Stillframe's own key layout never does this. Directories emptied by deletes are
+pruned, so a deleted "a/b" does not block "a".
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ from stillframe.storage.port import ObjectInfo
 logger = logging.getLogger(__name__)
 
 MAX_SEGMENT_BYTES = 255  # NAME_MAX on Linux and macOS filesystems
+_CONTINUED = "%+"  # suffix of a directory holding the rest of an over-long segment (never made by encode_segment)
+_PIECE_BYTES = MAX_SEGMENT_BYTES - len(_CONTINUED)
 _INSTALL_ATTEMPTS = 8  # a concurrent delete may prune the parent directory between mkdir and rename
 _STALE_TEMP_SECONDS = 24 * 3600  # temp files this old were left by a killed writer
 _DECODE = {"25": "%", "00": "\0", "2E": "."}
@@ -66,6 +72,22 @@ def encode_segment(segment: str) -> str:
 def decode_segment(name: str) -> str:
     """Key segment for one file name written by ``encode_segment``."""
     return _ESCAPE.sub(lambda m: _DECODE[m.group(1)], name) if "%" in name else name
+
+
+def segment_names(segment: str) -> list[str]:
+    """The path components holding one key segment: one file name, or pieces when it is longer than one."""
+    name = encode_segment(segment)
+    if len(name.encode("utf-8")) <= MAX_SEGMENT_BYTES:
+        return [name]
+    names, piece, size = [], "", 0
+    for char in segment:  # cut between characters, never inside an escape or a UTF-8 sequence
+        encoded = encode_segment(char) if char in "%\0" else char
+        width = len(encoded.encode("utf-8"))
+        if size + width > _PIECE_BYTES:
+            names.append(piece + _CONTINUED)
+            piece, size = "", 0
+        piece, size = piece + encoded, size + width
+    return [*names, encode_segment(piece) if piece in (".", "..") else piece]
 
 
 class LocalDirectoryStore:
@@ -159,7 +181,7 @@ class LocalDirectoryStore:
         *dir_parts, partial = prefix.split("/")
         if "" in dir_parts:
             return iter(())  # no valid key contains an empty segment
-        base = self._objects.joinpath(*map(encode_segment, dir_parts))
+        base = self._objects.joinpath(*(name for part in dir_parts for name in segment_names(part)))
         walk = self._walk(base, "".join(p + "/" for p in dir_parts), partial, start_after)
         return walk if limit is None else itertools.islice(walk, max(limit, 0))
 
@@ -167,14 +189,7 @@ class LocalDirectoryStore:
 
     def _path(self, key: str) -> Path:
         validate_key(key)
-        names = [encode_segment(s) for s in key.split("/")]
-        for name in names:
-            if len(name.encode("utf-8")) > MAX_SEGMENT_BYTES:
-                raise ValueError(
-                    f"object key {key!r} has a segment longer than {MAX_SEGMENT_BYTES} bytes; "
-                    "the local store keeps each segment as a file name"
-                )
-        return self._objects.joinpath(*names)
+        return self._objects.joinpath(*(name for segment in key.split("/") for name in segment_names(segment)))
 
     def _open(self, key: str) -> BinaryIO:
         path = self._path(key)
@@ -285,16 +300,29 @@ def _sorted_entries(directory: Path, name_prefix: str) -> list[tuple[str, Path, 
         raise
     entries: list[tuple[str, str, Path, bool]] = []
     for entry in scan:
-        name = decode_segment(entry.name)
-        if not name.startswith(name_prefix):
-            continue
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
         except OSError:
             continue
-        entries.append((name + "/" if is_dir else name, name, Path(entry.path), is_dir))
+        if is_dir and entry.name.endswith(_CONTINUED):
+            entries.extend(_continued_entries(entry.path, decode_segment(entry.name[: -len(_CONTINUED)]), name_prefix))
+            continue
+        name = decode_segment(entry.name)
+        if name.startswith(name_prefix):
+            entries.append((name + "/" if is_dir else name, name, Path(entry.path), is_dir))
     entries.sort(key=lambda e: e[0])
     return [(name, path, is_dir) for _, name, path, is_dir in entries]
+
+
+def _continued_entries(path: str, piece: str, name_prefix: str) -> list[tuple[str, str, Path, bool]]:
+    """The entries of an over-long segment's piece directory, named as whole segments (``piece`` + the rest)."""
+    if not (piece.startswith(name_prefix) or name_prefix.startswith(piece)):
+        return []
+    rest = name_prefix[len(piece) :] if name_prefix.startswith(piece) else ""
+    return [
+        (piece + name + ("/" if is_dir else ""), piece + name, entry_path, is_dir)
+        for name, entry_path, is_dir in _sorted_entries(Path(path), rest)
+    ]
 
 
 def _remove_empty_tree(path: Path) -> bool:

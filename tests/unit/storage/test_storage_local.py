@@ -83,8 +83,6 @@ def test_reading_a_directory_key_is_not_found(store: LocalDirectoryStore) -> Non
 @pytest.mark.parametrize(
     ("key", "message"),
     [
-        ("x" * 256, "longer than 255 bytes"),
-        ("a/" + "é" * 128, "longer than 255 bytes"),
         ("/".join(["x" * 200] * 6), "limit is 1024"),
         ("bad\udc80surrogate", "lone surrogate"),
         ("a//b", "empty segment"),
@@ -96,6 +94,31 @@ def test_keys_that_cannot_be_stored_raise_value_error(store: LocalDirectoryStore
     # Then a ValueError names the problem
     with pytest.raises(ValueError, match=message):
         store.put(key, b"x")
+
+
+def test_segments_longer_than_a_file_name_are_stored_listed_in_order_and_deleted(store: LocalDirectoryStore) -> None:
+    # Given keys whose segments pass 255 bytes (ASCII, escaped "%", two-byte UTF-8, a trailing "..") beside keys
+    # that share their first 253 bytes and sort before or after them
+    segments = ["A" * 256, "A" * 253 + "0", "A" * 253 + "x", "A" * 253 + "..", "%" * 90, "é" * 200, "A" * 600]
+    keys = [f"{top}/{segment}{tail}" for segment in segments for top, tail in (("s", ".json"), ("m", "/1/f"))]
+    # When they are written
+    for key in keys:
+        store.put(key, key.encode())
+    # Then each reads back, listings are in key order (whole, by prefix, after a cursor), and deletes leave nothing
+    ordered = sorted(keys, key=str.encode)
+    assert [info.key for info in store.list("")] == ordered
+    assert all(store.get(key) == key.encode() for key in keys)
+    assert [info.key for info in store.list("s/" + "A" * 254)] == [
+        "s/" + "A" * 256 + ".json",
+        "s/" + "A" * 600 + ".json",
+    ]
+    assert [info.key for info in store.list("m/" + "A" * 256 + "/")] == ["m/" + "A" * 256 + "/1/f"]
+    assert [info.key for info in store.list("", start_after=ordered[3])] == ordered[4:]
+    with pytest.raises(ValueError, match="limit is 1024"):
+        store.put("s/" + "A" * 1100, b"x")
+    for key in keys:
+        store.delete(key)
+    assert list((store.root / "objects").iterdir()) == []
 
 
 def test_deletes_prune_empty_directories(store: LocalDirectoryStore) -> None:
