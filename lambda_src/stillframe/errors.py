@@ -53,6 +53,16 @@ class ClientLimitExceededError(StillframeError):
     status = 400
 
 
+class TagsPerResourceExceededLimitError(StillframeError):
+    code = "TagsPerResourceExceededLimitException"
+    status = 400
+
+
+class InvalidResourceFormatError(StillframeError):
+    code = "InvalidResourceFormatException"
+    status = 400
+
+
 class NotAuthorizedError(StillframeError):
     code = "NotAuthorizedException"
     status = 401

@@ -1,9 +1,9 @@
 """What an authenticated key may do: which operations (read-only keys) and which streams (prefix-limited keys).
 
 The operation is the route path the resolver runs (the event's ``path``, ``/getImages`` -> GetImages). The streams
-are every StreamName and StreamARN in a JSON body, or PutMedia's ``x-amzn-stream-name`` and ``x-amzn-stream-arn``
-headers; each must fall under one of the key's prefixes. ListStreams names no stream: a prefix-limited key may
-call it and sees only its own streams (``visible_streams``).
+are every StreamName, StreamARN and ResourceARN (the ``*Resource`` tag operations) in a JSON body, or PutMedia's
+``x-amzn-stream-name`` and ``x-amzn-stream-arn`` headers; each must fall under one of the key's prefixes.
+ListStreams names no stream: a prefix-limited key may call it and sees only its own streams (``visible_streams``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,26 @@ OPERATIONS = {
     "getImages": "GetImages",
     "listFragments": "ListFragments",
     "putMedia": "PutMedia",
+    "updateDataRetention": "UpdateDataRetention",
+    "updateStream": "UpdateStream",
+    "tagStream": "TagStream",
+    "untagStream": "UntagStream",
+    "listTagsForStream": "ListTagsForStream",
+    "TagResource": "TagResource",
+    "UntagResource": "UntagResource",
+    "ListTagsForResource": "ListTagsForResource",
 }
-READ_OPERATIONS = frozenset({"DescribeStream", "ListStreams", "GetDataEndpoint", "GetImages", "ListFragments"})
+READ_OPERATIONS = frozenset(
+    {
+        "DescribeStream",
+        "ListStreams",
+        "GetDataEndpoint",
+        "GetImages",
+        "ListFragments",
+        "ListTagsForStream",
+        "ListTagsForResource",
+    }
+)
 LIST_STREAMS = "ListStreams"
 PUT_MEDIA = "PutMedia"
 ARN_HEADER = "x-amzn-stream-arn"
@@ -51,7 +69,7 @@ def streams_named(operation: str | None, headers: Mapping[str, list[str]], body:
     if not isinstance(document, dict):
         return [None]
     found: list[str | None] = []
-    for field, is_arn in (("StreamName", False), ("StreamARN", True)):
+    for field, is_arn in (("StreamName", False), ("StreamARN", True), ("ResourceARN", True)):
         value = document.get(field)
         if value is not None:
             found.append(_name_of(value, arn=is_arn) if isinstance(value, str) else None)

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
 from stillframe.catalog import keys
+from stillframe.catalog.record_locks import record_lock
 from stillframe.errors import (
     ObjectExists,
     ObjectNotFound,
@@ -178,16 +179,17 @@ class StreamCatalog:
         """
         deadline = time.monotonic() + budget_s
         name = arn.split("/")[1] if arn.count("/") >= 2 else ""
-        record = self.find(name, arn, include_deleting=True)
-        if current_version is not None and current_version != record.Version:
-            raise VersionMismatchError(
-                f"CurrentVersion {current_version} does not match the stream's version {record.Version}."
-            )
-        # Deleting is how space is freed: on a full store go on without the DELETING mark (deletes need no space).
-        with contextlib.suppress(StoreFullError):
-            self._store.put(keys.stream_record_key(name), replace(record, Status=DELETING).to_json())
-        self._remember_purge(record.media_id)
-        self._store.delete(keys.stream_record_key(name))
+        with record_lock(name):  # an update (stream_updates) must not write the record back after this
+            record = self.find(name, arn, include_deleting=True)
+            if current_version is not None and current_version != record.Version:
+                raise VersionMismatchError(
+                    f"CurrentVersion {current_version} does not match the stream's version {record.Version}."
+                )
+            # Deleting is how space is freed: on a full store go on without the DELETING mark (deletes need no space).
+            with contextlib.suppress(StoreFullError):
+                self._store.put(keys.stream_record_key(name), replace(record, Status=DELETING).to_json())
+            self._remember_purge(record.media_id)
+            self._store.delete(keys.stream_record_key(name))
         done = self.purge(record.media_id, deadline=deadline)
         self.purge_deleted(deadline=deadline)  # leftovers of earlier deletes, with what time remains
         return done

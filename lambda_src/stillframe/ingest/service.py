@@ -44,7 +44,7 @@ def require_retention(stream: StreamRecord) -> None:
     if stream.DataRetentionInHours == 0:
         raise NoDataRetentionError(
             f"The stream {stream.StreamName} has DataRetentionInHours 0, so media would not be kept; "
-            "create the stream with a retention period."
+            "give the stream a retention period (UpdateDataRetention)."
         )
 
 

@@ -1,0 +1,91 @@
+"""Stream-update routes (the kinesisvideo model): UpdateDataRetention, UpdateStream, the six tag operations.
+
+Light, like ``routes_streams``: no media imports. Paths are the model's ``http.requestUri`` exactly (the
+``*Resource`` operations are capitalised there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from stillframe.api.body import json_body
+from stillframe.catalog.stream_updates import StreamUpdates, stream_ref_for_resource, stream_ref_for_stream_tags
+from stillframe.catalog.streams import StreamRecord
+from stillframe.domain import stream_admin_requests as requests
+from stillframe.wiring import services
+
+router = Router()
+
+
+def _updates() -> StreamUpdates:
+    svc = services()
+    return StreamUpdates(svc.store, svc.streams)
+
+
+@router.post("/updateDataRetention")
+def update_data_retention() -> dict[str, Any]:
+    request = requests.parse_update_data_retention(json_body(router.current_event))
+    _updates().update(
+        request.stream,
+        lambda r: replace(r, DataRetentionInHours=request.new_retention(r.DataRetentionInHours)),
+        current_version=request.current_version,
+    )
+    return {}
+
+
+@router.post("/updateStream")
+def update_stream() -> dict[str, Any]:
+    request = requests.parse_update_stream(json_body(router.current_event))
+
+    def change(record: StreamRecord) -> StreamRecord:
+        return replace(
+            record,
+            DeviceName=request.device_name if request.device_name is not None else record.DeviceName,
+            MediaType=request.media_type if request.media_type is not None else record.MediaType,
+        )
+
+    _updates().update(request.stream, change, current_version=request.current_version)
+    return {}
+
+
+@router.post("/tagStream")
+def tag_stream() -> dict[str, Any]:
+    request = requests.parse_tag_stream(json_body(router.current_event))
+    _updates().tag(stream_ref_for_stream_tags(request.stream), request.tags)
+    return {}
+
+
+@router.post("/untagStream")
+def untag_stream() -> dict[str, Any]:
+    request = requests.parse_untag_stream(json_body(router.current_event))
+    _updates().untag(stream_ref_for_stream_tags(request.stream), request.keys)
+    return {}
+
+
+@router.post("/listTagsForStream")
+def list_tags_for_stream() -> dict[str, Any]:
+    request = requests.parse_list_tags_for_stream(json_body(router.current_event))
+    return {"Tags": _updates().tags(stream_ref_for_stream_tags(request.stream))}
+
+
+@router.post("/TagResource")
+def tag_resource() -> dict[str, Any]:
+    request = requests.parse_tag_resource(json_body(router.current_event))
+    _updates().tag(stream_ref_for_resource(request.stream), request.tags)
+    return {}
+
+
+@router.post("/UntagResource")
+def untag_resource() -> dict[str, Any]:
+    request = requests.parse_untag_resource(json_body(router.current_event))
+    _updates().untag(stream_ref_for_resource(request.stream), request.keys)
+    return {}
+
+
+@router.post("/ListTagsForResource")
+def list_tags_for_resource() -> dict[str, Any]:
+    request = requests.parse_list_tags_for_resource(json_body(router.current_event))
+    return {"Tags": _updates().tags(stream_ref_for_resource(request.stream))}

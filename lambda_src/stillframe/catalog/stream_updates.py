@@ -1,0 +1,105 @@
+"""Changing a stream record: retention, device name and media type, tags. Every write advances its Version."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from stillframe.catalog import keys
+from stillframe.catalog.record_locks import record_lock
+from stillframe.catalog.streams import ACTIVE, StreamCatalog, StreamRecord
+from stillframe.domain.requests import StreamRef
+from stillframe.errors import (
+    InvalidResourceFormatError,
+    ResourceInUseError,
+    ResourceNotFoundError,
+    TagsPerResourceExceededLimitError,
+    VersionMismatchError,
+)
+from stillframe.storage.port import ObjectStore
+
+MAX_TAGS = 50
+STREAM_RESOURCE = "stream"
+
+
+def new_version() -> str:
+    """A fresh opaque Version (the model's pattern: [a-zA-Z0-9]+)."""
+    return secrets.token_hex(10)
+
+
+def resource_type(arn: str) -> str:
+    """``stream`` of ``arn:aws:kinesisvideo:<region>:<account>:stream/<name>/<ms>`` (``channel`` for a channel)."""
+    return arn.split(":", 5)[-1].split("/", 1)[0]
+
+
+class StreamUpdates:
+    """Read-check-write of stream records, one stream at a time per process (``record_lock``)."""
+
+    def __init__(self, store: ObjectStore, streams: StreamCatalog) -> None:
+        self._store = store
+        self._streams = streams
+
+    def update(
+        self,
+        stream: StreamRef,
+        change: Callable[[StreamRecord], StreamRecord],
+        *,
+        current_version: str | None = None,
+    ) -> StreamRecord:
+        """Apply ``change`` to the ACTIVE stream and store it under a new Version; returns the new record.
+
+        ResourceNotFoundError for an unknown stream, ResourceInUseError while it is being deleted,
+        VersionMismatchError when ``current_version`` is given and is not the stream's version.
+        """
+        name = stream.stream_name
+        with record_lock(name):
+            record = self._streams.find(name, stream.arn, include_deleting=True)
+            if record.Status != ACTIVE:
+                raise ResourceInUseError(f"The stream {name} is {record.Status}, not ACTIVE: it cannot be updated.")
+            if current_version is not None and current_version != record.Version:
+                raise VersionMismatchError(
+                    f"CurrentVersion {current_version} does not match the stream's version {record.Version}."
+                )
+            updated = replace(change(record), Version=new_version())
+            self._store.put(keys.stream_record_key(name), updated.to_json())
+        return updated
+
+    def tag(self, stream: StreamRef, tags: dict[str, str]) -> StreamRecord:
+        """Add or replace tags; TagsPerResourceExceededLimitError when the stream would hold more than 50."""
+
+        def change(record: StreamRecord) -> StreamRecord:
+            merged = {**record.Tags, **tags}
+            if len(merged) > MAX_TAGS:
+                raise TagsPerResourceExceededLimitError(
+                    f"The stream {record.StreamName} has {len(record.Tags)} tags; adding these would make "
+                    f"{len(merged)}, and a stream can hold at most {MAX_TAGS}."
+                )
+            return replace(record, Tags=merged)
+
+        return self.update(stream, change)
+
+    def untag(self, stream: StreamRef, tag_keys: Iterable[str]) -> StreamRecord:
+        """Remove tags by key; keys the stream does not have are ignored."""
+        drop = set(tag_keys)
+        return self.update(stream, lambda r: replace(r, Tags={k: v for k, v in r.Tags.items() if k not in drop}))
+
+    def tags(self, stream: StreamRef) -> dict[str, str]:
+        """The stream's tags (a stream being deleted is not found, as DescribeStream's siblings answer)."""
+        return dict(self._streams.find(stream.stream_name, stream.arn).Tags)
+
+
+def stream_ref_for_stream_tags(stream: StreamRef) -> StreamRef:
+    """TagStream's family: a StreamARN naming another resource type is InvalidResourceFormatException."""
+    if stream.arn is not None and resource_type(stream.arn) != STREAM_RESOURCE:
+        raise InvalidResourceFormatError(f"StreamARN {stream.arn} is not the ARN of a stream.")
+    return stream
+
+
+def stream_ref_for_resource(stream: StreamRef) -> StreamRef:
+    """TagResource's family: only streams are resources here (there are no signaling channels)."""
+    if stream.arn is not None and resource_type(stream.arn) != STREAM_RESOURCE:
+        raise ResourceNotFoundError(
+            f"The resource {stream.arn} does not exist: this service has streams only, no signaling channels."
+        )
+    return stream
