@@ -12,6 +12,9 @@
 
 Afterwards every listed fragment is readable, and a stream repaired twice lists the same fragments.
 Memory grows with the stream (sets of keys): this is a maintenance command, not a request path.
+
+``sweep_leftovers`` is the cheap part, which ``stillframe serve`` runs once at start: step 1 for every stream
+(one listing of ``pending/`` each) and the media of deleted streams (``purge/``); no marker rebuild.
 """
 
 from __future__ import annotations
@@ -19,12 +22,16 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from stillframe.catalog import keys
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.errors import ObjectNotFound
 from stillframe.storage.port import ObjectStore
+
+if TYPE_CHECKING:
+    from stillframe.catalog.streams import StreamCatalog
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +50,27 @@ class RepairReport:
     orphan_blobs_removed: int = 0
     markers_added: int = 0
     markers_removed: int = 0
+
+
+@dataclass
+class LeftoverReport:
+    """What a sweep of crash leftovers found and did over every stream."""
+
+    streams: int = 0
+    deleted_streams_purged: int = 0
+    pending: RepairReport = field(default_factory=RepairReport)
+
+
+def sweep_leftovers(
+    store: ObjectStore, streams: StreamCatalog, *, now_ms: int, grace_ms: int = PENDING_GRACE_MS
+) -> LeftoverReport:
+    """Finish or undo every stream's interrupted writes older than ``grace_ms``, then finish deleted streams' media."""
+    report = LeftoverReport()
+    for record in streams.list():
+        report.streams += 1
+        sweep_pending(store, record.media_id, now_ms=now_ms, grace_ms=grace_ms, report=report.pending)
+    report.deleted_streams_purged = streams.purge_deleted()
+    return report
 
 
 def reindex(store: ObjectStore, stream: str, *, now_ms: int, grace_ms: int = PENDING_GRACE_MS) -> RepairReport:

@@ -184,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
     for line in gate_banner(gate):
         print(line, flush=True)
     print(f"Stillframe listening on {server.url} (data: {location})", flush=True)
+    start_leftover_sweep()
     serve_until_signalled(server)
     print("stopped", flush=True)
     return 0
@@ -354,6 +355,34 @@ def load_handler() -> ProxyHandler:
     from stillframe.api.handler import lambda_handler
 
     return lambda_handler
+
+
+def start_leftover_sweep() -> threading.Thread:
+    """Once, in the background: what ``stillframe reindex`` does for crash leftovers (pending writes older than an
+    hour, media of deleted streams), over the store the handler uses; one line when done."""
+
+    def sweep() -> None:
+        from stillframe.catalog.repair import sweep_leftovers
+        from stillframe.wiring import services
+
+        started = time.monotonic()
+        try:
+            svc = services()
+            report = sweep_leftovers(svc.store, svc.streams, now_ms=int(time.time() * 1000))
+        except Exception as exc:  # a sweep that fails must not stop serving; reindex can do it later
+            print(f"warning: start-up sweep of crash leftovers failed: {exc}", file=sys.stderr, flush=True)
+            return
+        pending = report.pending
+        print(
+            f"start-up sweep: {report.streams} streams in {time.monotonic() - started:.1f} s; interrupted writes "
+            f"finished {pending.pending_finished}, undone {pending.pending_undone}, left in flight "
+            f"{pending.pending_in_flight}; deleted streams' media finished {report.deleted_streams_purged}",
+            flush=True,
+        )
+
+    thread = threading.Thread(target=sweep, name="stillframe-sweep", daemon=True)
+    thread.start()
+    return thread
 
 
 def serve_until_signalled(server: StillframeServer, poll_s: float = 0.2) -> None:
