@@ -32,6 +32,8 @@ OPERATIONS = {
     "TagResource": "TagResource",
     "UntagResource": "UntagResource",
     "ListTagsForResource": "ListTagsForResource",
+    "updateImageGenerationConfiguration": "UpdateImageGenerationConfiguration",
+    "describeImageGenerationConfiguration": "DescribeImageGenerationConfiguration",
 }
 READ_OPERATIONS = frozenset(
     {
@@ -42,6 +44,7 @@ READ_OPERATIONS = frozenset(
         "ListFragments",
         "ListTagsForStream",
         "ListTagsForResource",
+        "DescribeImageGenerationConfiguration",
     }
 )
 LIST_STREAMS = "ListStreams"

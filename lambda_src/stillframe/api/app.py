@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from stillframe.api import errors, routes_media, routes_stream_admin, routes_streams
+from stillframe.api import errors, routes_image_generation, routes_media, routes_stream_admin, routes_streams
 from stillframe.errors import StillframeError
 from stillframe.observability import logger
 
@@ -12,6 +12,7 @@ app = APIGatewayRestResolver()
 app.include_router(routes_streams.router)
 app.include_router(routes_media.router)
 app.include_router(routes_stream_admin.router)
+app.include_router(routes_image_generation.router)
 
 
 @app.exception_handler(StillframeError)

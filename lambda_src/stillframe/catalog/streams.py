@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 from stillframe.catalog import keys
 from stillframe.catalog.record_locks import record_lock
@@ -59,6 +60,8 @@ class StreamRecord:
     MediaType: str | None = None
     KmsKeyId: str | None = None
     Tags: dict[str, str] = field(default_factory=dict)
+    # UpdateImageGenerationConfiguration's structure as validated (wire names); None when there is none.
+    ImageGenerationConfiguration: dict[str, Any] | None = None
 
     @property
     def media_id(self) -> str:
