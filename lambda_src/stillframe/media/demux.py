@@ -27,9 +27,10 @@ logger = logging.getLogger(__name__)
 MediaSource = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 
 # Uploads (bytes, files, file objects) may only be probed as these containers. Playlist and script demuxers
-# (hls, concat, ...) would make FFmpeg open other files or URLs named inside an untrusted upload.
-_UPLOAD_FORMATS = "matroska,webm,mov,mp4,m4a,3gp,3g2,mj2,mpegts,h264,hevc"
-_SUPPORTED = "Matroska/WebM, MP4, MPEG-TS or raw H.264/H.265"
+# (hls, concat, ...) would make FFmpeg open other files or URLs named inside an untrusted upload. AVI names no
+# other file: it is what MJPEG cameras record.
+_UPLOAD_FORMATS = "matroska,webm,mov,mp4,m4a,3gp,3g2,mj2,mpegts,avi,h264,hevc"
+_SUPPORTED = "Matroska/WebM, MP4, MPEG-TS, AVI or raw H.264/H.265"
 # Demuxers that turn non-video files into a "video" track: text art and single still images (for URLs,
 # which the operator names and which may be anything FFmpeg reads, e.g. RTSP or HLS).
 _PSEUDO_VIDEO_FORMATS = {"tty", "image2", "gif", "apng", "webp_pipe"}
@@ -68,7 +69,7 @@ class TimedPacket:
 def open_input(source: MediaSource) -> Iterator[av.container.InputContainer]:
     """Open bytes, a path (streamed, never read whole), a binary file object or a URL for demuxing.
 
-    Everything but a URL must be Matroska/WebM, MP4/MOV, MPEG-TS or a raw H.264/H.265 stream.
+    Everything but a URL must be Matroska/WebM, MP4/MOV, MPEG-TS, AVI or a raw H.264/H.265 stream.
     """
     if isinstance(source, bytes | bytearray | memoryview):
         if not len(source):

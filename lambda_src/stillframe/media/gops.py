@@ -100,25 +100,30 @@ def _without_leading(gop: Gop) -> Gop:
 class Timeline:
     """Keeps one upload's timeline going forward when its timestamps restart or jump backwards (joined files).
 
-    Checked at key frames: a GOP whose key frame starts before the end of what came before is moved, with all
-    that follows it, to start right at that end, as players play such files (in file order). Its leading
-    pictures reference the other part's pictures and are dropped, as at the start of an upload.
+    Checked at key frames: a GOP whose key frame starts no later than the latest frame that came before is moved,
+    with all that follows it, to start right at the end of what came before, as players play such files (in file
+    order). Its leading pictures reference the other part's pictures and are dropped, as at the start of an upload.
+    Starts, not ends, decide: MP4 packet durations are decode-order steps, so with B-frames and a variable rate a
+    frame's pts + duration can reach past the next key frame.
     """
 
     offset: int = 0  # ticks added to every timestamp from here on
     end: int | None = None  # end of the latest presented frame so far, in shifted ticks
+    latest: int | None = None  # start of the latest presented frame so far, in shifted ticks
     restarts: list[tuple[int, int]] = field(default_factory=list)  # (file timestamp, continued at), in ticks
 
     def follow(self, gop: Gop) -> Gop:
         """The GOP on the continued timeline."""
         key = gop.packets[0]
-        if self.end is not None and key.pts + self.offset < self.end - key.duration // 2:
+        if self.end is not None and self.latest is not None and key.pts + self.offset <= self.latest:
             self.restarts.append((key.pts, self.end))
             self.offset = self.end - key.pts
             _, gop = gop.split_leading()
         if self.offset:
             gop = Gop.of([dataclasses.replace(packet, pts=packet.pts + self.offset) for packet in gop.packets])
-        ends = [packet.pts + packet.duration for packet in gop.packets if not packet.discard]
-        if ends:
-            self.end = max(self.end or ends[0], *ends)
+        presented = [packet for packet in gop.packets if not packet.discard]
+        if presented:
+            ends, starts = [p.pts + p.duration for p in presented], [p.pts for p in presented]
+            self.end = max(ends if self.end is None else [self.end, *ends])
+            self.latest = max(starts if self.latest is None else [self.latest, *starts])
         return gop

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -109,7 +110,7 @@ def iter_fragments(
                 lead_in, gop = gop.split_leading()
                 if lead_in:
                     pending.append(Gop.of(lead_in))
-                fragment = _build(pending, stream, origin, shown, tuple(notes))
+                fragment = _build(pending, stream, origin, shown, tuple(notes), next_start=_first_start(gop))
                 origin = fragment.pts_ms - fragment.offset_ms
                 yield fragment
                 pending, notes = [], []
@@ -160,15 +161,15 @@ def _should_cut(
     The length counts ``gop``'s leading pictures, which a cut here would move to the end of this fragment.
     """
     lead_in, _ = gop.split_leading()
-    start, end = _span_ms([*pending, Gop.of(lead_in)], time_base_of(stream))
+    start, end = _span_ms([p for g in (*pending, Gop.of(lead_in)) for p in g.packets], time_base_of(stream))
     if end - start >= target_ms:
         return True
     return max_bytes is not None and header + sum(g.size for g in pending) + gop.size > max_bytes
 
 
-def _span_ms(gops: list[Gop], time_base: Fraction) -> tuple[int, int]:
+def _span_ms(packets: list[TimedPacket], time_base: Fraction) -> tuple[int, int]:
     """First presented frame start and last presented frame end, in ms (every GOP presents at least one frame)."""
-    packets = [packet for gop in gops for packet in gop.packets if not packet.discard]
+    packets = [packet for packet in packets if not packet.discard]
     first = min(packets, key=lambda p: p.pts)
     last = max(packets, key=lambda p: p.pts)
     return to_ms(first.pts, time_base), to_ms(last.pts + last.duration, time_base)
@@ -241,10 +242,11 @@ def _build(
     origin: int | None,
     shown: Display,
     notes: tuple[str, ...] = (),
+    next_start: int | None = None,
 ) -> MediaFragment:
     time_base = time_base_of(stream)
-    start, end = _span_ms(gops, time_base)
-    packets = [packet for gop in gops for packet in gop.packets]
+    packets = _shown_durations([packet for gop in gops for packet in gop.packets], next_start)
+    start, end = _span_ms(packets, time_base)
     window = None
     if any(packet.discard for packet in packets):
         earliest = to_ms(min(packet.pts for packet in packets), time_base)
@@ -261,6 +263,33 @@ def _build(
         display=shown,
         notes=notes,
     )
+
+
+def _first_start(gop: Gop) -> int | None:
+    """The earliest presented frame start of ``gop`` (ticks), None when it presents none."""
+    return min((packet.pts for packet in gop.packets if not packet.discard), default=None)
+
+
+def _shown_durations(packets: list[TimedPacket], next_start: int | None) -> list[TimedPacket]:
+    """The packets, each presented frame lasting until the next presented one starts.
+
+    MP4 durations are decode-order steps: with B-frames at a variable rate they say nothing about how long a frame
+    is on screen, and a fragment's end would leave a hole before the next fragment or overlap it. The last frame
+    lasts until ``next_start`` (the next fragment's first frame) when that comes within its own duration plus the
+    longest step; a later start is a real gap and the frame keeps its own duration.
+    """
+    shown = sorted((i for i, packet in enumerate(packets) if not packet.discard), key=lambda i: packets[i].pts)
+    if not shown:
+        return packets
+    durations = {a: packets[b].pts - packets[a].pts for a, b in itertools.pairwise(shown)}
+    last = packets[shown[-1]]
+    longest = max(packets[i].duration for i in shown)
+    if next_start is not None and last.pts < next_start <= last.pts + last.duration + longest:
+        durations[shown[-1]] = next_start - last.pts
+    return [
+        dataclasses.replace(packet, duration=durations[i]) if durations.get(i, 0) > 0 else packet
+        for i, packet in enumerate(packets)
+    ]
 
 
 def _mux(

@@ -105,6 +105,14 @@ def make_clip(
     return buffer.getvalue()
 
 
+def paint_frame(number: int, width: int, height: int, fps: int = 25) -> Image.Image:
+    """Frame ``number`` of a synthetic clip as an RGB picture of any size, odd ones included.
+
+    For tests that encode what ``make_clip`` does not (other pixel formats, odd sizes, irregular timestamps).
+    """
+    return _painter(width, height).paint(number, datetime(2024, 1, 1) + timedelta(seconds=number / fps))
+
+
 def read_frame_number(image: bytes | Image.Image) -> int:
     """Read the frame number back from a JPEG/PNG still (any size) of a synthetic frame.
 
@@ -221,6 +229,11 @@ class _Painter:
             ImageDraw.Draw(glyph).text((0, size // 10), char, font=self.font, fill=(255, 255, 255))
             self.glyphs[char] = glyph
         return glyph
+
+
+@lru_cache(maxsize=8)
+def _painter(width: int, height: int) -> _Painter:
+    return _Painter(width, height)
 
 
 @lru_cache(maxsize=8)
