@@ -264,7 +264,7 @@ def test_sigterm_stops_a_real_serve_process_cleanly(tmp_path: Path) -> None:
     # Then it exits 0 saying "stopped", after logging the request, and left a private token secret behind
     assert process.returncode == 0, err
     assert out.rstrip().endswith("stopped")
-    assert "request method=POST path=/listStreams status=200" in err
+    assert "request method=POST path=/listStreams operation=ListStreams stream=- status=200 error_type=-" in err
     assert "Traceback" not in err
     assert stat.S_IMODE((data_dir / "token-secret").stat().st_mode) == 0o600
 

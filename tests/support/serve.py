@@ -9,25 +9,36 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 
 @contextmanager
-def running_serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, list[str]]]:
-    """`stillframe serve --port 0 ARGS...`; yields (base URL, banner lines) and sends SIGTERM afterwards."""
-    with serve_process(*args, env=env) as (url, banner, _):
+def running_serve(
+    *args: str, env: dict[str, str] | None = None, log: Path | None = None
+) -> Iterator[tuple[str, list[str]]]:
+    """`stillframe serve --port 0 ARGS...`; yields (base URL, banner lines) and sends SIGTERM afterwards.
+
+    ``log``: a file for the server's stderr log (else it is dropped).
+    """
+    with serve_process(*args, env=env, log=log) as (url, banner, _):
         yield url, banner
 
 
 @contextmanager
 def serve_process(
-    *args: str, env: dict[str, str] | None = None
+    *args: str, env: dict[str, str] | None = None, log: Path | None = None
 ) -> Iterator[tuple[str, list[str], subprocess.Popen[str]]]:
     """As ``running_serve``, also yielding the process (for its pid: memory figures)."""
     command = [sys.executable, "-m", "stillframe.cli.main", "serve", "--port", "0", *args]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment)
+    log_file = log.open("w") if log is not None else None
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=log_file or subprocess.DEVNULL, text=True, env=environment
+    )
+    if log_file is not None:
+        log_file.close()  # the child holds its own copy
     assert process.stdout is not None
     banner: list[str] = []
     deadline = time.monotonic() + 30

@@ -15,6 +15,7 @@ import math
 import os
 import secrets
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -39,10 +40,12 @@ from stillframe.server import (
     TokenBucket,
     default_burst,
 )
-from stillframe.server.site import with_site
+from stillframe.server.site import OPEN_PATHS, with_site
+from stillframe.server.tls import TlsFiles, TlsUnavailable, ensure_local_ca, server_context, wanted_hosts
 from stillframe.settings import Settings, SettingsError
 
 TOKEN_SECRET_FILE = "token-secret"
+TLS_DIR = "tls"  # in the data directory: the local CA and server certificate of --https
 DEFAULT_DATA_DIR = "./stillframe-data"
 DEFAULT_PORT = 4577  # not 4566: that is LocalStack's, and people run both
 ACCESS_KEY_ENV = "STILLFRAME_SERVE_ACCESS_KEY_ID"
@@ -79,9 +82,26 @@ def register(subparsers: Any) -> None:
         help="the base URL GetDataEndpoint answers with (default: the address it listens on; give it when "
         "listening on 0.0.0.0 or behind a proxy)",
     )
+    _register_tls(parser)
     _register_gate(parser)
     _register_limits(parser)
     parser.set_defaults(run=run)
+
+
+def _register_tls(parser: argparse.ArgumentParser) -> None:
+    tls = parser.add_argument_group("HTTPS (off by default)")
+    tls.add_argument(
+        "--https",
+        action="store_true",
+        help=f"serve HTTPS with a certificate from a local CA kept in <data-dir>/{TLS_DIR} (made once, reused on "
+        "restart; names localhost, 127.0.0.1, ::1 and --host); the banner prints the CA file for AWS_CA_BUNDLE",
+    )
+    tls.add_argument(
+        "--tls-cert", type=Path, metavar="FILE", help="serve HTTPS with this PEM certificate (chain) instead"
+    )
+    tls.add_argument(
+        "--tls-key", type=Path, metavar="FILE", help="the PEM private key of --tls-cert (default: in --tls-cert)"
+    )
 
 
 def _register_limits(parser: argparse.ArgumentParser) -> None:
@@ -155,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
     gate = build_gate(args, os.environ)  # usage errors before anything is created
     location = prepare_environment(args, os.environ)
     keys_file = prepare_keys_auth(args, os.environ)
+    tls, tls_lines = tls_setup(args)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -166,7 +187,9 @@ def run(args: argparse.Namespace) -> int:
         time_budget_ms=settings.time_budget_ms, region=settings.region, account_id=settings.account_id
     )
     try:
-        server = StillframeServer((args.host, args.port), handler, config=config, gate=gate, limits=server_limits(args))
+        server = StillframeServer(
+            (args.host, args.port), handler, config=config, gate=gate, limits=server_limits(args), tls=tls
+        )
     except OSError as exc:
         hint = (
             "; another process uses it: pick another with --port (0: any free one)" if exc.errno == EADDRINUSE else ""
@@ -181,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
         print("warning: requests are not authenticated; anyone who can reach this address can use it", file=sys.stderr)
     if keys_file is not None:
         print(keys_banner(keys_file), flush=True)
-    for line in gate_banner(gate):
+    for line in [*gate_banner(gate), *tls_lines]:
         print(line, flush=True)
     print(f"Stillframe listening on {server.url} (data: {location})", flush=True)
     start_leftover_sweep()
@@ -208,7 +231,7 @@ def build_gate(args: argparse.Namespace, env: Mapping[str, str]) -> RequestGate:
     throttle = None
     if args.rate_limit is not None:
         throttle = TokenBucket(args.rate_limit, args.burst or default_burst(args.rate_limit))
-    return RequestGate(verifier=verifier, throttle=throttle)
+    return RequestGate(verifier=verifier, throttle=throttle, open_paths=OPEN_PATHS)
 
 
 def _secret_access_key(args: argparse.Namespace, env: Mapping[str, str]) -> str | None:
@@ -232,6 +255,25 @@ def _secret_access_key(args: argparse.Namespace, env: Mapping[str, str]) -> str 
         )
         return str(args.secret_access_key)
     return env.get(SECRET_KEY_ENV) or None
+
+
+def tls_setup(args: argparse.Namespace) -> tuple[ssl.SSLContext | None, list[str]]:
+    """The TLS context ``--https`` or ``--tls-cert`` asks for (None: plain HTTP) and its start-up lines."""
+    if args.tls_key is not None and args.tls_cert is None:
+        raise UsageError("--tls-key goes with --tls-cert")
+    try:
+        if args.tls_cert is not None:
+            files = TlsFiles(cert=args.tls_cert, key=args.tls_key or args.tls_cert)
+            return server_context(files), [f"tls: certificate {files.cert}"]
+        if not args.https:
+            return None, []
+        if args.bucket:
+            raise UsageError("with --bucket, --https needs --tls-cert (there is no data directory to keep a CA in)")
+        directory = Path(args.data_dir).expanduser().resolve() / TLS_DIR
+        files = ensure_local_ca(directory, wanted_hosts(args.host, urlsplit(args.public_url or "").hostname))
+        return server_context(files), [f"tls: clients trust the CA {files.ca} (AWS_CA_BUNDLE={files.ca})"]
+    except TlsUnavailable as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def server_limits(args: argparse.Namespace) -> ServerLimits:

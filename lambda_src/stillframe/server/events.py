@@ -38,14 +38,15 @@ def build_event(
     protocol: str = "HTTP/1.1",
     account_id: str = "000000000000",
     now_ms: int | None = None,
+    scheme: str = "http",
 ) -> dict[str, Any]:
     """The API Gateway REST proxy event for one HTTP request (no stage prefix: resource == path)."""
     raw_path, _, query = target.partition("?")
     path = unquote(raw_path) or "/"
-    # API Gateway sets X-Forwarded-Proto itself, whatever the client sent; this server speaks plain HTTP.
+    # API Gateway sets X-Forwarded-Proto itself, whatever the client sent: the scheme this server speaks.
     single, multi = _header_maps((name, value) for name, value in headers if name.lower() != "x-forwarded-proto")
-    single["X-Forwarded-Proto"] = "http"
-    multi["X-Forwarded-Proto"] = ["http"]
+    single["X-Forwarded-Proto"] = scheme
+    multi["X-Forwarded-Proto"] = [scheme]
     pairs = parse_qsl(query, keep_blank_values=True)
     text_body, is_base64 = _event_body(body, _get(single, "Content-Type"))
     host = _get(single, "Host")

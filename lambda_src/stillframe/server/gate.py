@@ -4,6 +4,8 @@ A refused request gets the status API Gateway keeps for it and the AWS error typ
 (``infra/constructs/gateway_responses.py``): 429 ``ClientLimitExceededException`` for THROTTLED, 403
 ``NotAuthorizedException`` for MISSING_AUTHENTICATION_TOKEN, INVALID_SIGNATURE and EXPIRED_TOKEN. boto3 picks the
 modeled exception from ``x-amzn-ErrorType``, so the status only matters to retries (429 backs off) and to curl.
+Like a method with authorization NONE on API Gateway, GET and HEAD of ``open_paths`` (serve's ``/health`` and the
+viewer's static files, which expose nothing) need no signature; throttling still counts them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from stillframe.access.sigv4 import SignedRequest, SigV4Verifier
 from stillframe.errors import ClientLimitExceededError, NotAuthorizedError, StillframeError
@@ -36,13 +39,21 @@ class RequestGate:
 
     verifier: SigV4Verifier | None = None
     throttle: TokenBucket | None = None
+    open_paths: frozenset[str] = frozenset()
 
-    def admit(self, headers: Sequence[tuple[str, str]]) -> Refusal | None:
+    def needs_signature(self, method: str, target: str) -> bool:
+        """False for GET or HEAD of one of ``open_paths`` (matched as the event's decoded path is), else True."""
+        return method not in ("GET", "HEAD") or unquote(target.split("?", 1)[0]) not in self.open_paths
+
+    def admit(self, headers: Sequence[tuple[str, str]], *, signed: bool = True) -> Refusal | None:
         """What the headers alone settle, before the body is read: throttling, then the signature's form and date.
 
-        Throttling counts every request, signed or not, as a stage's throttle does.
+        Throttling counts every request, signed or not, as a stage's throttle does; ``signed=False`` (a request
+        that ``needs_signature`` not) skips the signature.
         """
-        refusal = self._throttled() or self._unauthorized(lambda verifier: verifier.precheck(headers))
+        refusal = self._throttled()
+        if refusal is None and signed:
+            refusal = self._unauthorized(lambda verifier: verifier.precheck(headers))
         return self._logged(refusal)
 
     def authenticate(self, request: SignedRequest) -> Refusal | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -28,6 +29,7 @@ from stillframe.server.context import ServerConfig, invocation_context
 from stillframe.server.events import build_event, decode_response, error_response
 from stillframe.server.gate import THROTTLED_STATUS, RequestGate
 from stillframe.server.limits import Admission, ServerLimits, release_memory
+from stillframe.server.request_log import log_request, operation_of, stream_of
 
 # The package's name, not this module's: the CLI's log setup and anyone filtering logs know the server by it.
 logger = logging.getLogger("stillframe.server")
@@ -54,12 +56,18 @@ class StillframeServer(ThreadingHTTPServer):
         config: ServerConfig | None = None,
         gate: RequestGate | None = None,
         limits: ServerLimits | None = None,
+        tls: ssl.SSLContext | None = None,
     ):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.limits = limits or ServerLimits()
         self.request_queue_size = self.limits.listen_backlog  # listen(); the default of 5 drops bursts
         super().__init__(address, _RequestHandler)
+        self.tls = tls
+        if tls is not None:
+            # The handshake waits for the connection's own thread (``_RequestHandler.setup``), within the header
+            # timeout: done in accept(), one silent client would hold up every other.
+            self.socket = tls.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
         self.proxy_handler = handler
         self.config = config or ServerConfig()
         self.gate = gate or RequestGate()
@@ -72,11 +80,16 @@ class StillframeServer(ThreadingHTTPServer):
         self.stopping = False
 
     @property
+    def scheme(self) -> str:
+        """``https`` when serving TLS, else ``http``."""
+        return "http" if self.tls is None else "https"
+
+    @property
     def url(self) -> str:
-        """``http://host:port`` with the port actually bound (useful with port 0)."""
+        """``http(s)://host:port`` with the port actually bound (useful with port 0)."""
         host, port = self.server_address[:2]
         host = str(host)
-        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        return f"{self.scheme}://[{host}]:{port}" if ":" in host else f"{self.scheme}://{host}:{port}"
 
     def stop(self) -> None:
         """Stop accepting, let in-flight requests finish, close idle keep-alive connections, join workers.
@@ -102,9 +115,10 @@ class StillframeServer(ThreadingHTTPServer):
             return
         reason = f"this server holds at most {self.limits.max_connections} connections"
         status, headers, payload = _limit_exceeded(reason)
-        with contextlib.suppress(OSError):
-            request.settimeout(1.0)
-            request.sendall(wire.head_block(status, headers, len(payload), close=True) + payload)
+        if self.tls is None:  # over TLS an answer needs a handshake, on this accept thread: the connection just closes
+            with contextlib.suppress(OSError):
+                request.settimeout(1.0)
+                request.sendall(wire.head_block(status, headers, len(payload), close=True) + payload)
         self.shutdown_request(request)
 
     def shutdown_request(self, request: Any) -> None:
@@ -121,7 +135,11 @@ class StillframeServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Log a failed connection: one line for a client that went away, a traceback for anything else."""
-        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+        error = sys.exc_info()[1]
+        if isinstance(error, ssl.SSLError):
+            # Plain HTTP sent to the HTTPS port, or a client that does not trust the certificate.
+            logger.info("TLS handshake failed", extra={"client": str(client_address), "reason": error.reason})
+        elif isinstance(error, ConnectionError | TimeoutError):
             logger.info("client connection dropped", extra={"client": str(client_address)})
         else:
             logger.exception("connection failed", extra={"client": str(client_address)})
@@ -149,10 +167,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as SDK clients expect
     server: StillframeServer
     _unread_body = False
+    _stream: str | None = None  # the stream the request names, for its log line
+    _signed = True  # whether the request needs a signature (the gate's open paths do not)
     _reader: wire.DeadlineReader
     rfile: BufferedReader
 
     def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(self.server.limits.header_timeout_s)
+            self.request.do_handshake()
         super().setup()
         # Without it a small answer after a write waits for the client's delayed ACK (Nagle): ~40 ms each.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -206,7 +229,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         status, headers, payload = self._too_large(str(uuid.uuid4()))
         self._respond(status, headers, payload, head_only=False)
-        self._log(status, len(payload), started)
+        self._log(status, headers, len(payload), started)
         return False
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -217,6 +240,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         started = time.perf_counter()
+        self._stream = None
         self.server.track(self.connection, busy=True)
         try:
             status, headers, payload = self._serve_one()
@@ -225,15 +249,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._respond(status, headers, payload, head_only=self.command == "HEAD")
         finally:
             self.server.track(self.connection, busy=False)
-        self._log(status, len(payload), started)
+        self._log(status, headers, len(payload), started)
         if self._unread_body:
             _linger(self.connection)
 
-    def _log(self, status: int, size: int, started: float) -> None:
-        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-        path = self.path.split("?", 1)[0]
-        logger.info(
-            "request", extra={"method": self.command, "path": path, "status": status, "bytes": size, "ms": elapsed_ms}
+    def _log(self, status: int, headers: list[tuple[str, str]], size: int, started: float) -> None:
+        log_request(
+            method=self.command,
+            target=self.path,
+            stream=self._stream,
+            status=status,
+            headers=headers,
+            size=size,
+            duration_s=time.perf_counter() - started,
         )
 
     def _serve_one(self) -> Answer:
@@ -250,7 +278,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except wire.BadRequest as exc:
             self.close_connection = True
             return error_response(400, "InvalidArgumentException", str(exc), request_id)
-        refusal = self.server.gate.admit(list(self.headers.items()))
+        self._signed = self.server.gate.needs_signature(self.command, self.path)
+        refusal = self.server.gate.admit(list(self.headers.items()), signed=self._signed)
         if refusal is not None:
             self._drop_body(framing)
             return error_response(refusal.status, refusal.error.code, refusal.error.message, request_id)
@@ -274,9 +303,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return error_response(400, "InvalidArgumentException", f"Malformed request body: {exc}", request_id)
         finally:
             self._reader.deadline = None
+        headers = list(self.headers.items())
+        self._stream = stream_of(operation_of(self.path), headers, body)
         # The signature covers the body, so only this part of the check waits for it.
-        signed = SignedRequest(self.command, self.path, list(self.headers.items()), body)
-        refusal = self.server.gate.authenticate(signed)
+        signed = SignedRequest(self.command, self.path, headers, body)
+        refusal = self.server.gate.authenticate(signed) if self._signed else None
         if refusal is not None:
             return error_response(refusal.status, refusal.error.code, refusal.error.message, request_id)
         return self._invoke(body, request_id)
@@ -302,6 +333,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             request_id=request_id,
             protocol=self.request_version,
             account_id=config.account_id,
+            scheme=self.server.scheme,
         )
         del body  # the event holds the body now; one copy fewer while the handler runs
         context = invocation_context(request_id, config)

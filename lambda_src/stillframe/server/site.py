@@ -25,6 +25,8 @@ VIEWER_FILES = {
     "/viewer/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/viewer/style.css": ("style.css", "text/css; charset=utf-8"),
 }
+# What GET may fetch unsigned when serve requires signatures: nothing here names or shows a stream.
+OPEN_PATHS = frozenset({HEALTH_PATH, *VIEWER_FILES})
 
 
 def with_site(handler: ProxyHandler, *, store: str) -> ProxyHandler:

@@ -151,3 +151,36 @@ def test_no_gate_lets_everything_through(start: Any) -> None:
     conn = connect(server)
     assert [post(conn, "/listStreams")[0] for _ in range(5)] == [200] * 5
     assert handler.calls == 5
+
+
+def test_open_paths_are_fetched_unsigned_only_by_get_and_head(start: Any) -> None:
+    # Given a server requiring signatures, with /health open (as serve opens it and the viewer's files)
+    gate = RequestGate(verifier=SigV4Verifier.single(AKID, SECRET), open_paths=frozenset({"/health"}))
+    server, handler = start(gate)
+    conn = connect(server)
+
+    # When GET and HEAD ask for it unsigned, also percent-encoded or with a query / Then they reach the handler
+    for method, path in (("GET", "/health"), ("HEAD", "/health"), ("GET", "/%68ealth?x=1")):
+        conn.request(method, path)
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200, (method, path)
+    # And any other method on it, or GET of any other path, still needs a signature
+    assert post(conn, "/health")[0] == 403
+    conn.request("GET", "/listStreams")
+    response = conn.getresponse()
+    assert (response.status, response.headers["x-amzn-ErrorType"]) == (403, "NotAuthorizedException")
+    response.read()
+    assert handler.calls == 3
+
+
+def test_open_paths_are_still_throttled(start: Any) -> None:
+    server, _ = start(RequestGate(throttle=TokenBucket(0.001, 1), open_paths=frozenset({"/health"})))
+    conn = connect(server)
+    statuses = []
+    for _ in range(2):
+        conn.request("GET", "/health")
+        response = conn.getresponse()
+        response.read()
+        statuses.append(response.status)
+    assert statuses == [200, 429]

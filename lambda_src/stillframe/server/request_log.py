@@ -1,0 +1,70 @@
+"""The one log line ``stillframe serve`` writes per request: what was asked, of which stream, and how it ended.
+
+``request method=POST path=/getImages operation=GetImages stream=lobby status=200 error_type=- request_id=...
+bytes=... duration_ms=...``. The operation comes from the path, the status, error type (``x-amzn-ErrorType``) and
+request id from the answer itself, so the server's own refusals read like the handler's answers. The stream is
+PutMedia's ``x-amzn-stream-name`` header, or the ``StreamName``/``StreamARN`` of a small JSON body (the handler
+parses the body on its own; reading a few hundred bytes again costs microseconds against a request's
+milliseconds, and keeps the handler free of logging concerns). A value that is no valid stream name is left out,
+so a client cannot write into the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from urllib.parse import unquote
+
+from stillframe.access.policy import operation_for, streams_named
+from stillframe.access.sigv4 import header_values
+
+logger = logging.getLogger("stillframe.server")
+
+MAX_SCANNED_BODY = 64 * 1024  # KVS JSON requests are a few hundred bytes; a larger body is not read for the log
+_STREAM_NAME = re.compile(r"[a-zA-Z0-9_.\-]{1,256}")  # the KVS StreamName pattern
+NONE = "-"
+
+
+def operation_of(target: str) -> str | None:
+    """The KVS operation a request target names (``/getImages?x`` -> GetImages), None for any other path."""
+    return operation_for(unquote(target.split("?", 1)[0]))
+
+
+def stream_of(operation: str | None, headers: Sequence[tuple[str, str]], body: bytes | None) -> str | None:
+    """The stream the request names, when it names one validly and cheaply; else None."""
+    if operation is None or (body is not None and len(body) > MAX_SCANNED_BODY and operation != "PutMedia"):
+        return None
+    try:
+        named = streams_named(operation, header_values(headers), None if operation == "PutMedia" else body)
+    except RecursionError:  # JSON nested too deeply: the handler answers it with a 400
+        return None
+    return next((name for name in named if name is not None and _STREAM_NAME.fullmatch(name)), None)
+
+
+def log_request(
+    *,
+    method: str,
+    target: str,
+    stream: str | None,
+    status: int,
+    headers: Sequence[tuple[str, str]],
+    size: int,
+    duration_s: float,
+) -> None:
+    """Write the request's line (module docstring); ``headers`` are the answer's."""
+    answer = {name.lower(): value for name, value in headers}
+    logger.info(
+        "request",
+        extra={
+            "method": method or NONE,
+            "path": target.split("?", 1)[0] or NONE,
+            "operation": operation_of(target) or NONE,
+            "stream": stream or NONE,
+            "status": status,
+            "error_type": answer.get("x-amzn-errortype") or NONE,
+            "request_id": answer.get("x-amzn-requestid") or NONE,
+            "bytes": size,
+            "duration_ms": round(duration_s * 1000, 1),
+        },
+    )
