@@ -1,14 +1,35 @@
-"""The resolver: every operation of the API, and the one place errors become AWS-shaped responses."""
+"""The resolver: every operation of the API, and the one place errors become AWS-shaped responses.
+
+Requests are validated by Powertools (``enable_validation=True``) against one model per operation
+(``stillframe.domain.requests``, ``stillframe.domain.stream_requests``); the same models generate
+``docs/openapi.json``. A model-validated route, as every route here is written::
+
+    @router.post("/describeStream")
+    def describe_stream(request: DescribeStreamRequest) -> dict[str, Any]:
+        record = services().streams.find(request.stream.stream_name, request.stream.arn, include_deleting=True)
+        return {"StreamInfo": record.stream_info()}
+
+The parameter's model type makes Powertools read the JSON body into it; a broken rule never reaches the route
+and is answered 400 by ``api.validation`` (the field as the client spelled it, and the rule).
+"""
 
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from stillframe.api import errors, routes_image_generation, routes_media, routes_stream_admin, routes_streams
+from stillframe.api import (
+    errors,
+    routes_image_generation,
+    routes_media,
+    routes_stream_admin,
+    routes_streams,
+    validation,
+)
 from stillframe.errors import StillframeError
 from stillframe.observability import logger
 
-app = APIGatewayRestResolver()
+app = APIGatewayRestResolver(enable_validation=True)
+validation.install(app)
 app.include_router(routes_streams.router)
 app.include_router(routes_media.router)
 app.include_router(routes_stream_admin.router)

@@ -8,8 +8,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from stillframe.api.body import header, json_body, raw_body
-from stillframe.domain import requests
+from stillframe.api.body import header, raw_body
+from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
 from stillframe.domain.token import for_stream
 from stillframe.images.service import TIMELINE, retained, retention_cutoff
 from stillframe.wiring import services
@@ -19,16 +19,14 @@ BUDGET_MARGIN_MS = 2500
 
 
 @router.post("/getImages")
-def get_images() -> dict[str, Any]:
+def get_images(request: GetImagesRequest) -> dict[str, Any]:
     from stillframe.images.service import get_images as run
 
-    request = requests.parse_get_images(json_body(router.current_event))
     return run(request, services(), budget_s=_budget_s())
 
 
 @router.post("/listFragments")
-def list_fragments() -> dict[str, Any]:
-    request = requests.parse_list_fragments(json_body(router.current_event))
+def list_fragments(request: ListFragmentsRequest) -> dict[str, Any]:
     svc = services()
     stream = svc.streams.find(request.stream.stream_name, request.stream.arn)
     binding = for_stream(request.binding(), stream.StreamARN)
@@ -61,14 +59,14 @@ def list_fragments() -> dict[str, Any]:
 
 
 @router.post("/putMedia")
-def put_media() -> Response:
+def put_media() -> Response[str]:
     from stillframe.ingest.put_media import parse_headers
     from stillframe.ingest.put_media import put_media as run
 
     event = router.current_event
     headers = parse_headers(lambda name: header(event, name))
     acks = run(raw_body(event), headers, services(), now_ms=int(time.time() * 1000))
-    return Response(status_code=200, content_type="application/json", body=acks)
+    return Response[str](status_code=200, content_type="application/json", body=acks)
 
 
 def _budget_s() -> float:

@@ -6,17 +6,22 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from stillframe.api.body import base_url, json_body
+from stillframe.api.body import base_url
 from stillframe.catalog import keys
-from stillframe.domain import stream_requests
+from stillframe.domain.stream_requests import (
+    CreateStreamRequest,
+    DeleteStreamRequest,
+    DescribeStreamRequest,
+    GetDataEndpointRequest,
+    ListStreamsRequest,
+)
 from stillframe.wiring import services
 
 router = Router()
 
 
 @router.post("/createStream")
-def create_stream() -> dict[str, Any]:
-    request = stream_requests.parse_create_stream(json_body(router.current_event))
+def create_stream(request: CreateStreamRequest) -> dict[str, Any]:
     record = services().streams.create(
         request.stream_name,
         retention_hours=request.data_retention_hours,
@@ -29,15 +34,13 @@ def create_stream() -> dict[str, Any]:
 
 
 @router.post("/describeStream")
-def describe_stream() -> dict[str, Any]:
-    request = stream_requests.parse_describe_stream(json_body(router.current_event))
+def describe_stream(request: DescribeStreamRequest) -> dict[str, Any]:
     record = services().streams.find(request.stream.stream_name, request.stream.arn, include_deleting=True)
     return {"StreamInfo": record.stream_info()}
 
 
 @router.post("/listStreams")
-def list_streams() -> dict[str, Any]:
-    request = stream_requests.parse_list_streams(json_body(router.current_event))
+def list_streams(request: ListStreamsRequest) -> dict[str, Any]:
     svc = services()
     after = svc.tokens.decode(request.next_token, request.binding()) if request.next_token else ""
     infos: list[dict[str, object]] = []
@@ -51,15 +54,13 @@ def list_streams() -> dict[str, Any]:
 
 
 @router.post("/deleteStream")
-def delete_stream() -> dict[str, Any]:
-    request = stream_requests.parse_delete_stream(json_body(router.current_event))
+def delete_stream(request: DeleteStreamRequest) -> dict[str, Any]:
     services().streams.delete(request.stream_arn, request.current_version)
     return {}
 
 
 @router.post("/getDataEndpoint")
-def get_data_endpoint() -> dict[str, Any]:
-    request = stream_requests.parse_get_data_endpoint(json_body(router.current_event))
+def get_data_endpoint(request: GetDataEndpointRequest) -> dict[str, Any]:
     svc = services()
     svc.streams.find(request.stream.stream_name, request.stream.arn)
     return {"DataEndpoint": base_url(router.current_event, svc.settings.public_url)}

@@ -16,14 +16,15 @@ that send new optional fields keep working.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sized
-from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol, TypeVar
 
+from stillframe.domain.refusals import echo
+from stillframe.domain.shapes import whole_number
+from stillframe.domain.timestamps import MAX_TIMESTAMP_MS as MAX_TIMESTAMP_MS  # still read here by callers
+from stillframe.domain.timestamps import millis
 from stillframe.errors import InvalidArgumentError
 
 T = TypeVar("T")
@@ -32,14 +33,6 @@ Check = Callable[[object, str], T]
 
 # The service models' "integer" is a 32-bit Java int (their "long" fields here all have small ranges).
 INT32_MAX = 2**31 - 1
-
-# Timestamps past the end of year 9999 cannot be represented by datetime anywhere downstream.
-MAX_TIMESTAMP_MS = 253_402_300_799_999
-
-# An ISO-8601 timestamp is short; longer strings are junk and are not worth parsing.
-_MAX_ISO_LENGTH = 64
-# Values echoed in messages are cut so a 4 KB junk token does not come back whole.
-_MAX_ECHO = 80
 
 
 class Pattern(Protocol):
@@ -72,7 +65,7 @@ def compile_pattern(text: str) -> re.Pattern[str]:
 def fail(field: str, value: object, rule: str) -> InvalidArgumentError:
     """Build the AWS-style error for one field that broke one rule (the caller raises it)."""
     return InvalidArgumentError(
-        f"1 validation error detected: Value {_echo(value)} at '{field}' failed to satisfy constraint: {rule}"
+        f"1 validation error detected: Value {echo(value)} at '{field}' failed to satisfy constraint: {rule}"
     )
 
 
@@ -115,7 +108,7 @@ def integer(*, minimum: int = -INT32_MAX - 1, maximum: int = INT32_MAX) -> Check
     """A check for a whole JSON number (``25`` or ``25.0``; not a bool, fraction or string) in a range."""
 
     def check(value: object, field: str) -> int:
-        number = _whole_number(value)
+        number = whole_number(value)
         if number is None:
             raise fail(field, value, "Member must be an integer")
         if number < minimum:
@@ -160,19 +153,11 @@ def structure(value: object, field: str) -> Mapping[str, Any]:
 
 
 def timestamp(value: object, field: str) -> int:
-    """Check a timestamp and return integer epoch milliseconds (rounded half up to the nearest ms).
-
-    Accepted: a JSON number of epoch seconds (int or fraction; not bool, negative, NaN or infinite),
-    or an ISO-8601 string with ``Z`` or an offset (a naive one is UTC).
-    """
-    millis = _iso_millis(value) if isinstance(value, str) else _epoch_seconds_millis(value)
-    if millis is None:
-        raise fail(field, value, "Member must be epoch seconds (a number) or an ISO-8601 timestamp")
-    if millis < 0:
-        raise fail(field, value, "Member must not be before 1970-01-01T00:00:00Z")
-    if millis > MAX_TIMESTAMP_MS:
-        raise fail(field, value, "Member must not be after 9999-12-31T23:59:59.999Z")
-    return millis
+    """Check a timestamp and return integer epoch milliseconds (``timestamps.millis``)."""
+    try:
+        return millis(value)
+    except ValueError as exc:
+        raise fail(field, value, str(exc)) from exc
 
 
 parse_timestamp = timestamp  # the name callers outside request parsing (PutMedia headers) use
@@ -188,60 +173,3 @@ def _check_length(field: str, value: Sized, minimum: int, maximum: int | None) -
 
 def _path(parent: str, name: str) -> str:
     return f"{parent}.{name}" if parent else name
-
-
-def _echo(value: object) -> str:
-    if value is None:
-        return "null"
-    text = value if isinstance(value, str) else repr(value)
-    if len(text) > _MAX_ECHO:
-        text = text[: _MAX_ECHO - 3] + "..."
-    return f"'{text}'"
-
-
-def _whole_number(value: object) -> int | None:
-    """The int a JSON number stands for if it is whole (``25`` or ``25.0``), else None."""
-    if isinstance(value, bool):  # bool is an int subclass, but JSON true is not a number
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None  # is_integer() is False for NaN and inf
-    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
-        return int(value)
-    return None
-
-
-def _epoch_seconds_millis(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Decimal) and not value.is_finite():
-        return None
-    # repr() gives the shortest decimal that round-trips, so 1700000000.123 becomes exactly ...123 ms
-    # (multiplying the binary float by 1000 can land a hair below and round the wrong way).
-    millis = (Decimal(repr(value)) if isinstance(value, float) else Decimal(value)) * 1000
-    if abs(millis) > MAX_TIMESTAMP_MS + 1:
-        # Out of range either way; answer before quantize() runs out of Decimal precision.
-        return MAX_TIMESTAMP_MS + 1 if millis > 0 else -1
-    return int(millis.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def _iso_millis(value: str) -> int | None:
-    if not value or len(value) > _MAX_ISO_LENGTH:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    try:
-        micros = (parsed - _EPOCH) // timedelta(microseconds=1)
-    except OverflowError:
-        return None
-    return (micros + 500) // 1000
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

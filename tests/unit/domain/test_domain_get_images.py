@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 
 from stillframe.domain.requests import GetImagesRequest, parse_get_images
 from stillframe.errors import InvalidArgumentError, StillframeError, ValidationError
@@ -194,8 +195,8 @@ def test_valid_variations_are_accepted(changes: dict[str, Any], attribute: str, 
 def test_request_is_immutable() -> None:
     # Given a parsed request; When code tries to change it; Then it cannot
     request = parse_get_images(body())
-    with pytest.raises(AttributeError):
-        request.quality = 10  # type: ignore[misc]
+    with pytest.raises(PydanticValidationError, match="frozen"):
+        request.interval_ms = 10  # type: ignore[misc]
 
 
 def test_binding_is_the_same_for_the_same_parameters_however_the_stream_is_named() -> None:

@@ -1,0 +1,36 @@
+"""docs/openapi.json is what the request models generate, and it describes the wire contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from stillframe.api.openapi import REGENERATE, document
+
+COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+
+
+def test_committed_document_matches_the_code() -> None:
+    # Given the committed document; When the models generate it again; Then nothing differs
+    assert COMMITTED.read_text(encoding="utf-8") == document(), f"docs/openapi.json is stale; run: {REGENERATE}"
+
+
+def test_document_carries_the_models_wire_names_and_constraints() -> None:
+    # Given the generated document
+    spec = json.loads(document())
+    schemas = spec["components"]["schemas"]
+    # Then every KVS operation is a POST with its request model as the JSON body
+    body = spec["paths"]["/getImages"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/GetImagesRequest"}
+    assert {"/createStream", "/describeStream", "/listStreams", "/deleteStream", "/getDataEndpoint"} <= set(
+        spec["paths"]
+    )
+    assert "/listFragments" in spec["paths"]
+    # And members are named as on the wire, with the service model's rules
+    images = schemas["GetImagesRequest"]
+    assert set(images["required"]) == {"ImageSelectorType", "StartTimestamp", "EndTimestamp", "Format"}
+    assert images["properties"]["Format"]["enum"] == ["JPEG", "PNG"]
+    interval = images["properties"]["SamplingInterval"]
+    assert (interval["minimum"], interval["default"]) == (200, 3000)
+    name = schemas["CreateStreamRequest"]["properties"]["StreamName"]
+    assert (name["minLength"], name["maxLength"]) == (1, 256)
