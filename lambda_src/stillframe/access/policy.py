@@ -67,7 +67,7 @@ def streams_named(operation: str | None, headers: Mapping[str, list[str]], body:
         return [_name_of(value, arn=name == ARN_HEADER) for name in STREAM_HEADERS for value in headers.get(name, [])]
     try:
         document = json.loads(body) if body and body.strip() else {}
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return [None]
     if not isinstance(document, dict):
         return [None]

@@ -133,6 +133,8 @@ def test_streams_are_read_from_names_arns_and_put_media_headers() -> None:
     assert names("DescribeStream", {"StreamName": "lobby-1", "StreamARN": arn}) == ["lobby-1", "garage"]
     assert names("ListStreams", {}) == [] and names("ListStreams") == []
     assert names("GetImages", b"not json") == [None] and names("GetImages", [1]) == [None]
+    # Nesting deep enough to exhaust the JSON parser's recursion is a body that names no clear stream, not a crash.
+    assert names("GetImages", b"[" * 200_000 + b"]" * 200_000) == [None]
     assert names("GetImages", {"StreamName": 7}) == [None] and names("DeleteStream", {"StreamARN": "x"}) == [None]
     headers = {"x-amzn-stream-name": ["lobby-1"], "x-amzn-stream-arn": [arn]}
     assert names("PutMedia", b"\x1a\x45\xdf\xa3", headers) == ["lobby-1", "garage"]
