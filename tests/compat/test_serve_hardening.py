@@ -93,11 +93,8 @@ def test_long_stream_names_valid_per_the_model_are_never_a_500(url: str, length:
     name = "n" * length
     created, answer = call(url, "/createStream", json.dumps({"StreamName": name, "DataRetentionInHours": 1}).encode())
     described, _ = call(url, "/describeStream", json.dumps({"StreamName": name}).encode())
-    if length <= 250:
-        assert (created, described) == (200, 200)
-    else:  # the local directory store cannot name the file; S3 can (--bucket)
-        assert (created, answer["__type"], described) == (400, "InvalidArgumentException", 404)
-        assert "--bucket" in answer["message"]
+    # The local store keeps over-long path segments in pieces (docs/storage-layout.md), so every length works.
+    assert (created, described) == (200, 200), answer
 
 
 def test_get_data_endpoint_ignores_the_clients_host_and_proto(url: str) -> None:
