@@ -13,6 +13,8 @@ from stillframe.errors import StillframeError
 
 DEFAULT_TIME_BUDGET_MS = 25_000
 DEFAULT_KEYS_CACHE_SECONDS = 10
+DEFAULT_DELIVERY_RETRY_MS = 1000
+DELIVERY_MODES = ("thread", "none")
 
 
 class SettingsError(StillframeError):
@@ -41,6 +43,10 @@ class Settings:
                                   key takes effect within it)
       STILLFRAME_PUBLIC_URL       the base URL GetDataEndpoint answers with (``stillframe serve`` sets it);
                                   unset: the URL the request came in on
+      STILLFRAME_DELIVERY         how images for ENABLED image generation are delivered after the ack: "thread"
+                                  (default outside Lambda: a background thread of this process) or "none"
+                                  (default in Lambda: only the ``generate/`` markers are written)
+      STILLFRAME_DELIVERY_RETRY_MS  first retry delay of a failed delivery, doubled each time, default 1000
     """
 
     store: str = "local"
@@ -57,6 +63,8 @@ class Settings:
     keys_file: str = ""
     keys_cache_seconds: int = DEFAULT_KEYS_CACHE_SECONDS
     public_url: str = ""
+    delivery: str = "thread"
+    delivery_retry_ms: int = DEFAULT_DELIVERY_RETRY_MS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +85,10 @@ class Settings:
             keys_file=env.get("STILLFRAME_KEYS_FILE", ""),
             keys_cache_seconds=_int(env, "STILLFRAME_KEYS_CACHE_SECONDS", DEFAULT_KEYS_CACHE_SECONDS),
             public_url=env.get("STILLFRAME_PUBLIC_URL", "").strip(),
+            delivery=(env.get("STILLFRAME_DELIVERY") or ("none" if env.get("AWS_LAMBDA_FUNCTION_NAME") else "thread"))
+            .strip()
+            .lower(),
+            delivery_retry_ms=_int(env, "STILLFRAME_DELIVERY_RETRY_MS", DEFAULT_DELIVERY_RETRY_MS),
         )
         settings.validate()
         return settings
@@ -92,6 +104,10 @@ class Settings:
             raise SettingsError(f"STILLFRAME_PUBLIC_URL must be an http:// or https:// URL, not {self.public_url!r}")
         if self.time_budget_ms < 1000:
             raise SettingsError("STILLFRAME_TIME_BUDGET_MS must be at least 1000")
+        if self.delivery not in DELIVERY_MODES:
+            raise SettingsError(f"STILLFRAME_DELIVERY must be 'thread' or 'none', not {self.delivery!r}")
+        if self.delivery_retry_ms < 1:
+            raise SettingsError("STILLFRAME_DELIVERY_RETRY_MS must be at least 1")
         self._validate_auth()
 
     def _validate_auth(self) -> None:

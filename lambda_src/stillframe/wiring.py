@@ -6,12 +6,16 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from typing import TYPE_CHECKING
 
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.streams import StreamCatalog
 from stillframe.domain.token import TokenCodec
 from stillframe.settings import Settings
 from stillframe.storage.port import ObjectStore
+
+if TYPE_CHECKING:
+    from stillframe.delivery.worker import Deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +35,13 @@ class Services:
     def tokens(self) -> TokenCodec:
         """Built on first use: functions that never page (the drop-zone ingest) never read the secret."""
         return TokenCodec(_token_secret(self.settings))
+
+    @cached_property
+    def deliveries(self) -> Deliveries:
+        """Image delivery jobs (built on first use: only ingest and the process's start need them)."""
+        from stillframe.delivery.worker import Deliveries
+
+        return Deliveries(self.store, self.fragments, self.settings)
 
 
 def build_services(settings: Settings, store: ObjectStore | None = None) -> Services:
@@ -56,5 +67,10 @@ def _token_secret(settings: Settings) -> bytes:
 
 @cache
 def services() -> Services:
-    """The process-wide services, built on first use from the environment."""
-    return build_services(Settings.from_env())
+    """The process-wide services, built on first use from the environment.
+
+    Outside Lambda this also starts the image delivery worker, which resumes deliveries a crash left pending.
+    """
+    svc = build_services(Settings.from_env())
+    svc.deliveries.start()
+    return svc

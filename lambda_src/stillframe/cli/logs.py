@@ -10,7 +10,13 @@ import logging
 import sys
 from typing import TextIO
 
-CLI_LOGGERS = ("stillframe.server", "stillframe.cli", "stillframe.ingest.uploader", "stillframe.client")
+CLI_LOGGERS = (
+    "stillframe.server",
+    "stillframe.cli",
+    "stillframe.ingest.uploader",
+    "stillframe.client",
+    "stillframe.delivery",
+)
 _RECORD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 

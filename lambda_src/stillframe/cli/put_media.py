@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -81,6 +82,12 @@ def register(subparsers: Any) -> None:
         default="RELATIVE",
         help="RELATIVE: frame times count from the producer start (default); ABSOLUTE: from the file's own timecodes",
     )
+    parser.add_argument(
+        "--generate-images",
+        action="store_true",
+        help="tag every fragment with KVS's image-generation tag (AWS_KINESISVIDEO_IMAGE_GENERATION), so a stream "
+        "whose image generation configuration is ENABLED delivers its images to S3",
+    )
     add_signing_options(parser)
     parser.add_argument("file", metavar="FILE", help="video file (MKV, MP4, MPEG-TS, ...) or a live URL")
     parser.set_defaults(run=run)
@@ -110,6 +117,8 @@ def run(
     bundle = check_ca_bundle(args.ca_bundle)
     if splitter is None or probe is None:
         splitter, probe = load_splitter()
+    if getattr(args, "generate_images", False):
+        splitter = partial(splitter, image_generation=True)
     total_ms = _probe(probe, source)  # unreadable media fails here, before anything is created
     require_reachable(endpoint)  # a refused connection is reported at once, not after the upload's retries
     signing = _signing(endpoint, args)

@@ -47,7 +47,8 @@ def ingest_object(svc: Services, key: str, *, producer_start_ms: int, now_ms: in
     with tempfile.NamedTemporaryFile(suffix=".media") as spool:
         _download(svc.store, key, spool)
         clock = UploadClock(received_ms=now_ms, producer_start_ms=producer_start_ms)
-        acks = store_fragments(stream, iter_fragments(spool.name, target_ms=TARGET_FRAGMENT_MS), clock, svc.fragments)
+        fragments = iter_fragments(spool.name, target_ms=TARGET_FRAGMENT_MS)
+        acks = store_fragments(stream, fragments, clock, svc.fragments, svc.deliveries)
     svc.store.delete(key)
     logger.info("incoming object ingested", extra={"key": key, "fragments": len(acks)})
     return acks

@@ -71,7 +71,7 @@ def put_media(body: bytes, headers: PutMediaHeaders, services: Services, *, now_
         timecode_type=headers.timecode_type,
     )
     _check_indexable(fragments, clock)
-    acks = store_fragments(stream, fragments, clock, services.fragments)
+    acks = store_fragments(stream, fragments, clock, services.fragments, services.deliveries)
     return "".join(json.dumps(ack) + "\n" for ack in acks)
 
 

@@ -19,6 +19,7 @@ from stillframe.errors import NoDataRetentionError
 from stillframe.observability import metrics
 
 if TYPE_CHECKING:
+    from stillframe.delivery.worker import Deliveries
     from stillframe.media.split import MediaFragment
 
 logger = logging.getLogger(__name__)
@@ -54,9 +55,17 @@ def fragment_number(received_ms: int, sequence: int) -> str:
 
 
 def store_fragments(
-    stream: StreamRecord, fragments: Iterable[MediaFragment], clock: UploadClock, index: FragmentIndex
+    stream: StreamRecord,
+    fragments: Iterable[MediaFragment],
+    clock: UploadClock,
+    index: FragmentIndex,
+    deliveries: Deliveries | None = None,
 ) -> list[dict[str, Any]]:
-    """Store each fragment (or find it already stored) and return one KVS-style ack per fragment."""
+    """Store each fragment (or find it already stored) and return one KVS-style ack per fragment.
+
+    A fragment carrying KVS's image-generation tag gets a delivery job (``deliveries``) before its ack, when the
+    stream's image generation configuration is ENABLED; its images are made later, in the background.
+    """
     acks = []
     for sequence, fragment in enumerate(fragments):
         timecode = fragment.pts_ms if clock.timecode_type == ABSOLUTE else fragment.offset_ms
@@ -81,6 +90,8 @@ def store_fragments(
             ),
             fragment.data,
         )
+        if deliveries is not None and fragment.image_generation:
+            deliveries.enqueue(stream, record)
         acks.append({"EventType": "PERSISTED", "FragmentTimecode": timecode, "FragmentNumber": record.number})
     persisted = sum(1 for ack in acks if ack["EventType"] == "PERSISTED")
     metrics.add_metric(name="FragmentsPersisted", unit="Count", value=persisted)

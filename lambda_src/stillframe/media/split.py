@@ -19,6 +19,10 @@ GOP before it). Where a cut falls before such a GOP, its key frame (decode-only)
 How a player shows the track (display matrix, pixel aspect ratio; ``stillframe.media.display``) is read once per
 upload, from our own tags when the upload is a fragment or chunk this module wrote, else from the first key
 frame's decoded side data, and tagged into every fragment.
+
+KVS's image-generation tag (``IMAGE_GENERATION_TAG``, a simple tag with no value) is written into every fragment
+when asked for (``put-media --generate-images``) or when the upload carries it among the tags libav reads, so it
+survives the server's split of a put-media chunk as the display tags do.
 """
 
 from __future__ import annotations
@@ -64,6 +68,9 @@ _MUXER_OPTIONS = {"cluster_time_limit": "3600000", "cluster_size_limit": "214748
 # Matroska overhead besides the packet payloads, used to keep fragments under max_bytes.
 _HEADER_OVERHEAD = 1024
 _EARLY_END_SLACK_MS = 250  # declared durations may count an audio track or a last frame differently
+# KVS generates images only for fragments carrying this MKV simple tag, with no value (KVS developer guide,
+# "Automated real-time image generation"); stillframe.delivery does the same.
+IMAGE_GENERATION_TAG = "AWS_KINESISVIDEO_IMAGE_GENERATION"
 
 
 @dataclass(frozen=True)
@@ -80,12 +87,16 @@ class MediaFragment:
     codec: str
     display: Display = field(default_factory=Display)
     notes: tuple[str, ...] = ()  # what the user should know about the upload, found up to this fragment
+    image_generation: bool = False  # carries IMAGE_GENERATION_TAG
 
 
 def iter_fragments(
-    source: MediaSource, *, target_ms: int = 2000, max_bytes: int | None = None
+    source: MediaSource, *, target_ms: int = 2000, max_bytes: int | None = None, image_generation: bool = False
 ) -> Iterator[MediaFragment]:
-    """Yield the upload's fragments in order; raise MediaError for unreadable media or media without video."""
+    """Yield the upload's fragments in order; raise MediaError for unreadable media or media without video.
+
+    ``image_generation`` tags every fragment with IMAGE_GENERATION_TAG; an upload carrying the tag gets it too.
+    """
     if target_ms < 1:
         raise ValueError("target_ms must be at least 1")
     with open_input(source) as container:
@@ -98,6 +109,7 @@ def iter_fragments(
         seen = 0
         packets: Iterable[TimedPacket] = iter_packets(container, stream)
         window = presentation_window(container.metadata)
+        tagged = image_generation or IMAGE_GENERATION_TAG in container.metadata
         if window is not None:  # one of our own fragments or put-media chunks, with trimmed frames
             packets = windowed_packets(iter(packets), window, time_base_of(stream))
         timeline = Timeline()
@@ -110,7 +122,9 @@ def iter_fragments(
                 lead_in, gop = gop.split_leading()
                 if lead_in:
                     pending.append(Gop.of(lead_in))
-                fragment = _build(pending, stream, origin, shown, tuple(notes), next_start=_first_start(gop))
+                fragment = _build(
+                    pending, stream, origin, shown, tuple(notes), next_start=_first_start(gop), tagged=tagged
+                )
                 origin = fragment.pts_ms - fragment.offset_ms
                 yield fragment
                 pending, notes = [], []
@@ -119,7 +133,7 @@ def iter_fragments(
                 pending.append(gop)
         if not pending or shown is None:
             raise MediaError("media has no decodable video frames (no key frame found, or none inside its edit list)")
-        last = _build(pending, stream, origin, shown, tuple(notes))
+        last = _build(pending, stream, origin, shown, tuple(notes), tagged=tagged)
         early = None if window is not None else _ends_early(container, last)
         yield last if early is None else dataclasses.replace(last, notes=(*last.notes, early))
 
@@ -243,6 +257,8 @@ def _build(
     shown: Display,
     notes: tuple[str, ...] = (),
     next_start: int | None = None,
+    *,
+    tagged: bool = False,
 ) -> MediaFragment:
     time_base = time_base_of(stream)
     packets = _shown_durations([packet for gop in gops for packet in gop.packets], next_start)
@@ -252,7 +268,7 @@ def _build(
         earliest = to_ms(min(packet.pts for packet in packets), time_base)
         window = (start - earliest, end - earliest)
     return MediaFragment(
-        data=_mux(packets, stream, window, shown),
+        data=_mux(packets, stream, window, shown, tagged),
         pts_ms=start,
         offset_ms=start - (start if origin is None else origin),
         duration_ms=max(1, end - start),
@@ -262,6 +278,7 @@ def _build(
         codec=stream.codec_context.codec.canonical_name,
         display=shown,
         notes=notes,
+        image_generation=tagged,
     )
 
 
@@ -293,9 +310,14 @@ def _shown_durations(packets: list[TimedPacket], next_start: int | None) -> list
 
 
 def _mux(
-    packets: list[TimedPacket], stream: av.video.stream.VideoStream, window: tuple[int, int] | None, shown: Display
+    packets: list[TimedPacket],
+    stream: av.video.stream.VideoStream,
+    window: tuple[int, int] | None,
+    shown: Display,
+    tagged: bool = False,
 ) -> bytes:
-    """Write the packets, timestamps in ms, into a new single-track Matroska file tagged with ``window``, ``shown``."""
+    """Write the packets, timestamps in ms, into a new single-track Matroska file tagged with ``window``, ``shown``
+    and, when ``tagged``, KVS's image-generation tag."""
     time_base = time_base_of(stream)
     starts = [to_ms(timed.pts, time_base) for timed in packets]
     buffer = io.BytesIO()
@@ -304,6 +326,8 @@ def _mux(
             if window is not None:
                 output.metadata[PRESENT_FROM_TAG], output.metadata[PRESENT_UNTIL_TAG] = map(str, window)
             output.metadata.update(shown.tags())
+            if tagged:
+                output.metadata[IMAGE_GENERATION_TAG] = ""
             track = output.add_stream_from_template(stream, opaque=True)
             track.time_base = MILLISECONDS
             for timed, pts, dts in zip(packets, starts, _decode_times(starts), strict=True):
