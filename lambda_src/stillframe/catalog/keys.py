@@ -8,6 +8,7 @@
     media/<id>/dedupe/<sha256>                                 body = blob key: the fragment's claim, written first
     media/<id>/pending/<number>                                a fragment whose writes are not all done yet
     purge/<id>                                                 a deleted stream whose media is still being deleted
+    generate/<id>/<number>                                     an image delivery job (stillframe.delivery.jobs)
     incoming/<name>/...                                        drop zone (S3 ingest)
 
 where ``<id>`` is the stream's media id, ``<name>/<creation ms>``: a stream deleted and created again
