@@ -11,10 +11,13 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from stillframe.api.body import json_body
 from stillframe.catalog.stream_updates import StreamUpdates
 from stillframe.catalog.streams import StreamRecord
-from stillframe.domain import image_generation_requests as requests
+from stillframe.domain.image_generation_requests import (
+    DESTINATION,
+    DescribeImageGenerationRequest,
+    UpdateImageGenerationRequest,
+)
 from stillframe.errors import InvalidArgumentError, NoDataRetentionError
 from stillframe.wiring import services
 
@@ -22,13 +25,12 @@ router = Router()
 
 
 @router.post("/updateImageGenerationConfiguration")
-def update_image_generation_configuration() -> dict[str, Any]:
-    request = requests.parse_update_image_generation(json_body(router.current_event))
+def update_image_generation_configuration(request: UpdateImageGenerationRequest) -> dict[str, Any]:
     svc = services()
     config = request.configuration
     if config is not None and config["DestinationConfig"]["DestinationRegion"] != svc.settings.region:
         raise InvalidArgumentError(
-            f"{requests.DESTINATION}.DestinationRegion {config['DestinationConfig']['DestinationRegion']!r} "
+            f"{DESTINATION}.DestinationRegion {config['DestinationConfig']['DestinationRegion']!r} "
             f"must be the stream's Region, {svc.settings.region}."
         )
 
@@ -45,8 +47,7 @@ def update_image_generation_configuration() -> dict[str, Any]:
 
 
 @router.post("/describeImageGenerationConfiguration")
-def describe_image_generation_configuration() -> dict[str, Any]:
-    request = requests.parse_describe_image_generation(json_body(router.current_event))
+def describe_image_generation_configuration(request: DescribeImageGenerationRequest) -> dict[str, Any]:
     record = services().streams.find(request.stream.stream_name, request.stream.arn)
     config = record.ImageGenerationConfiguration
     return {} if config is None else {"ImageGenerationConfiguration": config}

@@ -9,6 +9,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from stillframe.api.body import header, raw_body
+from stillframe.domain.put_media_headers import PutMediaHeaders, headers_of
+from stillframe.domain.refusals import parse
 from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
 from stillframe.domain.token import for_stream
 from stillframe.images.service import TIMELINE, retained, retention_cutoff
@@ -60,11 +62,12 @@ def list_fragments(request: ListFragmentsRequest) -> dict[str, Any]:
 
 @router.post("/putMedia")
 def put_media() -> Response[str]:
-    from stillframe.ingest.put_media import parse_headers
+    from stillframe.ingest.put_media import PutMediaHeaders as Upload
     from stillframe.ingest.put_media import put_media as run
 
     event = router.current_event
-    headers = parse_headers(lambda name: header(event, name))
+    request = parse(PutMediaHeaders, headers_of(lambda name: header(event, name)))
+    headers = Upload(request.stream, request.timecode_type, request.producer_start_ms)
     acks = run(raw_body(event), headers, services(), now_ms=int(time.time() * 1000))
     return Response[str](status_code=200, content_type="application/json", body=acks)
 

@@ -11,10 +11,18 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from stillframe.api.body import json_body
 from stillframe.catalog.stream_updates import StreamUpdates, stream_ref_for_resource, stream_ref_for_stream_tags
 from stillframe.catalog.streams import StreamRecord
-from stillframe.domain import stream_admin_requests as requests
+from stillframe.domain.stream_admin_requests import (
+    ListTagsForResourceRequest,
+    ListTagsForStreamRequest,
+    TagResourceRequest,
+    TagStreamRequest,
+    UntagResourceRequest,
+    UntagStreamRequest,
+    UpdateDataRetentionRequest,
+    UpdateStreamRequest,
+)
 from stillframe.wiring import services
 
 router = Router()
@@ -26,8 +34,7 @@ def _updates() -> StreamUpdates:
 
 
 @router.post("/updateDataRetention")
-def update_data_retention() -> dict[str, Any]:
-    request = requests.parse_update_data_retention(json_body(router.current_event))
+def update_data_retention(request: UpdateDataRetentionRequest) -> dict[str, Any]:
     _updates().update(
         request.stream,
         lambda r: replace(r, DataRetentionInHours=request.new_retention(r.DataRetentionInHours)),
@@ -37,9 +44,7 @@ def update_data_retention() -> dict[str, Any]:
 
 
 @router.post("/updateStream")
-def update_stream() -> dict[str, Any]:
-    request = requests.parse_update_stream(json_body(router.current_event))
-
+def update_stream(request: UpdateStreamRequest) -> dict[str, Any]:
     def change(record: StreamRecord) -> StreamRecord:
         return replace(
             record,
@@ -52,40 +57,34 @@ def update_stream() -> dict[str, Any]:
 
 
 @router.post("/tagStream")
-def tag_stream() -> dict[str, Any]:
-    request = requests.parse_tag_stream(json_body(router.current_event))
+def tag_stream(request: TagStreamRequest) -> dict[str, Any]:
     _updates().tag(stream_ref_for_stream_tags(request.stream), request.tags)
     return {}
 
 
 @router.post("/untagStream")
-def untag_stream() -> dict[str, Any]:
-    request = requests.parse_untag_stream(json_body(router.current_event))
+def untag_stream(request: UntagStreamRequest) -> dict[str, Any]:
     _updates().untag(stream_ref_for_stream_tags(request.stream), request.keys)
     return {}
 
 
 @router.post("/listTagsForStream")
-def list_tags_for_stream() -> dict[str, Any]:
-    request = requests.parse_list_tags_for_stream(json_body(router.current_event))
+def list_tags_for_stream(request: ListTagsForStreamRequest) -> dict[str, Any]:
     return {"Tags": _updates().tags(stream_ref_for_stream_tags(request.stream))}
 
 
 @router.post("/TagResource")
-def tag_resource() -> dict[str, Any]:
-    request = requests.parse_tag_resource(json_body(router.current_event))
+def tag_resource(request: TagResourceRequest) -> dict[str, Any]:
     _updates().tag(stream_ref_for_resource(request.stream), request.tags)
     return {}
 
 
 @router.post("/UntagResource")
-def untag_resource() -> dict[str, Any]:
-    request = requests.parse_untag_resource(json_body(router.current_event))
+def untag_resource(request: UntagResourceRequest) -> dict[str, Any]:
     _updates().untag(stream_ref_for_resource(request.stream), request.keys)
     return {}
 
 
 @router.post("/ListTagsForResource")
-def list_tags_for_resource() -> dict[str, Any]:
-    request = requests.parse_list_tags_for_resource(json_body(router.current_event))
+def list_tags_for_resource(request: ListTagsForResourceRequest) -> dict[str, Any]:
     return {"Tags": _updates().tags(stream_ref_for_resource(request.stream))}

@@ -87,11 +87,16 @@ def _rule(kind: str, error: Mapping[str, Any], value: object) -> str:
 
 
 def _field(loc: Sequence[object]) -> str:
-    """The member's path as the client spelled it: ``FragmentSelector.TimestampRange.StartTimestamp``."""
+    """The member's path as the client spelled it: ``FragmentSelector.TimestampRange.StartTimestamp``.
+
+    List members count from 1, as AWS names them: ``Tags.2.member.Key``.
+    """
     parts: list[str] = []
     for part in loc[1:] if loc and loc[0] == "body" else loc:
         if part == "[key]" and parts:
             parts[-1] = "key"  # a map key that broke the key rule: AWS says '<Map>.key'
+        elif isinstance(part, int):
+            parts.append(f"{part + 1}.member")  # a list member: AWS counts from 1 ('TagKeyList.1.member')
         else:
             parts.append(str(part))
     return ".".join(parts)

@@ -113,10 +113,15 @@ class StreamRequest(WireModel):
 
     @model_validator(mode="after")
     def _names_one_stream(self) -> StreamRequest:
-        broken = self.stream.broken_rule()
-        if broken is not None:
-            raise invalid_argument(broken)
+        one_stream(self.stream)
         return self
+
+
+def one_stream(ref: StreamRef) -> None:
+    """A model's check of the StreamRef rule: the refusal keeps its own sentence."""
+    broken = ref.broken_rule()
+    if broken is not None:
+        raise invalid_argument(broken)
 
 
 def _jpeg_quality(text: str) -> str:

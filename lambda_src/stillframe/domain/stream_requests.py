@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 from annotated_types import Ge, Le
 from pydantic import Field, StringConstraints
 
-from stillframe.domain import params
 from stillframe.domain.requests import (
     STREAM_NAME_TEXT,
     StreamARN,
@@ -120,17 +119,3 @@ class GetDataEndpointRequest(StreamRequest):
     """A valid GetDataEndpoint request (every APIName gets the same endpoint here)."""
 
     api_name: APIName = Field(alias="APIName")
-
-
-# Hand-written field checks (``params``) still imported by modules not yet modeled; remove with ``params``.
-LIST_STREAMS_TOKEN = params.string(max_len=1024, pattern=params.compile_pattern(LIST_STREAMS_TOKEN_TEXT))
-TAG_PATTERN = params.UnicodeClassPattern(TAG_TEXT, categories="LZN", extra="_.:/=+-@")
-DEVICE_NAME = params.string(min_len=1, max_len=128, pattern=params.compile_pattern(STREAM_NAME_TEXT))
-MEDIA_TYPE = params.string(min_len=1, max_len=128, pattern=params.compile_pattern(MEDIA_TYPE_TEXT))
-VERSION = params.string(min_len=1, max_len=64, pattern=params.compile_pattern(VERSION_TEXT))
-TAGS = params.string_map(
-    min_entries=1,
-    max_entries=50,
-    key=params.string(min_len=1, max_len=128, pattern=TAG_PATTERN),
-    value=params.string(max_len=256, pattern=TAG_PATTERN),
-)

@@ -1,0 +1,61 @@
+"""PutMedia's request: the ``x-amzn-*`` headers as one model (the body is the media itself).
+
+Names as the Java producer SDK sends them. Validated by the route through ``refusals.parse``, so a broken header
+is the same modeled 400 as a broken body member, naming the header.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
+
+from stillframe.domain.requests import StreamARN, StreamName, StreamRef, one_stream
+from stillframe.domain.shapes import Timestamp, WireModel, model_validator
+
+STREAM_NAME = "x-amzn-stream-name"
+STREAM_ARN = "x-amzn-stream-arn"
+TIMECODE_TYPE = "x-amzn-fragment-timecode-type"
+PRODUCER_START = "x-amzn-producer-start-timestamp"
+HEADERS = (STREAM_NAME, STREAM_ARN, TIMECODE_TYPE, PRODUCER_START)
+
+
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+def _number_if_numeric(value: object) -> object:
+    """Header values are text; epoch seconds arrive as ``"1795600800.000"``, anything else may be ISO-8601."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return float(value)
+    return value
+
+
+class PutMediaHeaders(WireModel):
+    """A valid PutMedia header set; the timecode type defaults to RELATIVE, the producer start to receive time."""
+
+    stream_name: StreamName | None = Field(None, alias="x-amzn-stream-name")
+    stream_arn: StreamARN | None = Field(None, alias="x-amzn-stream-arn")
+    timecode_type: Annotated[Literal["RELATIVE", "ABSOLUTE"], BeforeValidator(_upper)] = Field(
+        "RELATIVE", alias="x-amzn-fragment-timecode-type"
+    )
+    producer_start_ms: Annotated[Timestamp, BeforeValidator(_number_if_numeric)] | None = Field(
+        None, alias="x-amzn-producer-start-timestamp"
+    )
+
+    @property
+    def stream(self) -> StreamRef:
+        return StreamRef(name=self.stream_name, arn=self.stream_arn)
+
+    @model_validator(mode="after")
+    def _names_one_stream(self) -> PutMediaHeaders:
+        one_stream(self.stream)
+        return self
+
+
+def headers_of(header: Callable[[str], str | None]) -> dict[str, str]:
+    """The PutMedia headers present, read with ``header`` (case-insensitive lookup), ready for the model."""
+    return {name: value for name in HEADERS if (value := header(name)) is not None}
