@@ -72,5 +72,6 @@ def services() -> Services:
     Outside Lambda this also starts the image delivery worker, which resumes deliveries a crash left pending.
     """
     svc = build_services(Settings.from_env())
-    svc.deliveries.start()
+    if svc.settings.delivery == "thread":  # Lambda (delivery "none") never imports the delivery package here
+        svc.deliveries.start()
     return svc
