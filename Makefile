@@ -61,6 +61,13 @@ bench: install
 	command -v ffmpeg >/dev/null || (apt-get install -y -qq ffmpeg >/dev/null || (apt-get update -qq && apt-get install -y -qq ffmpeg))
 	$(BIN)/python -m bench.run
 
+.PHONY: bench-scale
+## Constant cost at any history: streams of 1k-100k fragments on the local store and on its own LocalStack S3 (~10 min).
+bench-scale: install
+	state=$$(mktemp -d); LOCALSTACK_STATE_DIR=$$state ./scripts/localstack.sh up s3 && \
+	  (source $$state/env && $(BIN)/python -m bench.scale); status=$$?; \
+	  LOCALSTACK_STATE_DIR=$$state ./scripts/localstack.sh down s3; rm -rf $$state; exit $$status
+
 synth: install node_modules/.installed
 	npx cdk synth --quiet
 
