@@ -33,7 +33,10 @@ UNZIPPED_CODE_LIMIT_BYTES = 262_144_000
 # The runtime image's own Lambda runtime client; a zip function's managed runtime brings its own.
 IMAGE_ONLY_REQUIREMENTS = frozenset({"awslambdaric"})
 # Bump to re-bundle every self-contained asset when the bundling itself changes (it is part of the hash).
-SELF_CONTAINED_BUNDLING_VERSION = "1"
+SELF_CONTAINED_BUNDLING_VERSION = "2"
+# pip matches --platform literally: a glibc 2.28 target also takes manylinux2014 (glibc 2.17) wheels, which some
+# pins publish only (pydantic-core), so that older tag is asked for too.
+_OLDER_COMPATIBLE_PLATFORMS = {"manylinux_2_28_x86_64": ("manylinux2014_x86_64",)}
 
 
 class BundlingError(RuntimeError):
@@ -55,8 +58,7 @@ def pip_target_command(
         str(requirements),
         "--target",
         str(target),
-        "--platform",
-        platform,
+        *(arg for tag in (platform, *_OLDER_COMPATIBLE_PLATFORMS.get(platform, ())) for arg in ("--platform", tag)),
         "--python-version",
         python_version,
         "--implementation",
