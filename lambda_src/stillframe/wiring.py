@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import TYPE_CHECKING
@@ -16,6 +17,8 @@ from stillframe.storage.port import ObjectStore
 
 if TYPE_CHECKING:
     from stillframe.delivery.worker import Deliveries
+    from stillframe.operations.paging import Clock
+    from stillframe.operations.registry import Operations
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,11 @@ class Services:
     def tokens(self) -> TokenCodec:
         """Built on first use: functions that never page (the drop-zone ingest) never read the secret."""
         return TokenCodec(_token_secret(self.settings))
+
+    @cached_property
+    def operations(self) -> Operations:
+        """Every KVS operation over these services (``operations_over``), built once."""
+        return operations_over(self)
 
     @cached_property
     def deliveries(self) -> Deliveries:
@@ -75,3 +83,28 @@ def services() -> Services:
     if svc.settings.delivery == "thread":  # Lambda (delivery "none") never imports the delivery package here
         svc.deliveries.start()
     return svc
+
+
+def operations(settings: Settings, *, store: ObjectStore | None = None, clock: Clock = time.time) -> Operations:
+    """Every KVS operation over one store, built from ``settings`` (tests build them so, without the environment)."""
+    return operations_over(build_services(settings, store), clock=clock)
+
+
+def operations_over(svc: Services, *, clock: Clock = time.time) -> Operations:
+    """The operations over already-built services (their store, catalog, index and token codec)."""
+    from stillframe.operations.registry import Operations
+
+    return Operations(
+        store=svc.store,
+        streams=svc.streams,
+        fragments=svc.fragments,
+        token_codec=lambda: svc.tokens,
+        region=svc.settings.region,
+        public_url=svc.settings.public_url,
+        clock=clock,
+    )
+
+
+def process_operations() -> Operations:
+    """The process's operations over ``services()``, built once with them; the API handler hands them to routes."""
+    return services().operations

@@ -6,11 +6,11 @@ Requests are validated by Powertools (``enable_validation=True``) against one mo
 
     @router.post("/describeStream")
     def describe_stream(request: DescribeStreamRequest) -> dict[str, Any]:
-        record = services().streams.find(request.stream.stream_name, request.stream.arn, include_deleting=True)
-        return {"StreamInfo": record.stream_info()}
+        return operations(router).describe_stream(request)
 
 The parameter's model type makes Powertools read the JSON body into it; a broken rule never reaches the route
-and is answered 400 by ``api.validation`` (the field as the client spelled it, and the rule).
+and is answered 400 by ``api.validation`` (the field as the client spelled it, and the rule). ``operations(router)``
+is the process's ``Operations`` (``stillframe.operations``), which ``lambda_handler`` appends to the context.
 """
 
 from __future__ import annotations

@@ -15,10 +15,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stillframe.api import keys_auth
 from stillframe.api.app import app
+from stillframe.api.context import OPERATIONS
 from stillframe.api.errors import from_error, internal_failure
 from stillframe.errors import NotAuthorizedError
 from stillframe.observability import logger, metrics, tracer
-from stillframe.wiring import services
+from stillframe.wiring import process_operations, services
 
 # Powertools prints the cold-start metric even when metrics are disabled; only Lambda should emit it.
 IN_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
@@ -30,6 +31,7 @@ IN_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Resolve one request; every response carries ``x-amzn-RequestId``."""
     try:
+        app.append_context(**{OPERATIONS: process_operations()})  # Powertools clears the context after each request
         guard = keys_auth.guard_for(services().settings)
         key = guard.admit(event) if guard is not None else None
         response = app.resolve(event, context)

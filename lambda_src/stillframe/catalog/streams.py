@@ -152,6 +152,11 @@ class StreamCatalog:
             raise ResourceNotFoundError(f"The stream {name} is being deleted.")
         return record
 
+    @staticmethod
+    def cursor(record: StreamRecord) -> str:
+        """Where a listing resumes after ``record`` (``list``'s ``start_after``): the layout stays in the catalog."""
+        return keys.stream_record_key(record.StreamName)
+
     def list(self, *, begins_with: str = "", start_after: str = "") -> Iterator[StreamRecord]:
         """Stream records in key order, optionally only names with a prefix, after a cursor key.
 

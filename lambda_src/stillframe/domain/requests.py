@@ -16,12 +16,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from annotated_types import Ge, Le
 from pydantic import AfterValidator, Field, StringConstraints
 
-from stillframe.domain import params
 from stillframe.domain.refusals import parse
 from stillframe.domain.shapes import (
     INT32_MAX,
@@ -86,13 +85,6 @@ class StreamRef:
         if self.name is not None and self.arn is not None and stream_name_from_arn(self.arn) != self.name:
             return f"StreamName '{self.name}' and StreamARN '{self.arn}' name different streams; specify one of them"
         return None
-
-    def check(self) -> StreamRef:
-        """Enforce the rule and return self (for references read from headers, as PutMedia's)."""
-        broken = self.broken_rule()
-        if broken is not None:
-            raise InvalidArgumentError(broken)
-        return self
 
 
 def stream_name_from_arn(arn: str) -> str:
@@ -253,15 +245,3 @@ class ListFragmentsRequest(StreamRequest):
                 "MaxResults": self.max_results,
             },
         )
-
-
-# Hand-written field checks (``params``) for the modules not yet modeled (PutMedia's headers, the operations
-# being added); remove with ``params`` once they are models.
-STREAM_NAME = params.string(min_len=1, max_len=256, pattern=params.compile_pattern(STREAM_NAME_TEXT))
-STREAM_ARN = params.string(min_len=1, max_len=1024, pattern=params.compile_pattern(STREAM_ARN_TEXT))
-
-
-def parse_stream_ref(body: Mapping[str, Any]) -> StreamRef:
-    """Read StreamName and StreamARN with the hand-written checks and enforce the StreamRef rule."""
-    name = params.optional(body, "StreamName", STREAM_NAME)
-    return StreamRef(name=name, arn=params.optional(body, "StreamARN", STREAM_ARN)).check()

@@ -18,7 +18,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stillframe.catalog.streams import StreamRecord
-from stillframe.domain.params import timestamp
+from stillframe.domain.timestamps import millis
 from stillframe.errors import InvalidArgumentError
 from stillframe.ingest.put_media import TARGET_FRAGMENT_MS
 from stillframe.ingest.service import UploadClock, require_retention, store_fragments
@@ -73,8 +73,8 @@ def producer_start_ms(key: str, record: dict[str, Any]) -> int:
     if "_" in name:
         stamp = name.split("_", 1)[0]
         try:
-            return timestamp(float(stamp) if stamp.replace(".", "", 1).isdigit() else stamp, "key")
-        except InvalidArgumentError:
+            return millis(float(stamp) if stamp.replace(".", "", 1).isdigit() else stamp)
+        except ValueError:
             pass  # not a timestamp: an ordinary file name
     return _event_ms(record)
 

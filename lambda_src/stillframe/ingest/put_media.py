@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stillframe.catalog.keys import STAMP_DIGITS
-from stillframe.domain.params import parse_timestamp
-from stillframe.domain.requests import StreamRef, parse_stream_ref
+from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.errors import InvalidArgumentError, MediaError
-from stillframe.ingest.service import ABSOLUTE, RELATIVE, UploadClock, require_retention, store_fragments
+from stillframe.ingest.service import ABSOLUTE, UploadClock, require_retention, store_fragments
 from stillframe.wiring import Services
 
 if TYPE_CHECKING:
@@ -21,35 +17,6 @@ if TYPE_CHECKING:
 TARGET_FRAGMENT_MS = 2000
 LAST_INDEXED_MS = 10**STAMP_DIGITS - 1  # the index's fixed-width times; later ones would sort before 1970's
 LAST_INDEXED_TIME = "2286-11-20T17:46:40Z"
-
-
-@dataclass(frozen=True)
-class PutMediaHeaders:
-    stream: StreamRef
-    timecode_type: str
-    producer_start_ms: int | None
-
-
-def parse_headers(header: Callable[[str], str | None]) -> PutMediaHeaders:
-    """Validate the KVS PutMedia headers (names as the Java producer SDK sends them)."""
-    stream = parse_stream_ref(
-        {
-            key: value
-            for key, value in (("StreamName", header("x-amzn-stream-name")), ("StreamARN", header("x-amzn-stream-arn")))
-            if value is not None
-        }
-    )
-    timecode_type = (header("x-amzn-fragment-timecode-type") or RELATIVE).upper()
-    if timecode_type not in (RELATIVE, ABSOLUTE):
-        raise InvalidArgumentError("x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE.")
-    raw_start = header("x-amzn-producer-start-timestamp")
-    start = None
-    if raw_start is not None:
-        value: object = raw_start
-        with contextlib.suppress(ValueError):  # not a number: maybe ISO-8601; parse_timestamp says what is wrong
-            value = float(raw_start)
-        start = parse_timestamp(value, "x-amzn-producer-start-timestamp")
-    return PutMediaHeaders(stream, timecode_type, start)
 
 
 def put_media(body: bytes, headers: PutMediaHeaders, services: Services, *, now_ms: int) -> str:

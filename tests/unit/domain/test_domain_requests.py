@@ -8,6 +8,7 @@ import pytest
 from pydantic import BaseModel
 
 from stillframe.domain import stream_requests
+from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.domain.refusals import parse
 from stillframe.domain.requests import ListFragmentsRequest, StreamRef
 from stillframe.domain.stream_requests import (
@@ -385,11 +386,13 @@ def test_get_data_endpoint_accepts_every_modeled_api_name(api_name: str) -> None
 
 
 def test_stream_ref_rule_helper() -> None:
-    # Given StreamRefs built by hand (as the PutMedia headers do)
+    # Given StreamRefs read from PutMedia's headers
     # Then an empty one is refused, a mismatched pair is refused, and a matching pair names the stream
     with pytest.raises(InvalidArgumentError, match="StreamName"):
-        StreamRef(name=None, arn=None).check()
+        parse(PutMediaHeaders, {})
     with pytest.raises(InvalidArgumentError, match="StreamARN"):
-        StreamRef(name="cam-2", arn=ARN).check()
-    assert StreamRef(name="cam-1", arn=ARN).check().stream_name == "cam-1"
+        parse(PutMediaHeaders, {"x-amzn-stream-name": "cam-2", "x-amzn-stream-arn": ARN})
+    assert (
+        parse(PutMediaHeaders, {"x-amzn-stream-name": "cam-1", "x-amzn-stream-arn": ARN}).stream.stream_name == "cam-1"
+    )
     assert StreamRef(name=None, arn=ARN).stream_name == "cam-1"

@@ -1,0 +1,95 @@
+"""``Operations``: every operation bound to one process's ports, so a route makes exactly one call.
+
+Built by ``wiring.operations`` (once per process for the handlers, directly from ``Settings`` in tests). Each method
+passes exactly the ports its operation takes; the operation modules stay plain functions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from stillframe.catalog.fragments import FragmentIndex
+from stillframe.catalog.stream_updates import StreamUpdates
+from stillframe.catalog.streams import StreamCatalog
+from stillframe.domain.image_generation_requests import DescribeImageGenerationRequest, UpdateImageGenerationRequest
+from stillframe.domain.requests import ListFragmentsRequest
+from stillframe.domain.stream_admin_requests import UpdateDataRetentionRequest, UpdateStreamRequest
+from stillframe.domain.stream_requests import (
+    CreateStreamRequest,
+    DeleteStreamRequest,
+    DescribeStreamRequest,
+    GetDataEndpointRequest,
+    ListStreamsRequest,
+)
+from stillframe.domain.token import TokenCodec
+from stillframe.operations import image_generation, list_fragments, list_streams, stream_admin, streams, tags
+from stillframe.operations.paging import Clock, now_ms
+from stillframe.storage.port import ObjectStore
+
+
+@dataclass
+class Operations:
+    """The KVS operations over one store; ``token_codec`` is called once, on the first request that pages."""
+
+    store: ObjectStore
+    streams: StreamCatalog
+    fragments: FragmentIndex
+    token_codec: Callable[[], TokenCodec]
+    region: str
+    public_url: str = ""
+    clock: Clock = time.time
+    updates: StreamUpdates = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.updates = StreamUpdates(self.store, self.streams)
+
+    @cached_property
+    def tokens(self) -> TokenCodec:
+        return self.token_codec()
+
+    def create_stream(self, request: CreateStreamRequest) -> dict[str, Any]:
+        return streams.create_stream(request, streams=self.streams)
+
+    def describe_stream(self, request: DescribeStreamRequest) -> dict[str, Any]:
+        return streams.describe_stream(request, streams=self.streams)
+
+    def delete_stream(self, request: DeleteStreamRequest) -> dict[str, Any]:
+        return streams.delete_stream(request, streams=self.streams)
+
+    def get_data_endpoint(self, request: GetDataEndpointRequest, *, reached_at: str) -> dict[str, Any]:
+        """``reached_at``: the URL the request came in on, used unless a public URL is configured."""
+        endpoint = self.public_url.rstrip("/") or reached_at
+        return streams.get_data_endpoint(request, streams=self.streams, endpoint=endpoint)
+
+    def list_streams(self, request: ListStreamsRequest) -> dict[str, Any]:
+        return list_streams.list_streams(request, streams=self.streams, tokens=self.tokens)
+
+    def list_fragments(self, request: ListFragmentsRequest) -> dict[str, Any]:
+        return list_fragments.list_fragments(
+            request, streams=self.streams, fragments=self.fragments, tokens=self.tokens, now_ms=now_ms(self.clock)
+        )
+
+    def update_data_retention(self, request: UpdateDataRetentionRequest) -> dict[str, Any]:
+        return stream_admin.update_data_retention(request, updates=self.updates)
+
+    def update_stream(self, request: UpdateStreamRequest) -> dict[str, Any]:
+        return stream_admin.update_stream(request, updates=self.updates)
+
+    def tag(self, request: tags.TagRequest) -> dict[str, Any]:
+        return tags.tag(request, updates=self.updates)
+
+    def untag(self, request: tags.UntagRequest) -> dict[str, Any]:
+        return tags.untag(request, updates=self.updates)
+
+    def list_tags(self, request: tags.ListTagsRequest) -> dict[str, Any]:
+        return tags.list_tags(request, updates=self.updates)
+
+    def update_image_generation(self, request: UpdateImageGenerationRequest) -> dict[str, Any]:
+        return image_generation.update_image_generation(request, updates=self.updates, region=self.region)
+
+    def describe_image_generation(self, request: DescribeImageGenerationRequest) -> dict[str, Any]:
+        return image_generation.describe_image_generation(request, streams=self.streams)
