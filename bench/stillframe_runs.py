@@ -35,13 +35,13 @@ Fetch = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def run_engine(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -> dict[str, Any]:
-    """GetImages' service function in this (warm) process, page after page; fresh services (no cache) per rep.
+    """GetImages' operation in this (warm) process, page after page; fresh services (no cache) per rep.
 
     Method ``engine-s3sim`` puts the store behind S3-like latency (``bench.s3sim``).
     """
     os.environ.update(ENV)
     from stillframe.domain.requests import parse_get_images
-    from stillframe.images.service import get_images
+    from stillframe.operations.get_images import get_images
     from stillframe.settings import Settings
     from stillframe.storage import open_store
     from stillframe.wiring import build_services
@@ -51,12 +51,19 @@ def run_engine(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -
     if scenario.method == "engine-s3sim":
         store = SimulatedS3(store)
     decoded = _PageLog()
-    logging.getLogger("stillframe.images.service").addHandler(decoded)
-    logging.getLogger("stillframe.images.service").setLevel(logging.INFO)
+    logging.getLogger("stillframe.operations.get_images").addHandler(decoded)
+    logging.getLogger("stillframe.operations.get_images").setLevel(logging.INFO)
     services = build_services(settings, store)
 
     def fetch(body: dict[str, Any]) -> dict[str, Any]:
-        return get_images(parse_get_images(body), services, budget_s=settings.time_budget_ms / 1000)
+        return get_images(
+            parse_get_images(body),
+            streams=services.streams,
+            fragments=services.fragments,
+            tokens=services.tokens,
+            now_ms=int(time.time() * 1000),
+            budget_s=settings.time_budget_ms / 1000,
+        )
 
     _warm_up(scenario, fetch)
     walls, images, frames, gets = [], [], 0, {}

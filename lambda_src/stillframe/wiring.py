@@ -101,6 +101,7 @@ def operations_over(svc: Services, *, clock: Clock = time.time) -> Operations:
         token_codec=lambda: svc.tokens,
         region=svc.settings.region,
         public_url=svc.settings.public_url,
+        time_budget_ms=svc.settings.time_budget_ms,
         clock=clock,
     )
 

@@ -14,7 +14,7 @@ LOCAL_ONLY = pytest.mark.parametrize("invoke", ["local"], indirect=True)
 
 @LOCAL_ONLY
 def test_a_slow_lookup_uses_up_the_budget_so_the_page_stops_after_the_first_fragment(invoke, clip_factory, monkeypatch):
-    from stillframe.images.service import get_images
+    from stillframe.operations.get_images import get_images
     from stillframe.wiring import services
 
     # Given a stream with 6 s of media, and a fragment lookup slower than the whole budget
@@ -40,7 +40,14 @@ def test_a_slow_lookup_uses_up_the_budget_so_the_page_stops_after_the_first_frag
         }
     )
     # When GetImages runs with a budget shorter than the lookup
-    page = get_images(request, svc, budget_s=0.1)
+    page = get_images(
+        request,
+        streams=svc.streams,
+        fragments=svc.fragments,
+        tokens=svc.tokens,
+        now_ms=int(time.time() * 1000),
+        budget_s=0.1,
+    )
     # Then the page stops after the first fragment's two samples (never empty), with a NextToken for the rest
     assert len(page["Images"]) == 2 and all("ImageContent" in image for image in page["Images"])
     assert "NextToken" in page

@@ -16,14 +16,13 @@ from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
 from stillframe.wiring import services
 
 router = Router()
-BUDGET_MARGIN_MS = 2500
 
 
 @router.post("/getImages")
 def get_images(request: GetImagesRequest) -> dict[str, Any]:
-    from stillframe.images.service import get_images as run
-
-    return run(request, services(), budget_s=_budget_s())
+    context = router.lambda_context  # Lambda's deadline (serve's too); none: the configured budget
+    remaining_ms = context.get_remaining_time_in_millis() if context is not None else None
+    return operations(router).get_images(request, remaining_ms=remaining_ms)
 
 
 @router.post("/listFragments")
@@ -39,10 +38,3 @@ def put_media() -> Response[str]:
     headers = parse(PutMediaHeaders, headers_of(lambda name: header(event, name)))
     acks = run(raw_body(event), headers, services(), now_ms=int(time.time() * 1000))
     return Response[str](status_code=200, content_type="application/json", body=acks)
-
-
-def _budget_s() -> float:
-    """Time left for rendering: the Lambda deadline (or serve's) minus a margin to answer in time."""
-    context = router.lambda_context
-    remaining = context.get_remaining_time_in_millis() if context is not None else services().settings.time_budget_ms
-    return max(1000, remaining - BUDGET_MARGIN_MS) / 1000

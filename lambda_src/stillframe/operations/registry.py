@@ -16,7 +16,7 @@ from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.stream_updates import StreamUpdates
 from stillframe.catalog.streams import StreamCatalog
 from stillframe.domain.image_generation_requests import DescribeImageGenerationRequest, UpdateImageGenerationRequest
-from stillframe.domain.requests import ListFragmentsRequest
+from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
 from stillframe.domain.stream_admin_requests import UpdateDataRetentionRequest, UpdateStreamRequest
 from stillframe.domain.stream_requests import (
     CreateStreamRequest,
@@ -26,8 +26,17 @@ from stillframe.domain.stream_requests import (
     ListStreamsRequest,
 )
 from stillframe.domain.token import TokenCodec
-from stillframe.operations import image_generation, list_fragments, list_streams, stream_admin, streams, tags
+from stillframe.operations import (
+    get_images,
+    image_generation,
+    list_fragments,
+    list_streams,
+    stream_admin,
+    streams,
+    tags,
+)
 from stillframe.operations.paging import Clock, now_ms
+from stillframe.settings import DEFAULT_TIME_BUDGET_MS
 from stillframe.storage.port import ObjectStore
 
 
@@ -41,6 +50,7 @@ class Operations:
     token_codec: Callable[[], TokenCodec]
     region: str
     public_url: str = ""
+    time_budget_ms: int = DEFAULT_TIME_BUDGET_MS
     clock: Clock = time.time
     updates: StreamUpdates = field(init=False)
 
@@ -71,6 +81,18 @@ class Operations:
     def list_fragments(self, request: ListFragmentsRequest) -> dict[str, Any]:
         return list_fragments.list_fragments(
             request, streams=self.streams, fragments=self.fragments, tokens=self.tokens, now_ms=now_ms(self.clock)
+        )
+
+    def get_images(self, request: GetImagesRequest, *, remaining_ms: int | None = None) -> dict[str, Any]:
+        """``remaining_ms``: the time the caller has left (Lambda's); without one, the configured budget (serve)."""
+        remaining = self.time_budget_ms if remaining_ms is None else remaining_ms
+        return get_images.get_images(
+            request,
+            streams=self.streams,
+            fragments=self.fragments,
+            tokens=self.tokens,
+            now_ms=now_ms(self.clock),
+            budget_s=get_images.budget_s(remaining),
         )
 
     def update_data_retention(self, request: UpdateDataRetentionRequest) -> dict[str, Any]:
