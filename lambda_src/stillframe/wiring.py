@@ -103,6 +103,7 @@ def operations_over(svc: Services, *, clock: Clock = time.time) -> Operations:
         public_url=svc.settings.public_url,
         time_budget_ms=svc.settings.time_budget_ms,
         clock=clock,
+        delivery_jobs=lambda: svc.deliveries,
     )
 
 

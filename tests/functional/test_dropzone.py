@@ -31,7 +31,7 @@ def s3_event(key: str) -> dict:
 
 @pytest.fixture
 def dropzone(invoke, monkeypatch):
-    from stillframe.ingest.dropzone import lambda_handler
+    from stillframe.handlers.dropzone import lambda_handler
     from stillframe.wiring import services
 
     return lambda_handler, services()

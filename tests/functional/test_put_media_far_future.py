@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stillframe.ingest.put_media import LAST_INDEXED_MS
+from stillframe.catalog.keys import LAST_INDEXED_MS
 from tests.functional.test_put_media import put, stored
 
 

@@ -50,7 +50,7 @@ def ingest(door: str, invoke: Invoke, stream: str, media: bytes, producer_start:
         results = upload(str(source), target, HandlerPoster(invoke), splitter=iter_fragments)  # type: ignore[arg-type]
         return [ack for result in results for ack in result.acks]
     if door == "drop-zone":
-        from stillframe.ingest.dropzone import lambda_handler
+        from stillframe.handlers.dropzone import lambda_handler
         from stillframe.wiring import services
 
         svc = services()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,7 +12,6 @@ from stillframe.api.context import operations
 from stillframe.domain.put_media_headers import PutMediaHeaders, headers_of
 from stillframe.domain.refusals import parse
 from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
-from stillframe.wiring import services
 
 router = Router()
 
@@ -32,9 +30,7 @@ def list_fragments(request: ListFragmentsRequest) -> dict[str, Any]:
 
 @router.post("/putMedia")
 def put_media() -> Response[str]:
-    from stillframe.ingest.put_media import put_media as run
-
     event = router.current_event
     headers = parse(PutMediaHeaders, headers_of(lambda name: header(event, name)))
-    acks = run(raw_body(event), headers, services(), now_ms=int(time.time() * 1000))
+    acks = operations(router).put_media(raw_body(event), headers)
     return Response[str](status_code=200, content_type="application/json", body=acks)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 TIMELINES = ("server", "producer")
 STAMP_DIGITS = 13
+LAST_INDEXED_MS = 10**STAMP_DIGITS - 1  # the index's fixed-width times end here; later ones would sort before 1970's
 
 
 def stream_record_key(name: str) -> str:

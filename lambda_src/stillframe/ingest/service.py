@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+TARGET_FRAGMENT_MS = 2000  # the splitter cuts at the first key frame after this much media
 RELATIVE = "RELATIVE"
 ABSOLUTE = "ABSOLUTE"
 # KVS PutMedia error codes, as its acks report them.

@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from stillframe.catalog.fragments import FragmentIndex
-from stillframe.catalog.keys import STAMP_DIGITS, FragmentRecord
+from stillframe.catalog.keys import LAST_INDEXED_MS, FragmentRecord
 from stillframe.catalog.streams import StreamCatalog
 from stillframe.domain.requests import ListFragmentsRequest
 from stillframe.domain.token import TokenCodec, for_stream
 from stillframe.operations.paging import take_page
 from stillframe.operations.retention import retained, retention_cutoff
 from stillframe.operations.timelines import timeline_of
-
-LAST_INDEXED_MS = 10**STAMP_DIGITS - 1  # the index's fixed-width times end here
 
 
 def list_fragments(

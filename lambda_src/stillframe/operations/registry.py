@@ -10,12 +10,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.stream_updates import StreamUpdates
 from stillframe.catalog.streams import StreamCatalog
 from stillframe.domain.image_generation_requests import DescribeImageGenerationRequest, UpdateImageGenerationRequest
+from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
 from stillframe.domain.stream_admin_requests import UpdateDataRetentionRequest, UpdateStreamRequest
 from stillframe.domain.stream_requests import (
@@ -31,6 +32,7 @@ from stillframe.operations import (
     image_generation,
     list_fragments,
     list_streams,
+    put_media,
     stream_admin,
     streams,
     tags,
@@ -39,10 +41,17 @@ from stillframe.operations.paging import Clock, now_ms
 from stillframe.settings import DEFAULT_TIME_BUDGET_MS
 from stillframe.storage.port import ObjectStore
 
+if TYPE_CHECKING:
+    from stillframe.delivery.worker import Deliveries
+
 
 @dataclass
 class Operations:
-    """The KVS operations over one store; ``token_codec`` is called once, on the first request that pages."""
+    """The KVS operations over one store.
+
+    ``token_codec`` is called once, on the first request that pages; ``delivery_jobs`` once, on the first upload
+    (none: uploads write no image-delivery jobs).
+    """
 
     store: ObjectStore
     streams: StreamCatalog
@@ -52,6 +61,7 @@ class Operations:
     public_url: str = ""
     time_budget_ms: int = DEFAULT_TIME_BUDGET_MS
     clock: Clock = time.time
+    delivery_jobs: Callable[[], Deliveries] | None = None
     updates: StreamUpdates = field(init=False)
 
     def __post_init__(self) -> None:
@@ -60,6 +70,10 @@ class Operations:
     @cached_property
     def tokens(self) -> TokenCodec:
         return self.token_codec()
+
+    @cached_property
+    def deliveries(self) -> Deliveries | None:
+        return None if self.delivery_jobs is None else self.delivery_jobs()
 
     def create_stream(self, request: CreateStreamRequest) -> dict[str, Any]:
         return streams.create_stream(request, streams=self.streams)
@@ -93,6 +107,17 @@ class Operations:
             tokens=self.tokens,
             now_ms=now_ms(self.clock),
             budget_s=get_images.budget_s(remaining),
+        )
+
+    def put_media(self, body: bytes, headers: PutMediaHeaders) -> str:
+        """The ack stream of one PutMedia body, received now."""
+        return put_media.put_media(
+            body,
+            headers,
+            streams=self.streams,
+            fragments=self.fragments,
+            deliveries=self.deliveries,
+            now_ms=now_ms(self.clock),
         )
 
     def update_data_retention(self, request: UpdateDataRetentionRequest) -> dict[str, Any]:

@@ -5,31 +5,42 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from stillframe.catalog.keys import STAMP_DIGITS
+from stillframe.catalog.fragments import FragmentIndex
+from stillframe.catalog.keys import LAST_INDEXED_MS
+from stillframe.catalog.streams import StreamCatalog
 from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.errors import InvalidArgumentError, MediaError
-from stillframe.ingest.service import ABSOLUTE, UploadClock, require_retention, store_fragments
-from stillframe.wiring import Services
+from stillframe.ingest.service import ABSOLUTE, TARGET_FRAGMENT_MS, UploadClock, require_retention, store_fragments
 
 if TYPE_CHECKING:
+    from stillframe.delivery.worker import Deliveries
     from stillframe.media.split import MediaFragment
 
-TARGET_FRAGMENT_MS = 2000
-LAST_INDEXED_MS = 10**STAMP_DIGITS - 1  # the index's fixed-width times; later ones would sort before 1970's
 LAST_INDEXED_TIME = "2286-11-20T17:46:40Z"
 
 
-def put_media(body: bytes, headers: PutMediaHeaders, services: Services, *, now_ms: int) -> str:
-    """Store the body's fragments; returns the ack stream (one JSON object per line)."""
+def put_media(
+    body: bytes,
+    headers: PutMediaHeaders,
+    *,
+    streams: StreamCatalog,
+    fragments: FragmentIndex,
+    deliveries: Deliveries | None,
+    now_ms: int,
+) -> str:
+    """Store the body's fragments; returns the ack stream (one JSON object per line).
+
+    ``deliveries`` gets the image-delivery job of each tagged fragment (none: no jobs are written).
+    """
     from stillframe.media.split import iter_fragments
 
-    stream = services.streams.find(headers.stream.stream_name, headers.stream.arn)
+    stream = streams.find(headers.stream.stream_name, headers.stream.arn)
     require_retention(stream)
     if not body:
         raise InvalidArgumentError("The PutMedia body is empty; send MKV, MP4, MPEG-TS or WebM media.")
     try:
         # Parse everything before storing anything: unparseable media stores nothing.
-        fragments = list(iter_fragments(body, target_ms=TARGET_FRAGMENT_MS))
+        pieces = list(iter_fragments(body, target_ms=TARGET_FRAGMENT_MS))
     except MediaError as exc:
         raise InvalidArgumentError(f"The media cannot be parsed: {exc}") from exc
     clock = UploadClock(
@@ -37,8 +48,8 @@ def put_media(body: bytes, headers: PutMediaHeaders, services: Services, *, now_
         producer_start_ms=headers.producer_start_ms if headers.producer_start_ms is not None else now_ms,
         timecode_type=headers.timecode_type,
     )
-    _check_indexable(fragments, clock)
-    acks = store_fragments(stream, fragments, clock, services.fragments, services.deliveries)
+    _check_indexable(pieces, clock)
+    acks = store_fragments(stream, pieces, clock, fragments, deliveries)
     return "".join(json.dumps(ack) + "\n" for ack in acks)
 
 

@@ -1,0 +1,1 @@
+"""Lambda entry points, composition only: Powertools decorators, the process's services, one operation call."""
