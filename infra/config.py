@@ -6,6 +6,7 @@ Override one with ``npx cdk deploy -c retentionDays=14`` (context values from th
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ LOCALSTACK_RUNTIMES = ("python3.11", "python3.12")
 # A bucket name is at most 63 characters: "<stack>-media-<12-digit account>-<region (up to 16)>".
 MAX_LOCALSTACK_STACK_NAME = 63 - len("-media-") - 12 - 1 - 16
 _BUCKET_NAME_PART = re.compile(rf"[a-z0-9](?:[a-z0-9-]{{0,{MAX_LOCALSTACK_STACK_NAME - 2}}}[a-z0-9])?")
+# S3's bucket naming rules (general purpose buckets): 3-63 lowercase letters, digits, dots and hyphens.
+_S3_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no", "")
 
@@ -68,6 +71,13 @@ class StillframeConfig:
                                 executor), "python3.12" (LocalStack's docker
                                 executor: its 3.11 image predates PyAV's
                                 manylinux_2_28 wheels)
+      imageDeliveryBuckets      buckets the delivery function may write      default none
+                                images to (s3:PutObject on <bucket>/*): the
+                                buckets of the streams' image generation
+                                DestinationConfig Uris; a JSON list or a
+                                comma-separated string ("a,b"). None: no
+                                destination grant, deliveries fail into the
+                                delivery DLQ (unless a bucket policy allows)
     """
 
     stack_name: str = "Stillframe"
@@ -83,6 +93,7 @@ class StillframeConfig:
     auth_mode: str = "iam"
     localstack: bool = False
     localstack_runtime: str = "python3.11"
+    image_delivery_buckets: tuple[str, ...] = ()
 
     @classmethod
     def from_context(cls, node: Node) -> StillframeConfig:
@@ -103,6 +114,7 @@ class StillframeConfig:
             auth_mode=_text(get("authMode"), defaults.auth_mode),
             localstack=_bool("localstack", get("localstack"), defaults.localstack),
             localstack_runtime=_text(get("localstackRuntime"), defaults.localstack_runtime),
+            image_delivery_buckets=_names("imageDeliveryBuckets", get("imageDeliveryBuckets")),
         )
         config.validate()
         return config
@@ -124,6 +136,11 @@ class StillframeConfig:
         if self.log_retention_days not in _LOG_RETENTION:
             raise ConfigError(f"logRetentionDays must be one of {sorted(_LOG_RETENTION)}")
         self._validate_modes()
+        for bucket in self.image_delivery_buckets:
+            if not _S3_BUCKET_NAME.fullmatch(bucket) or ".." in bucket:
+                raise ConfigError(
+                    f"imageDeliveryBuckets: {bucket!r} is not an S3 bucket name (a name, not an s3:// Uri)"
+                )
 
     def _validate_modes(self) -> None:
         if self.auth_mode not in AUTH_MODES:
@@ -170,6 +187,21 @@ def _bool(name: str, raw: Any, default: bool) -> bool:
     if text in _TRUE or text in _FALSE:
         return text in _TRUE
     raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _names(name: str, raw: Any) -> tuple[str, ...]:
+    """A JSON list (cdk.json, or a CLI value starting with "[") or a comma-separated string, deduplicated."""
+    if raw is None:
+        return ()
+    if isinstance(raw, str) and raw.strip().startswith("["):
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must be a JSON list or a comma-separated string, not {raw!r}") from exc
+    items = raw.split(",") if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise ConfigError(f"{name} must be a list of names, not {raw!r}")
+    return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
 
 
 def _optional_int(name: str, raw: Any) -> int | None:

@@ -8,10 +8,10 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.packaging import FunctionPackaging, ImagePackaging
+from infra.constructs.queues import dead_letter_queue
 from infra.constructs.runtime import INGEST_HANDLER, function_basics
 
 # Splitting is a remux (no decode), so the work is mostly moving bytes: memory buys network bandwidth and
@@ -52,13 +52,7 @@ class DropzoneIngest(Construct):
         bucket_by_name: s3.IBucket | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "FailedEvents",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.dead_letter_queue = dead_letter_queue(self, "FailedEvents")
         # No NextTokens here, so no token secret: the ingest never reads it.
         self.log_group, basics = function_basics(
             self,

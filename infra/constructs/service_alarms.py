@@ -23,7 +23,8 @@ class ServiceAlarms(Construct):
     latency instead of failing loudly. Missing data (no traffic) is not breaching.
 
     Attributes:
-      alarms: alarm by name (``Api5xx``, ``<Function>Errors``, ``<Function>Throttles``, ``IngestDlqDepth``).
+      alarms: alarm by name (``Api5xx``, ``<Function>Errors``, ``<Function>Throttles``, ``IngestDlqDepth``,
+        ``DeliveryDlqDepth`` when a delivery dead-letter queue is given).
     """
 
     def __init__(
@@ -34,6 +35,7 @@ class ServiceAlarms(Construct):
         stage: apigw.Stage,
         functions: Mapping[str, lambda_.IFunction],
         dead_letter_queue: sqs.IQueue,
+        delivery_dead_letter_queue: sqs.IQueue | None = None,
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -49,6 +51,14 @@ class ServiceAlarms(Construct):
             dead_letter_queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
             "drop-zone ingest events failed after retries (see the DLQ messages)",
         )
+        if delivery_dead_letter_queue is not None:
+            self._add(
+                "DeliveryDlqDepth",
+                delivery_dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=PERIOD, statistic="Maximum"
+                ),
+                "image delivery jobs failed on every receive (see the DLQ messages and the delivery function's log)",
+            )
         if alarm_topic is not None:
             action = cloudwatch_actions.SnsAction(alarm_topic)
             for alarm in self.alarms.values():

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
+from infra.constructs.image_delivery import MAX_RECEIVES, delivery_jobs, destination_objects
+
 if TYPE_CHECKING:
     from infra.stacks.stillframe_stack import StillframeStack
 
@@ -52,6 +54,13 @@ def acknowledge_findings(stack: StillframeStack) -> None:
         "This queue is itself the dead-letter queue: the ingest function's on-failure destination for S3 events "
         "that failed after their retries (cdk-nag only recognizes redrive-policy DLQs).",
     )
+    _acknowledge(
+        stack.delivery.dead_letter_queue,
+        "AwsSolutions-SQS3",
+        "This queue is itself the dead-letter queue of the image delivery queue (its redrive target after "
+        f"{MAX_RECEIVES} receives).",
+    )
+    _acknowledge_delivery(stack)
     handler = stack.node.try_find_child(BUCKET_NOTIFICATIONS_HANDLER)
     if handler is not None:
         _acknowledge(
@@ -118,13 +127,41 @@ def _acknowledge_functions(stack: StillframeStack) -> None:
         "zip and image functions move to a newer runtime together, as one decision.",
     )
     if stack.config.localstack:
-        for function in (stack.media.function, stack.ingest.function):
+        for function in (stack.media.function, stack.ingest.function, stack.delivery.function):
             _acknowledge(
                 function,
                 "AwsSolutions-L1",
                 "LocalStack build only (localstack=true): the runtime is the one LocalStack's executor runs "
                 "(context localstackRuntime); the deployed stack runs this function from the container image.",
             )
+
+
+def _acknowledge_delivery(stack: StillframeStack) -> None:
+    role = stack.delivery.function.role
+    assert role is not None
+    prefix = stack.config.key_prefix
+    objects = _as_nag_text(stack.resolve(stack.function_bucket.arn_for_objects(f"{prefix}*")))
+    jobs = _as_nag_text(stack.resolve(stack.function_bucket.arn_for_objects(delivery_jobs(prefix))))
+    _acknowledge(role, "AwsSolutions-IAM5[Resource::*]", XRAY_REASON)
+    _acknowledge(
+        role,
+        f"AwsSolutions-IAM5[Resource::{objects}]",
+        "Read only (s3:GetObject): delivery reads the job's fragment and the index markers around it, which may be "
+        "any stream's under the deployment's key prefix.",
+    )
+    _acknowledge(
+        role,
+        f"AwsSolutions-IAM5[Resource::{jobs}]",
+        "s3:DeleteObject on the image delivery job markers only (generate/<media id>/<fragment>): a delivered "
+        "job's marker is deleted; fragments and stream records cannot be.",
+    )
+    for bucket in stack.config.image_delivery_buckets:
+        _acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::{_as_nag_text(stack.resolve(destination_objects(bucket)))}]",
+            f"s3:PutObject into {bucket}, named in imageDeliveryBuckets: image keys are chosen per image (KVS's "
+            "<account>_<stream>_<timecode>_<id> layout under each stream's DestinationConfig Uri prefix).",
+        )
 
 
 def _as_nag_text(resolved: Any) -> str:

@@ -16,6 +16,7 @@ from infra.config import StillframeConfig
 from infra.constructs.control_plane_function import ControlPlaneFunction, layered_packaging
 from infra.constructs.control_plane_layer import ControlPlaneLayer
 from infra.constructs.dropzone_ingest import DropzoneIngest
+from infra.constructs.image_delivery import ImageDelivery, delivery_jobs
 from infra.constructs.keys_secret import KeysSecret
 from infra.constructs.media_bucket import MediaBucket, fixed_bucket_name
 from infra.constructs.media_function import MediaFunction
@@ -29,17 +30,20 @@ from infra.stacks.nag_acknowledgments import acknowledge_findings
 # LocalStack build with authMode=keys: re-read the key store this often, so `stillframe keys` takes effect
 # within a test's patience (the runtime's default suits a real deployment).
 LOCALSTACK_KEYS_CACHE_SECONDS = 5
+# Read by stillframe.settings: where ingest sends a message for each image delivery job it writes.
+DELIVERY_QUEUE_URL = "STILLFRAME_DELIVERY_QUEUE_URL"
 
 
 class StillframeStack(Stack):
-    """API Gateway -> Lambda (zip control plane, container-image media) -> S3, plus the S3 drop-zone ingest.
+    """API Gateway -> Lambda (zip control plane, container-image media) -> S3, plus the S3 drop-zone ingest and
+    automated image delivery (SQS -> the delivery function -> the configured destination buckets).
 
     ``config.localstack`` changes the function packaging only (every function a zip of one self-contained
     asset, no layer) and how the drop-zone trigger is made (by the bucket itself; see DropzoneIngest).
     ``config.auth_mode`` "keys" moves SigV4 checking from the gateway to the functions (KeysSecret).
 
     Attributes: config, storage, token_secret, keys_secret (None unless authMode=keys), control_plane_layer
-    (None in the LocalStack build), control_plane, media, ingest, api, alarms.
+    (None in the LocalStack build), control_plane, media, ingest, delivery, api, alarms.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StillframeConfig, **kwargs: Any) -> None:
@@ -74,8 +78,10 @@ class StillframeStack(Stack):
                 "ControlPlane": self.control_plane.function,
                 "Media": self.media.function,
                 "Ingest": self.ingest.function,
+                "Delivery": self.delivery.function,
             },
             dead_letter_queue=self.ingest.dead_letter_queue,
+            delivery_dead_letter_queue=self.delivery.dead_letter_queue,
             alarm_topic=_alarm_topic(self, config.alarm_topic_arn),
         )
         self._grant(config)
@@ -134,6 +140,15 @@ class StillframeStack(Stack):
             packaging=image_packaging,
             bucket_by_name=self.storage.bucket_by_name,
         )
+        self.delivery = ImageDelivery(
+            self,
+            "Delivery",
+            bucket_name=bucket_name,
+            key_prefix=config.key_prefix,
+            log_retention=config.log_retention,
+            destination_buckets=config.image_delivery_buckets,
+            packaging=image_packaging,
+        )
 
     def _grant(self, config: StillframeConfig) -> None:
         # Every function reads and writes streams and media; only the API functions sign NextTokens
@@ -145,6 +160,27 @@ class StillframeStack(Stack):
             self.token_secret.secret.grant_read(function)
             if self.keys_secret is not None:
                 self.keys_secret.secret.grant_read(function)
+        self._grant_delivery(config)
+
+    def _grant_delivery(self, config: StillframeConfig) -> None:
+        # The ingest paths (PutMedia, the drop zone) tell the queue about each job marker they write; the
+        # delivery function's sweep sends to it too.
+        queue = self.delivery.queue
+        for function in (self.media.function, self.ingest.function):
+            function.add_environment(DELIVERY_QUEUE_URL, queue.queue_url)
+        for function in (self.media.function, self.ingest.function, self.delivery.function):
+            queue.grant_send_messages(function)
+        # The delivery function reads fragments and index markers, and deletes only job markers.
+        bucket, function = self.function_bucket, self.delivery.function
+        function.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{config.key_prefix}*")])
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:DeleteObject"], resources=[bucket.arn_for_objects(delivery_jobs(config.key_prefix))]
+            )
+        )
 
     def _outputs(self, config: StillframeConfig) -> None:
         CfnOutput(

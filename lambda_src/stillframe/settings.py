@@ -47,6 +47,8 @@ class Settings:
                                   (default outside Lambda: a background thread of this process) or "none"
                                   (default in Lambda: only the ``generate/`` markers are written)
       STILLFRAME_DELIVERY_RETRY_MS  first retry delay of a failed delivery, doubled each time, default 1000
+      STILLFRAME_DELIVERY_QUEUE_URL  SQS queue told about every job marker written (the deployed stack's
+                                  delivery queue; its consumer is ``stillframe.delivery.handler``); unset: none
     """
 
     store: str = "local"
@@ -65,6 +67,7 @@ class Settings:
     public_url: str = ""
     delivery: str = "thread"
     delivery_retry_ms: int = DEFAULT_DELIVERY_RETRY_MS
+    delivery_queue_url: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +92,7 @@ class Settings:
             .strip()
             .lower(),
             delivery_retry_ms=_int(env, "STILLFRAME_DELIVERY_RETRY_MS", DEFAULT_DELIVERY_RETRY_MS),
+            delivery_queue_url=env.get("STILLFRAME_DELIVERY_QUEUE_URL", "").strip(),
         )
         settings.validate()
         return settings
@@ -108,6 +112,10 @@ class Settings:
             raise SettingsError(f"STILLFRAME_DELIVERY must be 'thread' or 'none', not {self.delivery!r}")
         if self.delivery_retry_ms < 1:
             raise SettingsError("STILLFRAME_DELIVERY_RETRY_MS must be at least 1")
+        if self.delivery_queue_url and not self.delivery_queue_url.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"STILLFRAME_DELIVERY_QUEUE_URL must be an SQS queue URL, not {self.delivery_queue_url!r}"
+            )
         self._validate_auth()
 
     def _validate_auth(self) -> None:

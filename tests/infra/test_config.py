@@ -66,6 +66,11 @@ def test_auth_mode_keys_is_parsed(bare_stack: Callable[..., Stack]) -> None:
         ("authMode", "cognito", "authMode must be one of iam, keys"),
         ("localstack", "maybe", "localstack must be true or false"),
         ("localstackRuntime", "python3.9", "localstackRuntime"),
+        ("imageDeliveryBuckets", "s3://images/cam", "imageDeliveryBuckets"),
+        ("imageDeliveryBuckets", "Images", "imageDeliveryBuckets"),
+        ("imageDeliveryBuckets", "ok-bucket,a", "imageDeliveryBuckets"),
+        ("imageDeliveryBuckets", '["unclosed"', "imageDeliveryBuckets"),
+        ("imageDeliveryBuckets", '{"a": 1}', "imageDeliveryBuckets"),
     ],
 )
 def test_bad_values_stop_the_synth_with_the_key_named(
@@ -94,6 +99,25 @@ def test_cdk_json_states_the_same_defaults_as_the_code() -> None:
         "localstackRuntime": "localstack_runtime",
     }
     assert {key: context[key] for key in names} == {key: defaults[field] for key, field in names.items()}
+    assert context["imageDeliveryBuckets"] == list(defaults["image_delivery_buckets"]) == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["images-a,images-b", " images-a , images-b,images-a ", '["images-a", "images-b"]', ["images-a", "images-b"]],
+)
+def test_image_delivery_buckets_come_as_a_list_or_comma_separated(
+    bare_stack: Callable[..., Stack], raw: object
+) -> None:
+    # Given the buckets from the CLI (a string) or from cdk.json (a JSON list), When the config is read
+    config = StillframeConfig.from_context(bare_stack(imageDeliveryBuckets=raw).node)
+    # Then they are the same names, in order, once each
+    assert config.image_delivery_buckets == ("images-a", "images-b")
+
+
+def test_no_image_delivery_buckets_by_default(tmp_path: Path) -> None:
+    assert StillframeConfig.from_context(App(outdir=str(tmp_path)).node).image_delivery_buckets == ()
+    assert StillframeConfig(image_delivery_buckets=()).image_delivery_buckets == ()
 
 
 @pytest.mark.parametrize("stack_name", ["Stillframe_Test", "-stillframe", "s" * 28])

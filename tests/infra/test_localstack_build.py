@@ -171,11 +171,17 @@ def test_every_function_is_a_zip_of_one_shared_asset_without_layers(synthesize: 
     functions = localstack.resources("AWS::Lambda::Function")
     props = {
         name: functions[stack.get_logical_id(construct.function.node.default_child)]["Properties"]
-        for name, construct in (("control", stack.control_plane), ("media", stack.media), ("ingest", stack.ingest))
+        for name, construct in (
+            ("control", stack.control_plane),
+            ("media", stack.media),
+            ("ingest", stack.ingest),
+            ("delivery", stack.delivery),
+        )
     }
     assert {p["Runtime"] for p in props.values()} == {"python3.11"}
     assert props["control"]["Handler"] == props["media"]["Handler"] == "stillframe.api.handler.lambda_handler"
     assert props["ingest"]["Handler"] == "stillframe.ingest.dropzone.lambda_handler"
+    assert props["delivery"]["Handler"] == "stillframe.delivery.handler.lambda_handler"
     assert len({json.dumps(p["Code"]) for p in props.values()}) == 1
     assert all("PackageType" not in p and "Layers" not in p for p in props.values())
     # And no layer, no image: community LocalStack applies neither
@@ -281,8 +287,13 @@ def test_the_runtime_acknowledgment_applies_in_the_localstack_build_only(synthes
     for synthesized in (deployed, localstack):
         assert synthesized.violations() == []
     assert "AwsSolutions-L1" not in deployed.acknowledged_rules(deployed.stack.media.function)
-    for function in (localstack.stack.media.function, localstack.stack.ingest.function):
+    for function in (
+        localstack.stack.media.function,
+        localstack.stack.ingest.function,
+        localstack.stack.delivery.function,
+    ):
         assert "AwsSolutions-L1" in localstack.acknowledged_rules(function)
+    assert "AwsSolutions-L1" not in deployed.acknowledged_rules(deployed.stack.delivery.function)
 
 
 def test_the_asset_hash_depends_on_the_sources_not_on_the_rest_of_the_stack(synthesize: Synthesize) -> None:

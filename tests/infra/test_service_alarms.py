@@ -14,14 +14,18 @@ from aws_cdk.assertions import Template
 from infra.constructs.service_alarms import ServiceAlarms
 
 
-def _alarms(stack: Stack, topic: sns.ITopic | None) -> ServiceAlarms:
-    function = lambda_.Function(
+def _function(stack: Stack) -> lambda_.Function:
+    return lambda_.Function(
         stack,
         "Fn",
         runtime=lambda_.Runtime.PYTHON_3_11,
         handler="index.handler",
         code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
     )
+
+
+def _alarms(stack: Stack, topic: sns.ITopic | None) -> ServiceAlarms:
+    function = _function(stack)
     api = apigw.LambdaRestApi(stack, "Api", handler=function)
     queue = sqs.Queue(stack, "Dlq")
     return ServiceAlarms(
@@ -63,3 +67,30 @@ def test_alarms_notify_the_topic_when_one_is_given(bare_stack: Callable[..., Sta
     found = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
     assert len(found) == 4
     assert all(a["Properties"]["AlarmActions"] == [topic_arn] for a in found.values())
+
+
+def test_a_delivery_dlq_gets_its_own_depth_alarm(bare_stack: Callable[..., Stack]) -> None:
+    # Given the alarms with the image delivery queue's DLQ too
+    stack = bare_stack()
+    function = _function(stack)
+    api = apigw.LambdaRestApi(stack, "Api", handler=function)
+    delivery_dlq = sqs.Queue(stack, "DeliveryDlq")
+    alarms = ServiceAlarms(
+        stack,
+        "Alarms",
+        stage=api.deployment_stage,
+        functions={"Only": function},
+        dead_letter_queue=sqs.Queue(stack, "Dlq"),
+        delivery_dead_letter_queue=delivery_dlq,
+    )
+    # Then it fires on the first message in that queue
+    assert "DeliveryDlqDepth" in alarms.alarms
+    queue_name = stack.resolve(delivery_dlq.queue_name)
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": queue_name}],
+            "Threshold": 1,
+        },
+    )

@@ -58,7 +58,8 @@ def test_a_key_prefix_deployment_also_passes_the_checks_and_confines_objects(tmp
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]
         if "s3:GetObject" in statement["Action"]
     ]
-    assert len(object_resources) == 3
+    # (the three data-plane functions, and the delivery function's read)
+    assert len(object_resources) == 4
     assert all('"/tenant-a/*"' in resource for resource in object_resources)
 
 
@@ -188,7 +189,7 @@ def test_ingest_failures_go_to_the_dlq_after_two_retries_and_raise_an_alarm(synt
 def test_alarms_cover_api_5xx_and_each_functions_errors_and_throttles(synthesized: Synthesized) -> None:
     alarms = synthesized.resources("AWS::CloudWatch::Alarm").values()
     metrics = sorted(a["Properties"]["MetricName"] for a in alarms)
-    assert metrics == sorted(["5XXError", "ApproximateNumberOfMessagesVisible"] + ["Errors", "Throttles"] * 3)
+    assert metrics == sorted(["5XXError"] + ["ApproximateNumberOfMessagesVisible"] * 2 + ["Errors", "Throttles"] * 4)
 
 
 def test_outputs_give_the_data_endpoint_the_bucket_and_the_auth_mode(synthesized: Synthesized) -> None:
@@ -216,3 +217,66 @@ def test_drop_zone_events_trigger_the_ingest_function(synthesized: Synthesized) 
             }
         },
     )
+
+
+def test_both_ingest_paths_know_the_delivery_queue_and_may_send_to_it(synthesized: Synthesized) -> None:
+    # Given the media function (PutMedia) and the drop-zone ingest
+    stack = synthesized.stack
+    queue_ref = _ref(synthesized, stack.delivery.queue)
+    queue_arn = {"Fn::GetAtt": [queue_ref["Ref"], "Arn"]}
+    for function in (stack.media.function, stack.ingest.function):
+        # Then each is told the queue's URL and may send to it
+        assert (
+            _function(synthesized, function)["Environment"]["Variables"]["STILLFRAME_DELIVERY_QUEUE_URL"] == queue_ref
+        )
+        sends = [
+            s
+            for s in _policy_statements(synthesized, function)
+            if queue_arn in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+        ]
+        assert [s["Action"] for s in sends] == [["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]]
+    # And the control plane, which ingests nothing, neither
+    control = _function(synthesized, stack.control_plane.function)["Environment"]["Variables"]
+    assert "STILLFRAME_DELIVERY_QUEUE_URL" not in control
+
+
+def test_the_delivery_function_reads_media_and_deletes_job_markers_only(synthesized: Synthesized) -> None:
+    # Given the default deployment (no imageDeliveryBuckets)
+    stack = synthesized.stack
+    statements = [
+        s
+        for s in _policy_statements(synthesized, stack.delivery.function)
+        if any(a.startswith("s3:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    ]
+    by_action = {s["Action"]: json.dumps(s["Resource"]) for s in statements}
+    # Then it lists and reads the media bucket, deletes under generate/ only, and writes to no bucket at all
+    assert set(by_action) == {"s3:ListBucket", "s3:GetObject", "s3:DeleteObject"}
+    assert by_action["s3:DeleteObject"].endswith('"/generate/*"]]}')
+    assert not [
+        s
+        for policy in synthesized.resources("AWS::IAM::Policy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "s3:PutObject"
+    ]
+    # And its image is the one the other functions run, with its own handler
+    props = _function(synthesized, stack.delivery.function)
+    assert props["Code"]["ImageUri"] == _function(synthesized, stack.media.function)["Code"]["ImageUri"]
+    assert props["ImageConfig"]["Command"] == ["stillframe.delivery.handler.lambda_handler"]
+    assert props["Environment"]["Variables"]["STILLFRAME_BUCKET"] == _ref(synthesized, stack.storage.bucket)
+
+
+def test_named_destination_buckets_are_granted_and_pass_cdk_nag(synthesize: Any) -> None:
+    # Given two destination buckets in the context, as the CLI passes them
+    synthesized = synthesize(imageDeliveryBuckets="images-a, images-b")
+    # Then the delivery function (and nothing else) may put objects there, and every finding is acknowledged
+    writes = [
+        (policy["Properties"]["Roles"], s["Resource"])
+        for policy in synthesized.resources("AWS::IAM::Policy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "s3:PutObject"
+    ]
+    role = _ref(synthesized, synthesized.stack.delivery.function.role)
+    assert [roles for roles, _ in writes] == [[role]]
+    assert "images-a/*" in json.dumps(writes[0][1]) and "images-b/*" in json.dumps(writes[0][1])
+    assert synthesized.violations() == []
+    assert synthesized.error is None

@@ -23,6 +23,7 @@ from stillframe.catalog.streams import StreamRecord
 from stillframe.delivery.generate import generate_images
 from stillframe.delivery.jobs import DeliveryJob, enabled_configuration, pending_jobs, write_job
 from stillframe.delivery.layout import CONTENT_TYPES, Destination, image_name
+from stillframe.delivery.queue import JobNotifier, job_queue, notify_or_leave_to_sweep
 from stillframe.delivery.sinks import ImageSink, sink_for
 from stillframe.errors import ObjectNotFound
 from stillframe.observability import metrics
@@ -190,6 +191,8 @@ class Deliveries:
         self.store = store
         self.in_process = settings.delivery == "thread"
         self.deliverer = Deliverer(store, index, sink_for(settings), retry_base_s=settings.delivery_retry_ms / 1000)
+        # STILLFRAME_DELIVERY_QUEUE_URL (the deployed stack's queue) hears of each marker once it is written.
+        self.queue: JobNotifier | None = job_queue(settings.delivery_queue_url, settings.region)
 
     def enqueue(self, stream: StreamRecord, record: FragmentRecord) -> DeliveryJob | None:
         """Persist a job for a stored, tagged fragment when the stream's configuration is ENABLED (before the ack)."""
@@ -197,6 +200,8 @@ class Deliveries:
         if config is None:
             return None
         job = write_job(self.store, stream, record, config)
+        if self.queue is not None:
+            notify_or_leave_to_sweep(self.queue, job.key)
         if self.in_process:
             shared_worker().submit(job.key, self.deliverer)
         return job
