@@ -11,9 +11,12 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from stillframe.wiring import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = Path(__file__).parent / "events"
@@ -74,45 +77,55 @@ class FakeContext:
         return int((self._deadline - time.monotonic()) * 1000)
 
 
-@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.localstack)])
-def invoke(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., dict[str, Any]]]:
-    """Call the real lambda_handler over a fresh store (a local directory, or LocalStack S3 under a fresh prefix).
+class Invoker:
+    """Calls the real lambda_handler with one set of services; ``services`` is that store, catalog and index."""
 
-    Returns {"status", "headers", "body" (JSON-decoded when it is JSON)}.
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def __call__(self, path: str, body: dict[str, Any] | bytes | None = None, **kwargs: Any) -> dict[str, Any]:
+        from stillframe.api.handler import lambda_handler
+
+        event = rest_event(path, body, kwargs.get("headers"))
+        return decoded(lambda_handler(event, FakeContext(), svc=self.services))
+
+
+def decoded(response: dict[str, Any]) -> dict[str, Any]:
+    """A proxy response as {"status", "headers" (multi-value ones folded), "body" (JSON-decoded when it is JSON)}."""
+    text = response["body"]
+    if response.get("isBase64Encoded"):
+        text = base64.b64decode(text).decode()
+    parsed: Any
+    try:
+        parsed = json.loads(text) if text else None
+    except json.JSONDecodeError:
+        parsed = text
+    headers = dict(response.get("headers") or {})
+    headers.update({name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()})
+    return {"status": response["statusCode"], "headers": headers, "body": parsed}
+
+
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.localstack)])
+def invoke(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Invoker:
+    """The real lambda_handler over a fresh store (a local directory, or LocalStack S3 under a fresh prefix).
+
+    The services are built from ``Settings`` here (``invoke.services``), not from the environment.
     """
+    from stillframe.settings import Settings
+    from stillframe.wiring import build_services
+
     if request.param == "local":
-        monkeypatch.setenv("STILLFRAME_STORE", "local")
-        monkeypatch.setenv("STILLFRAME_DATA_DIR", str(tmp_path / "data"))
+        settings = Settings(store="local", data_dir=str(tmp_path / "data"), token_secret="test-secret")
     else:
-        monkeypatch.setenv("STILLFRAME_STORE", "s3")
-        monkeypatch.setenv("STILLFRAME_BUCKET", request.getfixturevalue("s3_bucket"))
-        monkeypatch.setenv("STILLFRAME_PREFIX", f"test-{uuid.uuid4().hex[:8]}/")
-    monkeypatch.setenv("STILLFRAME_TOKEN_SECRET", "test-secret")
+        settings = Settings(
+            store="s3",
+            bucket=request.getfixturevalue("s3_bucket"),
+            prefix=f"test-{uuid.uuid4().hex[:8]}/",
+            token_secret="test-secret",
+        )
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    from stillframe.api.handler import lambda_handler
-    from stillframe.wiring import services
-
-    services.cache_clear()
-
-    def call(path: str, body: dict[str, Any] | bytes | None = None, **kwargs: Any) -> dict[str, Any]:
-        response = lambda_handler(rest_event(path, body, kwargs.get("headers")), FakeContext())
-        text = response["body"]
-        if response.get("isBase64Encoded"):
-            text = base64.b64decode(text).decode()
-        parsed: Any
-        try:
-            parsed = json.loads(text) if text else None
-        except json.JSONDecodeError:
-            parsed = text
-        headers = dict(response.get("headers") or {})
-        headers.update({name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()})
-        return {"status": response["statusCode"], "headers": headers, "body": parsed}
-
-    yield call
-    services.cache_clear()
+    return Invoker(build_services(settings))
 
 
 # Tests use AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test

@@ -105,8 +105,3 @@ def operations_over(svc: Services, *, clock: Clock = time.time) -> Operations:
         clock=clock,
         delivery_jobs=lambda: svc.deliveries,
     )
-
-
-def process_operations() -> Operations:
-    """The process's operations over ``services()``, built once with them; the API handler hands them to routes."""
-    return services().operations

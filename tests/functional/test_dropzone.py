@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 
 import pytest
 
@@ -30,11 +31,10 @@ def s3_event(key: str) -> dict:
 
 
 @pytest.fixture
-def dropzone(invoke, monkeypatch):
+def dropzone(invoke):
     from stillframe.handlers.dropzone import lambda_handler
-    from stillframe.wiring import services
 
-    return lambda_handler, services()
+    return functools.partial(lambda_handler, svc=invoke.services), invoke.services
 
 
 def test_incoming_object_becomes_fragments_and_is_removed(invoke, dropzone, clip_factory):

@@ -159,10 +159,8 @@ def test_width_only_is_a_validation_exception(invoke, stream):
 
 
 def test_unreadable_fragment_is_media_error(invoke, stream, clip_factory):
-    from stillframe.wiring import services
-
     put_media(invoke, stream, clip_factory(seconds=4, fps=FPS, gop=50), T0)
-    store = services().store
+    store = invoke.services.store
     first_blob = next(o.key for o in store.list("media/cam/") if o.key.endswith(".mkv"))
     store.put(first_blob, b"this is not matroska" * 100)
     page = get_images(invoke, stream, T0 + 1, T0 + 3)

@@ -128,21 +128,24 @@ def keys(tmp_path: Path) -> dict[str, AccessKey]:
 def handle(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: dict[str, AccessKey]
 ) -> Iterator[Callable[[dict[str, Any]], dict[str, Any]]]:
-    """The real lambda_handler with STILLFRAME_AUTH=keys over a key file; returns status and decoded body."""
-    monkeypatch.setenv("STILLFRAME_STORE", "local")
-    monkeypatch.setenv("STILLFRAME_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("STILLFRAME_TOKEN_SECRET", "test-secret")
-    monkeypatch.setenv("STILLFRAME_AUTH", "keys")
-    monkeypatch.setenv("STILLFRAME_KEYS_FILE", str(tmp_path / "keys.json"))
+    """The real lambda_handler with auth "keys" over a key file; returns status and decoded body."""
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     from stillframe.api.handler import lambda_handler
-    from stillframe.wiring import services
+    from stillframe.settings import Settings
+    from stillframe.wiring import build_services
 
-    services.cache_clear()
+    settings = Settings(
+        store="local",
+        data_dir=str(tmp_path / "data"),
+        token_secret="test-secret",
+        auth="keys",
+        keys_file=str(tmp_path / "keys.json"),
+    )
+    svc = build_services(settings)
 
     def call(event: dict[str, Any]) -> dict[str, Any]:
-        response = lambda_handler(event, FakeContext())
+        response = lambda_handler(event, FakeContext(), svc=svc)
         headers = dict(response.get("headers") or {})
         headers.update({name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()})
         text = response["body"]
@@ -151,7 +154,6 @@ def handle(
         return {"status": response["statusCode"], "headers": headers, "body": json.loads(text) if text else None}
 
     yield call
-    services.cache_clear()
 
 
 def create(handle: Callable[..., dict[str, Any]], key: AccessKey, name: str) -> dict[str, Any]:

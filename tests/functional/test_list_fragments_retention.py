@@ -13,11 +13,9 @@ LOCAL_ONLY = pytest.mark.parametrize("invoke", ["local"], indirect=True)
 
 @LOCAL_ONLY
 def test_expired_fragments_are_neither_listed_nor_read(invoke):
-    from stillframe.wiring import services
-
     # Given a 1-hour stream with 50 fragments from yesterday and 3 from the last minutes
     invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
-    svc = services()
+    svc = invoke.services
     stream = svc.streams.find("cam")
     now_ms = int(time.time() * 1000)
     starts = [now_ms - 86_400_000 + i * 2000 for i in range(50)] + [now_ms - 120_000 + i * 2000 for i in range(3)]

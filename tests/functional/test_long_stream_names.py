@@ -40,7 +40,5 @@ def test_a_deleted_256_character_stream_leaves_nothing(invoke, clip_factory):
     # When it is deleted
     assert invoke("/deleteStream", {"StreamARN": arn})["status"] == 200
     # Then the name is free again and no object of it is left
-    from stillframe.wiring import services
-
-    assert list(services().store.list("")) == []
+    assert list(invoke.services.store.list("")) == []
     assert invoke("/createStream", {"StreamName": LONGEST, "DataRetentionInHours": 1})["status"] == 200

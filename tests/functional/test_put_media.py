@@ -14,10 +14,8 @@ def put(invoke, media: bytes, **headers):
     return invoke("/putMedia", media, headers={"x-amzn-stream-name": "cam", **headers})
 
 
-def stored() -> list[str]:
-    from stillframe.wiring import services
-
-    return [o.key for o in services().store.list("media/")]
+def stored(invoke) -> list[str]:
+    return [o.key for o in invoke.services.store.list("media/")]
 
 
 def test_fragments_are_acked_and_listed(invoke, clip_factory):
@@ -48,10 +46,10 @@ def test_same_upload_twice_is_stored_once(invoke, clip_factory):
     invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
     media = clip_factory(seconds=4, fps=25, gop=50)
     first = acks(put(invoke, media, **{"x-amzn-producer-start-timestamp": str(T0)}))
-    files = stored()
+    files = stored(invoke)
     second = acks(put(invoke, media, **{"x-amzn-producer-start-timestamp": str(T0)}))
     assert [a["FragmentNumber"] for a in first] == [a["FragmentNumber"] for a in second]
-    assert stored() == files
+    assert stored(invoke) == files
     assert len(invoke("/listFragments", {"StreamName": "cam"})["body"]["Fragments"]) == 2
 
 
@@ -59,7 +57,7 @@ def test_unparseable_media_is_refused_and_nothing_stored(invoke):
     invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
     answer = put(invoke, b"\x1a\x45\xdf\xa3 definitely not a video" * 50)
     assert answer["status"] == 400 and answer["body"]["__type"] == "InvalidArgumentException"
-    assert stored() == []
+    assert stored(invoke) == []
 
 
 def test_bad_headers_name_the_header(invoke, clip_factory):

@@ -17,7 +17,7 @@ def test_producer_times_past_the_index_width_are_refused(invoke, clip_factory, s
     answer = put(invoke, clip_factory(seconds=4, fps=25, gop=50), **{"x-amzn-producer-start-timestamp": str(start_s)})
     assert (answer["status"], answer["body"]["__type"]) == (400, "InvalidArgumentException")
     assert "2286-11-20" in answer["body"]["message"]
-    assert stored() == []
+    assert stored(invoke) == []
 
 
 def test_the_last_indexable_times_are_stored_and_found(invoke, clip_factory) -> None:

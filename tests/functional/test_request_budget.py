@@ -15,13 +15,12 @@ LOCAL_ONLY = pytest.mark.parametrize("invoke", ["local"], indirect=True)
 @LOCAL_ONLY
 def test_a_slow_lookup_uses_up_the_budget_so_the_page_stops_after_the_first_fragment(invoke, clip_factory, monkeypatch):
     from stillframe.operations.get_images import get_images
-    from stillframe.wiring import services
 
     # Given a stream with 6 s of media, and a fragment lookup slower than the whole budget
     invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
     headers = {"x-amzn-stream-name": "cam", "x-amzn-producer-start-timestamp": str(T0)}
     assert invoke("/putMedia", clip_factory(seconds=6, fps=25, gop=50), headers=headers)["status"] == 200
-    svc = services()
+    svc = invoke.services
     lookup = svc.fragments.covering_candidates
 
     def slow_lookup(*args, **kwargs):  # type: ignore[no-untyped-def]

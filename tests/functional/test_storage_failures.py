@@ -61,8 +61,6 @@ def test_delete_stream_works_on_a_full_disk(invoke, clip_factory, monkeypatch):
     # When the stream is deleted
     answer = invoke("/deleteStream", {"StreamARN": arn})
     # Then it succeeds, the media is gone, and the name can be looked up as not found
-    from stillframe.wiring import services
-
     assert answer["status"] == 200
-    assert list(services().store.list("media/")) == []
+    assert list(invoke.services.store.list("media/")) == []
     assert invoke("/describeStream", {"StreamName": "cam"})["status"] == 404

@@ -51,13 +51,12 @@ def ingest(door: str, invoke: Invoke, stream: str, media: bytes, producer_start:
         return [ack for result in results for ack in result.acks]
     if door == "drop-zone":
         from stillframe.handlers.dropzone import lambda_handler
-        from stillframe.wiring import services
 
-        svc = services()
+        svc = invoke.services  # type: ignore[attr-defined]
         key = f"incoming/{stream}/{producer_start}_upload.media"
         svc.store.put(key, media)
         record = {"eventTime": "2026-11-26T10:00:00.000Z", "s3": {"object": {"key": svc.settings.prefix + key}}}
-        return [lambda_handler({"Records": [record]}, FakeContext())]
+        return [lambda_handler({"Records": [record]}, FakeContext(), svc=svc)]
     raise ValueError(f"unknown door {door!r}")
 
 

@@ -19,7 +19,7 @@ from stillframe.api.context import OPERATIONS
 from stillframe.api.errors import from_error, internal_failure
 from stillframe.errors import NotAuthorizedError
 from stillframe.observability import logger, metrics, tracer
-from stillframe.wiring import process_operations, services
+from stillframe.wiring import Services, services
 
 # Powertools prints the cold-start metric even when metrics are disabled; only Lambda should emit it.
 IN_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
@@ -28,11 +28,15 @@ IN_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=IN_LAMBDA)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Resolve one request; every response carries ``x-amzn-RequestId``."""
+def lambda_handler(event: dict[str, Any], context: LambdaContext, *, svc: Services | None = None) -> dict[str, Any]:
+    """Resolve one request; every response carries ``x-amzn-RequestId``.
+
+    ``svc``: the services to answer with, by default the process's (``wiring.services()``); tests pass their own.
+    """
     try:
-        app.append_context(**{OPERATIONS: process_operations()})  # Powertools clears the context after each request
-        guard = keys_auth.guard_for(services().settings)
+        svc = svc or services()
+        app.append_context(**{OPERATIONS: svc.operations})  # Powertools clears the context after each request
+        guard = keys_auth.guard_for(svc.settings)
         key = guard.admit(event) if guard is not None else None
         response = app.resolve(event, context)
         if guard is not None and key is not None:
