@@ -23,6 +23,8 @@ CLI_VENV="$REPO/.venv-awscli"
 JS_DIR="$REPO/tests/e2e/js"
 KEYS_STACK="${E2E_KEYS_STACK:-StillframeE2e}"
 IAM_STACK="${E2E_IAM_STACK:-StillframeE2eIam}"
+# The bucket the stacks' delivery function may write images to (tests/e2e/test_image_delivery.py creates it).
+DELIVERY_BUCKET="${E2E_DELIVERY_BUCKET:-stillframe-e2e-images}"
 REGION="us-east-1"
 ACCOUNT="000000000000"
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
@@ -94,7 +96,7 @@ deploy() {
     local stack=$1 auth=$2
     echo "$stack" >>"$STATE/stacks"
     if ! cdklocal deploy "$stack" --require-approval never --progress events \
-        -c localstack=true -c authMode="$auth" -c stackName="$stack" \
+        -c localstack=true -c authMode="$auth" -c stackName="$stack" -c imageDeliveryBuckets="$DELIVERY_BUCKET" \
         --outputs-file "$STATE/cdk-outputs-$stack.json" >"$STATE/deploy-$stack.log" 2>&1; then
         log "deploy of $stack failed; last lines of .e2e/deploy-$stack.log:"
         tail -n 60 "$STATE/deploy-$stack.log" >&2

@@ -1,0 +1,75 @@
+"""Automated image delivery on the deployed stack: PutMedia -> SQS -> the delivery function -> the destination bucket.
+
+scripts/e2e.sh deploys the stack with ``-c imageDeliveryBuckets=<E2E_DELIVERY_BUCKET>``; the test creates that
+bucket in LocalStack's S3 when it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import (
+    CLIP_START,
+    Deployment,
+    eventually,
+    localstack_client,
+    put_media,
+    sdk_client,
+    unique_stream,
+)
+
+pytestmark = pytest.mark.e2e
+
+# The same default as scripts/e2e.sh's E2E_DELIVERY_BUCKET.
+DELIVERY_BUCKET = os.environ.get("E2E_DELIVERY_BUCKET", "stillframe-e2e-images")
+
+
+def test_tagged_put_media_delivers_one_image_per_interval(
+    keys_stack: Deployment, clip_file: Path, cleanup_streams: list[str]
+) -> None:
+    # Given a stream with ENABLED image generation into the bucket the stack may write to
+    s3 = localstack_client(keys_stack, "s3")
+    if DELIVERY_BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket=DELIVERY_BUCKET)
+    stream = unique_stream("deliver")
+    prefix = f"e2e/{stream}"
+    kinesisvideo = sdk_client(keys_stack, "kinesisvideo")
+    kinesisvideo.create_stream(StreamName=stream, DataRetentionInHours=1)
+    cleanup_streams.append(stream)
+    kinesisvideo.update_image_generation_configuration(
+        StreamName=stream,
+        ImageGenerationConfiguration={
+            "Status": "ENABLED",
+            "ImageSelectorType": "PRODUCER_TIMESTAMP",
+            "DestinationConfig": {"Uri": f"s3://{DELIVERY_BUCKET}/{prefix}", "DestinationRegion": keys_stack.region},
+            "SamplingInterval": 1000,
+            "Format": "JPEG",
+        },
+    )
+    # When the 6 s clip is sent with KVS's image-generation tag
+    put_media(keys_stack, stream, clip_file, "--signing-name", "kinesisvideo", "--generate-images")
+
+    # Then the delivery function writes one JPEG per second of video, under KVS's key layout
+    def delivered() -> list[str]:
+        found = s3.list_objects_v2(Bucket=DELIVERY_BUCKET, Prefix=f"{prefix}/").get("Contents", [])
+        keys = [str(item["Key"]) for item in found]
+        return keys if len(keys) >= 6 else []
+
+    keys = sorted(eventually(delivered, timeout_s=120, what="six images were not delivered", interval_s=2))
+    pattern = re.compile(rf"^{re.escape(prefix)}/\d{{12}}_{re.escape(stream)}_(\d+)_[0-9a-f-]{{36}}\.jpg$")
+    times = [int(match.group(1)) for key in keys if (match := pattern.match(key))]
+    assert times == [int(CLIP_START * 1000) + 1000 * n for n in range(6)], keys
+    head = s3.head_object(Bucket=DELIVERY_BUCKET, Key=keys[0])
+    assert head["ContentType"] == "image/jpeg"
+    assert head["Metadata"]["aws_kinesisvideo_producer_timestamp"] == str(int(CLIP_START * 1000))
+    # And no job is left behind in the media bucket
+    media_bucket = str(keys_stack.values["DropZone"]).removeprefix("s3://").split("/", 1)[0]
+    eventually(
+        lambda: s3.list_objects_v2(Bucket=media_bucket, Prefix="generate/").get("KeyCount", 0) == 0,
+        timeout_s=30,
+        what="delivery job markers were left in the media bucket",
+    )
