@@ -174,12 +174,15 @@ class FragmentIndex:
         """(marker key, fragment) for fragments whose start lies in [start_ms, end_ms], in start order.
 
         The markers are listed in batches that seek (``start_after``) from the last one seen: the first batch
-        holds ``expected`` markers (default: one per second of the range), later ones grow, so a page reads
+        holds one marker per second of the range, or ``expected`` when fewer, later ones grow, so a page reads
         about what it needs (on S3, one ListObjectsV2 with a matching MaxKeys) at any history length.
         """
         prefix = keys.index_prefix(stream, timeline)
         cursor = max(keys.marker_seek(stream, timeline, start_ms), after_key)
-        batch = expected if expected is not None else (end_ms - start_ms) // 1000 + 2
+        # A key per second of the range, or fewer when the caller wants fewer (ListFragments' MaxResults + 1): a
+        # 60 s ListFragments with MaxResults 1000 must not list 1000 keys of the stream's later history.
+        span = (end_ms - start_ms) // 1000 + 2
+        batch = span if expected is None else min(expected, span)
         batch = min(max(batch, MIN_LISTING_BATCH), MAX_LISTING_BATCH)
         while True:
             seen = 0

@@ -119,3 +119,23 @@ def test_a_get_images_page_lookup_is_one_listing_sized_to_the_page(store: LocalD
     # Then one listing (on S3: one request) of about the page's fragments did it
     assert len(found) == 47
     assert len(calls) == 1 and calls[0] is not None and 47 <= calls[0] <= 100
+
+
+def test_a_short_list_fragments_range_asks_for_about_its_own_fragments(store: LocalDirectoryStore) -> None:
+    # Given a stream with fragments every 2 s for an hour, and a store that records the listing sizes asked for
+    for i in range(1800):
+        put_marked(store, 1_000_000 + i * 2000, i, ("producer",))
+    limits: list[int | None] = []
+
+    class Counting:
+        def list(self, prefix: str, start_after: str = "", limit: int | None = None) -> Any:
+            limits.append(limit)
+            return store.list(prefix, start_after, limit)
+
+    # When ListFragments asks for a 60 s range with MaxResults 1000 (the index is told to expect 1001)
+    start = 1_000_000 + 900 * 2000
+    scan = FragmentIndex(Counting()).scan("cam", "producer", start, start + 60_000, expected=1001)  # type: ignore[arg-type]
+    found = [record for _, record in scan]
+    # Then it finds the range's 31 fragments with one listing of about a key per second (on S3, MaxKeys), not 1001
+    assert len(found) == 31
+    assert len(limits) == 1 and limits[0] is not None and limits[0] <= 62
