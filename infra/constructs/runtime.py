@@ -16,7 +16,7 @@ from infra.paths import DOCKERFILE, REPO_ROOT
 
 API_HANDLER = "stillframe.api.handler.lambda_handler"
 INGEST_HANDLER = "stillframe.ingest.dropzone.lambda_handler"
-DELIVERY_HANDLER = "stillframe.delivery.handler.lambda_handler"
+DELIVERY_HANDLER = "stillframe.handlers.delivery.lambda_handler"
 
 # x86_64 everywhere: the image builds natively on the usual x86 workstation/CI (no QEMU), and the layer's
 # manylinux2014_x86_64 wheels match. Graviton would cost ~20% less per GB-s; see docs/deploy.md.

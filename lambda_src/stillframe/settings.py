@@ -48,7 +48,7 @@ class Settings:
                                   (default in Lambda: only the ``generate/`` markers are written)
       STILLFRAME_DELIVERY_RETRY_MS  first retry delay of a failed delivery, doubled each time, default 1000
       STILLFRAME_DELIVERY_QUEUE_URL  SQS queue told about every job marker written (the deployed stack's
-                                  delivery queue; its consumer is ``stillframe.delivery.handler``); unset: none
+                                  delivery queue; its consumer is ``stillframe.handlers.delivery``); unset: none
     """
 
     store: str = "local"

@@ -82,7 +82,7 @@ def test_the_function_consumes_small_batches_and_reports_failed_messages_alone(
     # And it is the image's delivery handler, told the queue's URL (for the sweep) and to run no worker thread
     props = template.find_resources("AWS::Lambda::Function")[function_id]["Properties"]
     assert props["PackageType"] == "Image"
-    assert props["ImageConfig"]["Command"] == ["stillframe.delivery.handler.lambda_handler"]
+    assert props["ImageConfig"]["Command"] == ["stillframe.handlers.delivery.lambda_handler"]
     env = props["Environment"]["Variables"]
     assert env["STILLFRAME_DELIVERY_QUEUE_URL"] == {"Ref": _logical_id(stack, delivery.queue)}
     assert env["STILLFRAME_DELIVERY"] == "none"

@@ -261,7 +261,7 @@ def test_the_delivery_function_reads_media_and_deletes_job_markers_only(synthesi
     # And its image is the one the other functions run, with its own handler
     props = _function(synthesized, stack.delivery.function)
     assert props["Code"]["ImageUri"] == _function(synthesized, stack.media.function)["Code"]["ImageUri"]
-    assert props["ImageConfig"]["Command"] == ["stillframe.delivery.handler.lambda_handler"]
+    assert props["ImageConfig"]["Command"] == ["stillframe.handlers.delivery.lambda_handler"]
     assert props["Environment"]["Variables"]["STILLFRAME_BUCKET"] == _ref(synthesized, stack.storage.bucket)
 
 

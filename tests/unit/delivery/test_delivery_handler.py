@@ -18,8 +18,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from stillframe.delivery.handler import handle, lambda_handler
 from stillframe.delivery.queue import SWEEP_MIN_AGE_MS, SqsJobQueue, job_key, message_body
+from stillframe.handlers.delivery import lambda_handler
 from stillframe.ingest.service import UploadClock, store_fragments
 from stillframe.media.split import iter_fragments
 from stillframe.settings import Settings, SettingsError
@@ -122,13 +122,13 @@ def test_each_message_delivers_its_job_and_removes_its_marker(svc: Services, ing
     ingest()
     keys = markers(svc)
     # When the queue's batch of their messages reaches the function
-    response = handle(sqs_event(keys), FakeContext(), svc)  # type: ignore[arg-type]
+    response = lambda_handler(sqs_event(keys), FakeContext(), svc=svc)  # type: ignore[arg-type]
     # Then nothing is reported failed, one image per second is in the destination, and no job is left
     assert response == {"batchItemFailures": []}
     assert len(delivered(tmp_path)) == 3
     assert markers(svc) == []
     # And a duplicate message (SQS delivers at least once) is a no-op
-    assert handle(sqs_event(keys), FakeContext(), svc) == {"batchItemFailures": []}  # type: ignore[arg-type]
+    assert lambda_handler(sqs_event(keys), FakeContext(), svc=svc) == {"batchItemFailures": []}  # type: ignore[arg-type]
     assert len(delivered(tmp_path)) == 3
 
 
@@ -141,20 +141,20 @@ def test_only_the_failed_messages_are_reported_and_their_markers_stay(
     svc.deliveries.deliverer.sink = BrokenSink()
     event = sqs_event(keys[:1], '{"job": "media/cam/not-a-job"}')
     # When the batch is handled
-    response = handle(event, FakeContext(), svc)  # type: ignore[arg-type]
+    response = lambda_handler(event, FakeContext(), svc=svc)  # type: ignore[arg-type]
     # Then both messages come back (redelivered, then dead-lettered), the job's marker is still there
     assert response == {"batchItemFailures": [{"itemIdentifier": "message-0"}, {"itemIdentifier": "message-1"}]}
     assert markers(svc) == keys
     # And once the destination is fixed, the redelivered message delivers
     svc.deliveries.deliverer.sink = build_services(svc.settings, svc.store).deliveries.deliverer.sink
-    assert handle(sqs_event(keys), FakeContext(), svc) == {"batchItemFailures": []}  # type: ignore[arg-type]
+    assert lambda_handler(sqs_event(keys), FakeContext(), svc=svc) == {"batchItemFailures": []}  # type: ignore[arg-type]
     assert delivered(tmp_path) and markers(svc) == []
 
 
 def test_one_bad_message_does_not_redeliver_the_rest_of_the_batch(svc: Services, ingest: Any, tmp_path: Path) -> None:
     ingest()
     keys = markers(svc)
-    response = handle(sqs_event(keys, "not json"), FakeContext(), svc)  # type: ignore[arg-type]
+    response = lambda_handler(sqs_event(keys, "not json"), FakeContext(), svc=svc)  # type: ignore[arg-type]
     assert response == {"batchItemFailures": [{"itemIdentifier": f"message-{len(keys)}"}]}
     assert markers(svc) == [] and len(delivered(tmp_path)) == 3
 
@@ -167,7 +167,7 @@ def test_the_schedule_sweeps_markers_older_than_an_hour_back_into_the_queue(svc:
     svc.deliveries.queue = queue = RecordingQueue(svc.store)
     # When the scheduled event arrives
     event = json.loads((EVENTS / "scheduled_sweep_event.json").read_text())
-    counts = handle(event, FakeContext(), svc)  # type: ignore[arg-type]
+    counts = lambda_handler(event, FakeContext(), svc=svc)  # type: ignore[arg-type]
     # Then only the old markers are queued again; the new ones' messages are still on their way
     assert queue.sent == old_keys and old_keys
     assert counts == {"pending": len(markers(svc)), "queued": len(old_keys), "not_queued": 0}
@@ -177,7 +177,7 @@ def test_the_sweep_needs_the_queue(svc: Services) -> None:
     svc.deliveries.queue = None
     event = json.loads((EVENTS / "scheduled_sweep_event.json").read_text())
     with pytest.raises(SettingsError, match="STILLFRAME_DELIVERY_QUEUE_URL"):
-        handle(event, FakeContext(), svc)  # type: ignore[arg-type]
+        lambda_handler(event, FakeContext(), svc=svc)  # type: ignore[arg-type]
 
 
 def test_the_lambda_handler_builds_its_services_from_the_environment(

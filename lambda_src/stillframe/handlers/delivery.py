@@ -39,8 +39,15 @@ def deliver_record(svc: Services, record: SQSRecord) -> int:
         raise
 
 
-def handle(event: dict[str, Any], context: LambdaContext, svc: Services) -> dict[str, Any]:
-    """An SQS batch (partial batch response) or the scheduled sweep (counts of what it queued)."""
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext, *, svc: Services | None = None) -> dict[str, Any]:
+    """An SQS batch (partial batch response) or the scheduled sweep (counts of what it queued).
+
+    ``svc`` defaults to the process's services (tests pass their own).
+    """
+    svc = svc or services()
     if event.get("source") == SCHEDULE_SOURCE:
         if svc.deliveries.queue is None:
             raise SettingsError("the delivery sweep needs STILLFRAME_DELIVERY_QUEUE_URL")
@@ -49,11 +56,3 @@ def handle(event: dict[str, Any], context: LambdaContext, svc: Services) -> dict
         event=event, record_handler=lambda record: deliver_record(svc, record), processor=processor, context=context
     )
     return dict(response)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """SQS event source of the delivery queue, or the sweep's EventBridge schedule."""
-    return handle(event, context, services())
