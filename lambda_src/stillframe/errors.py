@@ -1,7 +1,8 @@
 """The typed error hierarchy: every error a client can see, with its AWS name and HTTP status.
 
-The API layer maps these to the AWS error shape in one place (``stillframe.api.errors``);
-everything below it raises them and never builds HTTP responses itself.
+The status each answers with is on its type. They become the AWS error shape in one place
+(``stillframe.api.errors``), for the resolver, the handler's fallback and serve's own refusals alike;
+everything below raises them and never builds HTTP responses itself.
 """
 
 from __future__ import annotations
@@ -66,6 +67,43 @@ class InvalidResourceFormatError(StillframeError):
 class NotAuthorizedError(StillframeError):
     code = "NotAuthorizedException"
     status = 401
+
+
+class MalformedRequestError(InvalidArgumentError):
+    """A request ``stillframe serve`` cannot parse (request line, headers, framing): refused before the handler."""
+
+
+class RequestLineTooLongError(MalformedRequestError):
+    status = 414
+
+
+class HeadersTooLargeError(MalformedRequestError):
+    status = 431
+
+
+class RequestTooLargeError(InvalidArgumentError):
+    """A body over serve's limit, refused before it is read (API Gateway's own limit answers 413 too)."""
+
+    status = 413
+
+
+class ThrottledError(ClientLimitExceededError):
+    """API Gateway's THROTTLED answer, which serve gives for its stage throttle, full request queue and connection cap.
+
+    429, not the modeled 400: boto3 retries a 429 with backoff; the type is still ClientLimitExceededException.
+    """
+
+    status = 429
+
+
+class SignatureRefusedError(NotAuthorizedError):
+    """API Gateway's answer to a missing, invalid or expired signature, which serve's SigV4 gate gives too.
+
+    403, as API Gateway sends for MISSING_AUTHENTICATION_TOKEN, INVALID_SIGNATURE and EXPIRED_TOKEN
+    (``infra/constructs/gateway_responses.py``); the Lambda's own keys auth answers the modeled 401.
+    """
+
+    status = 403
 
 
 class MediaError(Exception):

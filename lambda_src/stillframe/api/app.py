@@ -46,10 +46,10 @@ def handle_stillframe_error(exc: StillframeError) -> Response:
 @app.exception_handler(Exception)
 def handle_unexpected(exc: Exception) -> Response:
     logger.exception("unexpected failure", extra={"error_type": type(exc).__name__})
-    return errors.internal_failure()
+    return errors.from_error(errors.internal_failure())
 
 
 @app.not_found
 def handle_not_found(exc: Exception) -> Response:
     event = app.current_event
-    return errors.not_found(event.http_method, event.path)
+    return errors.from_error(errors.not_found(event.http_method, event.path))

@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stillframe.api import keys_auth
 from stillframe.api.app import app
 from stillframe.api.context import OPERATIONS
-from stillframe.api.errors import from_error, internal_failure
+from stillframe.api.errors import internal_failure, proxy_error
 from stillframe.errors import NotAuthorizedError
 from stillframe.observability import logger, metrics, tracer
 from stillframe.wiring import Services, services
@@ -43,22 +42,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, svc: Servic
             response = guard.restrict(key, event, response)
     except NotAuthorizedError as exc:
         logger.info("request refused", extra={"error_type": exc.code, "reason": exc.message})
-        response = _proxy_response(from_error(exc))
+        response = proxy_error(exc)
     except Exception:  # even a broken event gets the AWS error shape, never a Lambda error
         logger.exception("request could not be resolved")
-        response = _proxy_response(internal_failure())
+        response = proxy_error(internal_failure())
     request_id = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", "")
     if response.get("multiValueHeaders") is not None:  # the REST resolver answers with multi-value headers
         response["multiValueHeaders"]["x-amzn-RequestId"] = [request_id]
     else:
         response.setdefault("headers", {})["x-amzn-RequestId"] = request_id
     return response
-
-
-def _proxy_response(error: Response) -> dict[str, Any]:
-    return {
-        "statusCode": error.status_code,
-        "headers": {"Content-Type": "application/json", **error.headers},
-        "body": error.body,
-        "isBase64Encoded": False,
-    }

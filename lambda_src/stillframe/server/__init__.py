@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from stillframe.access.sigv4 import SignedRequest, SigV4Verifier
 from stillframe.server.context import DEADLINE_MARGIN_MS, DEFAULT_MAX_BODY_BYTES, LocalLambdaContext, ServerConfig
-from stillframe.server.events import build_event, decode_response, error_response, is_text_type
-from stillframe.server.gate import NOT_AUTHORIZED_STATUS, THROTTLED_STATUS, Refusal, RequestGate
+from stillframe.server.events import build_event, decode_response, is_text_type
+from stillframe.server.gate import Refusal, RequestGate
 from stillframe.server.http import IDLE_TIMEOUT_S, ProxyHandler, StillframeServer
 from stillframe.server.limits import ServerLimits
 from stillframe.server.throttle import TokenBucket, default_burst
@@ -24,8 +24,6 @@ __all__ = [
     "DEADLINE_MARGIN_MS",
     "DEFAULT_MAX_BODY_BYTES",
     "IDLE_TIMEOUT_S",
-    "NOT_AUTHORIZED_STATUS",
-    "THROTTLED_STATUS",
     "LocalLambdaContext",
     "ProxyHandler",
     "Refusal",
@@ -39,6 +37,5 @@ __all__ = [
     "build_event",
     "decode_response",
     "default_burst",
-    "error_response",
     "is_text_type",
 ]

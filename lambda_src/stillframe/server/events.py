@@ -6,7 +6,6 @@ Binary bodies travel base64-encoded with ``isBase64Encoded``, as API Gateway doe
 from __future__ import annotations
 
 import base64
-import json
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -96,16 +95,6 @@ def decode_response(response: Mapping[str, Any]) -> tuple[int, list[tuple[str, s
     body = response.get("body") or ""
     payload = base64.b64decode(body) if response.get("isBase64Encoded") else str(body).encode("utf-8")
     return status, pairs, payload
-
-
-def error_response(status: int, code: str, message: str, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    """A response in the AWS rest-json error shape (what boto3 turns into a modeled exception)."""
-    headers = [
-        ("Content-Type", "application/json"),
-        ("x-amzn-ErrorType", code),
-        ("x-amzn-RequestId", request_id),
-    ]
-    return status, headers, json.dumps({"__type": code, "message": message}).encode("utf-8")
 
 
 def _header_maps(headers: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[str, list[str]]]:

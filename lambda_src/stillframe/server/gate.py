@@ -1,9 +1,9 @@
 """What API Gateway checks before the Lambda runs, done locally: stage throttling, then SigV4 auth. Both optional.
 
-A refused request gets the status API Gateway keeps for it and the AWS error type its Gateway Responses set
-(``infra/constructs/gateway_responses.py``): 429 ``ClientLimitExceededException`` for THROTTLED, 403
-``NotAuthorizedException`` for MISSING_AUTHENTICATION_TOKEN, INVALID_SIGNATURE and EXPIRED_TOKEN. boto3 picks the
-modeled exception from ``x-amzn-ErrorType``, so the status only matters to retries (429 backs off) and to curl.
+A refused request gets the error API Gateway's Gateway Responses answer with
+(``infra/constructs/gateway_responses.py``), its status on the type: ``ThrottledError`` and ``SignatureRefusedError``
+(``stillframe.errors``). boto3 picks the modeled exception from ``x-amzn-ErrorType``, so the status only matters to
+retries (429 backs off) and to curl.
 Like a method with authorization NONE on API Gateway, GET and HEAD of ``open_paths`` (serve's ``/health`` and the
 viewer's static files, which expose nothing) need no signature; throttling still counts them.
 """
@@ -13,24 +13,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 from urllib.parse import unquote
 
 from stillframe.access.sigv4 import SignedRequest, SigV4Verifier
-from stillframe.errors import ClientLimitExceededError, NotAuthorizedError, StillframeError
+from stillframe.errors import NotAuthorizedError, SignatureRefusedError, ThrottledError
 from stillframe.server.throttle import TokenBucket
-
-THROTTLED_STATUS = 429
-NOT_AUTHORIZED_STATUS = 403
 
 logger = logging.getLogger("stillframe.server")
 
-
-@dataclass(frozen=True)
-class Refusal:
-    """Why a request does not reach the handler: the HTTP status and the AWS error to answer with."""
-
-    status: int
-    error: StillframeError
+Refusal: TypeAlias = ThrottledError | SignatureRefusedError
+"""Why a request does not reach the handler: the AWS error to answer with, its status on the type."""
 
 
 @dataclass(frozen=True)
@@ -67,14 +60,14 @@ class RequestGate:
     @staticmethod
     def _logged(refusal: Refusal | None) -> Refusal | None:
         if refusal is not None:
-            logger.debug("request refused", extra={"error": refusal.error.code, "reason": refusal.error.message})
+            logger.debug("request refused", extra={"error": refusal.code, "reason": refusal.message})
         return refusal
 
     def _throttled(self) -> Refusal | None:
         if self.throttle is None or self.throttle.take():
             return None
         message = f"Too Many Requests: this server allows {self.throttle}."
-        return Refusal(THROTTLED_STATUS, ClientLimitExceededError(message))
+        return ThrottledError(message)
 
     def _unauthorized(self, check: Callable[[SigV4Verifier], object]) -> Refusal | None:
         if self.verifier is None:
@@ -82,5 +75,5 @@ class RequestGate:
         try:
             check(self.verifier)
         except NotAuthorizedError as exc:
-            return Refusal(NOT_AUTHORIZED_STATUS, exc)
+            return SignatureRefusedError(exc.message)
         return None

@@ -24,10 +24,19 @@ from io import BufferedReader
 from typing import Any
 
 from stillframe.access.sigv4 import SignedRequest
+from stillframe.api.errors import http_error
+from stillframe.errors import (
+    HeadersTooLargeError,
+    MalformedRequestError,
+    RequestLineTooLongError,
+    RequestTooLargeError,
+    StillframeError,
+    ThrottledError,
+)
 from stillframe.server import wire
 from stillframe.server.context import ServerConfig, invocation_context
-from stillframe.server.events import build_event, decode_response, error_response
-from stillframe.server.gate import THROTTLED_STATUS, RequestGate
+from stillframe.server.events import build_event, decode_response
+from stillframe.server.gate import RequestGate
 from stillframe.server.limits import Admission, ServerLimits, release_memory
 from stillframe.server.request_log import log_request, operation_of, stream_of
 
@@ -114,7 +123,7 @@ class StillframeServer(ThreadingHTTPServer):
             super().process_request(request, client_address)
             return
         reason = f"this server holds at most {self.limits.max_connections} connections"
-        status, headers, payload = _limit_exceeded(reason)
+        status, headers, payload = _limit_exceeded(reason, str(uuid.uuid4()))
         if self.tls is None:  # over TLS an answer needs a handshake, on this accept thread: the connection just closes
             with contextlib.suppress(OSError):
                 request.settimeout(1.0)
@@ -201,11 +210,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._reader.deadline = time.monotonic() + limits.header_timeout_s
             self.raw_requestline = self.rfile.readline(wire.MAX_REQUEST_LINE + 1)
             if len(self.raw_requestline) > wire.MAX_REQUEST_LINE:
-                self.send_error(414, "The request line is longer than 16 KiB.")
+                self._refuse(RequestLineTooLongError("The request line is longer than 16 KiB."))
                 return
             problem = wire.check_request_line(self.raw_requestline)
             if problem is not None:
-                self.send_error(400, problem)
+                self._refuse(MalformedRequestError(problem))
                 return
             if not self.parse_request():  # headers; it answers malformed ones itself, through send_error
                 return
@@ -215,11 +224,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """The server's own refusals (malformed request line or headers) in the AWS error shape, then close."""
-        status = code if 400 <= code < 500 else 400  # a 505 or 501 here is still the client's doing
+        """http.server's refusals of malformed headers (400, 431 when too large) in the AWS error shape, then close.
+
+        A 505 or 501 here is still the client's doing: 400.
+        """
+        error_type = HeadersTooLargeError if code == HeadersTooLargeError.status else MalformedRequestError
+        self._refuse(error_type(message or "Malformed request."))
+
+    def _refuse(self, error: StillframeError) -> None:
         self.close_connection = True
-        answer = error_response(status, "InvalidArgumentException", message or "Malformed request.", str(uuid.uuid4()))
-        self._respond(*answer, head_only=False)
+        self._respond(*http_error(error, str(uuid.uuid4())), head_only=False)
 
     def handle_expect_100(self) -> bool:
         # Refuse an oversized body before the client sends it.
@@ -277,12 +291,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return self._too_large(request_id)
         except wire.BadRequest as exc:
             self.close_connection = True
-            return error_response(400, "InvalidArgumentException", str(exc), request_id)
+            return http_error(MalformedRequestError(str(exc)), request_id)
         self._signed = self.server.gate.needs_signature(self.command, self.path)
         refusal = self.server.gate.admit(list(self.headers.items()), signed=self._signed)
         if refusal is not None:
             self._drop_body(framing)
-            return error_response(refusal.status, refusal.error.code, refusal.error.message, request_id)
+            return http_error(refusal, request_id)
         if not self.server.admission.enter():
             self._drop_body(framing)
             return _limit_exceeded("too many requests are waiting", request_id)
@@ -300,7 +314,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return self._too_large(request_id)
         except wire.BadRequest as exc:
             self.close_connection = True
-            return error_response(400, "InvalidArgumentException", f"Malformed request body: {exc}", request_id)
+            return http_error(MalformedRequestError(f"Malformed request body: {exc}"), request_id)
         finally:
             self._reader.deadline = None
         headers = list(self.headers.items())
@@ -309,7 +323,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         signed = SignedRequest(self.command, self.path, headers, body)
         refusal = self.server.gate.authenticate(signed) if self._signed else None
         if refusal is not None:
-            return error_response(refusal.status, refusal.error.code, refusal.error.message, request_id)
+            return http_error(refusal, request_id)
         return self._invoke(body, request_id)
 
     def _drop_body(self, framing: wire.Framing) -> None:
@@ -342,12 +356,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except Exception:
             logger.exception("handler failed", extra={"request_id": request_id, "path": event["path"]})
             message = "The service hit an internal error; the server log has details."
-            return error_response(500, "InternalFailure", message, request_id)
+            return http_error(StillframeError(message), request_id)
 
     def _too_large(self, request_id: str) -> Answer:
         limit = self.server.config.max_body_bytes
         message = f"Request body is larger than the limit of {limit} bytes."
-        return error_response(413, "InvalidArgumentException", message, request_id)
+        return http_error(RequestTooLargeError(message), request_id)
 
     def _declared_length(self) -> int:
         raw = self.headers.get("Content-Length")
@@ -368,9 +382,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
 
-def _limit_exceeded(reason: str, request_id: str | None = None) -> Answer:
-    message = f"Too Many Requests: {reason}; retry with backoff."
-    return error_response(THROTTLED_STATUS, "ClientLimitExceededException", message, request_id or str(uuid.uuid4()))
+def _limit_exceeded(reason: str, request_id: str) -> Answer:
+    return http_error(ThrottledError(f"Too Many Requests: {reason}; retry with backoff."), request_id)
 
 
 def _linger(conn: socket.socket, max_bytes: int = 256 * 1024 * 1024, idle_s: float = 1.0) -> None:
