@@ -3,8 +3,10 @@
 ``open_fragment`` demuxes every packet into memory (cheap) and lists the frames in presentation order.
 ``DemuxedFragment.decode`` then decodes, for each GOP holding a wanted frame, from the GOP's key frame
 forward in decode order only until the wanted frames of that GOP have come out; GOPs without a wanted
-frame are never touched. GOPs are independent, so they can be decoded in parallel, one fresh decoder each
-(``gops_for`` + ``decode_gop`` let a caller schedule them itself).
+frame are never touched. H.264 and HEVC skip, on the way, the pictures nothing refers to (non-reference
+B- and P-frames) unless one is itself wanted: a sample costs its reference chain plus itself. GOPs are
+independent, so they can be decoded in parallel, one fresh decoder each (``gops_for`` + ``decode_gop`` let a
+caller schedule them itself).
 
 Frames outside the presentation window the splitter tagged (pre-roll and trailing frames an MP4 edit list
 left out) are decoded when a presented frame needs them but never listed or returned.
@@ -49,6 +51,10 @@ logger = logging.getLogger(__name__)
 # nothing (stream parameters come from the Matroska track header and the codec's extradata).
 _FRAGMENT_FORMAT = "matroska"
 _PROBE_OPTIONS = {"skip_frame": "all"}
+# Decoders whose skip_frame NONREF skips exactly the pictures no other picture refers to (H.264 nal_ref_idc 0,
+# HEVC sub-layer non-reference NAL types), read per slice at decode time, so it can be switched packet by packet.
+# VP9 and the rest keep the full decode from the key frame.
+_SKIPS_NONREF = frozenset({"h264", "hevc"})
 
 
 @dataclass(frozen=True)
@@ -152,33 +158,82 @@ class DemuxedFragment:
         """Yield (frame index, frame) for the GOP's wanted frames as the decoder returns them.
 
         A caller can render each frame while the next decodes, holding one picture at a time instead of a GOP's
-        worth. Thread-safe: GOPs of one fragment may be decoded by several threads at once.
+        worth. Thread-safe: GOPs of one fragment may be decoded by several threads at once. H.264 and HEVC decode
+        only the reference pictures up to the last wanted one plus the wanted pictures themselves (``_iter_chain``);
+        other codecs decode every picture from the key frame on until the wanted ones have come out.
         """
         gop = self._gops[gop_number]
+        missing = {index + self._first for index in wanted}  # in ranks, like _Gop.frame_of_packet
+        try:
+            if self._codec.name in _SKIPS_NONREF:
+                try:
+                    for rank, frame in self._iter_chain(gop, missing):
+                        yield rank - self._first, frame
+                except _Untimed:  # cannot tell the frames apart without timestamps: decode the rest in full
+                    pass
+            for rank, frame in self._iter_all(gop, missing):
+                yield rank - self._first, frame
+        except (av.FFmpegError, ValueError) as exc:
+            raise MediaError(f"cannot decode the fragment: {exc}") from exc
+        if missing:
+            raise MediaError("cannot decode the fragment: the decoder did not return every frame of a GOP")
+
+    def _iter_chain(self, gop: _Gop, missing: set[int]) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
+        """The wanted frames (ranks, removed from ``missing``), decoding the reference chain and them only.
+
+        Before each packet the decoder is told to skip it if nothing refers to it (``skip_frame`` NONREF: H.264
+        nal_ref_idc 0, HEVC sub-layer non-reference pictures), except a wanted frame's own packet (DEFAULT); both
+        decoders read the setting per slice as they decode. After the last wanted packet in decode order the
+        decoder is drained, not fed. A skipped picture returns no frame, so frames returned are pictures decoded.
+        """
+        if not missing:
+            return
+        decoder = _new_decoder(self._codec, self._extradata)
+        pts_to_frame = {timed.pts: frame for timed, frame in zip(gop.packets, gop.frame_of_packet, strict=True)}
+        last = max(position for position, rank in enumerate(gop.frame_of_packet) if rank in missing)
+        for position in range(last + 2):
+            if position <= last:
+                decoder.skip_frame = "DEFAULT" if gop.frame_of_packet[position] in missing else "NONREF"
+                frames = decoder.decode(gop.packets[position].packet)
+            else:
+                frames = decoder.decode(None)
+            for frame in frames:
+                self._count_decoded()
+                rank = pts_to_frame.get(frame.pts) if frame.pts is not None else None
+                if rank is None:
+                    raise _Untimed
+                if rank in missing:
+                    missing.discard(rank)
+                    yield rank, frame
+
+    def _iter_all(self, gop: _Gop, missing: set[int]) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
+        """The wanted frames (ranks, removed from ``missing``), decoding every packet from the key frame on."""
+        if not missing:
+            return
         decoder = _new_decoder(self._codec, self._extradata)
         pts_to_frame = {timed.pts: frame for timed, frame in zip(gop.packets, gop.frame_of_packet, strict=True)}
         out_order = sorted(gop.frame_of_packet)  # frames leave the decoder in presentation order
-        missing, emitted = {index + self._first for index in wanted}, 0  # in ranks, like pts_to_frame
-        try:
-            for timed in (*gop.packets, None):
-                if timed is not None:
-                    self._count_sent()
-                for frame in decoder.decode(timed.packet if timed is not None else None):
-                    index = pts_to_frame.get(frame.pts) if frame.pts is not None else None
-                    index = index if index is not None else out_order[min(emitted, len(out_order) - 1)]
-                    emitted += 1
-                    if index in missing:
-                        missing.discard(index)
-                        yield index - self._first, frame
-                if not missing:
-                    return
-        except (av.FFmpegError, ValueError) as exc:
-            raise MediaError(f"cannot decode the fragment: {exc}") from exc
-        raise MediaError("cannot decode the fragment: the decoder did not return every frame of a GOP")
+        emitted = 0
+        for timed in (*gop.packets, None):
+            if timed is not None:
+                self._count_decoded()
+            for frame in decoder.decode(timed.packet if timed is not None else None):
+                rank = pts_to_frame.get(frame.pts) if frame.pts is not None else None
+                rank = rank if rank is not None else out_order[min(emitted, len(out_order) - 1)]
+                emitted += 1
+                if rank in missing:
+                    missing.discard(rank)
+                    yield rank, frame
+            if not missing:
+                return
 
-    def _count_sent(self) -> None:
+    def _count_decoded(self) -> None:
         with self._lock:
             self.frames_decoded += 1
+
+
+class _Untimed(Exception):
+    """The decoder returned a frame without a timestamp: which frame it is cannot be told while pictures are skipped."""
 
 
 def open_fragment(data: bytes) -> DemuxedFragment:

@@ -83,3 +83,18 @@ def test_a_missing_blob_is_a_media_error(fragments):
     missing = MemoryIndex({k: v for k, v in index.blobs.items() if k != "0"})
     outcomes, _ = render_page(plan_page([100, 2100], records, "producer"), missing, JPEG, deadline=float("inf"))
     assert frames(outcomes) == ["MEDIA_ERROR", 52]
+
+
+def test_a_page_of_b_frames_counts_only_the_pictures_really_decoded(clip_factory):
+    # Given one 2 s fragment, one GOP with three B-frames always (b-adapt 0) and a B-pyramid: I0 P4 B2 B1 B3 P8 ...
+    clip = clip_factory(seconds=2, fps=25, gop=50, bframes=3, encoder_params="b-pyramid=normal:b-adapt=0")
+    (piece,) = iter_fragments(clip, target_ms=2000)
+    records = [FragmentRecord("cam", "0", 0, 0, piece.duration_ms, len(piece.data))]
+    plan = plan_page([1000], records, "producer")
+
+    # When frame 25 is served
+    outcomes, stats = render_page(plan, MemoryIndex({"0": piece.data}), JPEG, deadline=float("inf"))
+
+    # Then it is frame 25, and the page decoded I0, P4..P28, B2..B26 and B25 (16), not the 26 from the key frame
+    assert frames(outcomes) == [25]
+    assert stats.frames_decoded == 16

@@ -9,7 +9,7 @@ import pytest
 from stillframe.media.fragment import open_fragment
 from stillframe.media.split import iter_fragments
 from stillframe.media.synth import read_frame_number
-from tests.support.gops import leading_counts
+from tests.support.gops import leading_counts, reference_chain_frames
 
 GOP = 12  # 480 ms at 25 fps; a multiple of bframes + 1, so three B-frames lead each later key frame
 OPEN = {"frames": 72, "gop": GOP, "bframes": 3, "encoder_params": "open-gop=1"}
@@ -40,19 +40,20 @@ def test_a_leading_picture_is_decoded_from_the_gop_it_references(small_clip: Cal
     inside = open_fragment(stored.data)
     middle = inside.decode([GOP + 2])
 
-    # Then both show the right frame; the leading picture costs its GOP, the key frame and the leading pictures
-    # up to it, and a frame inside a GOP still costs less than its GOP
+    # Then both show the right frame; the leading picture costs the reference pictures of its GOP, the key frame
+    # and itself (never more than the GOP through the leading pictures), and a frame inside a GOP less than its GOP
     assert read_frame_number(before_key[2 * GOP - 1].to_image()) == 2 * GOP - 1
     assert read_frame_number(middle[GOP + 2].to_image()) == GOP + 2
-    assert GOP + 1 < fragment.frames_decoded <= GOP + 4
+    assert 2 < fragment.frames_decoded <= GOP + 4
     assert inside.frames_decoded < GOP
 
 
-def test_closed_gops_decode_exactly_as_before(small_clip: Callable[..., bytes]) -> None:
+def test_closed_gops_decode_within_their_own_gop(small_clip: Callable[..., bytes]) -> None:
     # Given closed GOPs with B-frames (no leading pictures)
     (stored,) = iter_fragments(small_clip(frames=40, gop=GOP, bframes=2), target_ms=60_000)
     fragment = open_fragment(stored.data)
 
-    # When the last frame of the first GOP is decoded; Then exactly that GOP is decoded
-    fragment.decode([GOP - 1])
-    assert fragment.frames_decoded == GOP
+    # When the last frame of the first GOP is decoded; Then its reference chain in that GOP is decoded, nothing after
+    frame = fragment.decode([GOP - 1])[GOP - 1]
+    assert read_frame_number(frame.to_image()) == GOP - 1
+    assert fragment.frames_decoded == reference_chain_frames(stored.data, GOP - 1) < GOP
