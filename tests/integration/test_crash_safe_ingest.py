@@ -19,6 +19,7 @@ from stillframe.catalog import keys
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.catalog.streams import StreamCatalog, StreamRecord
+from stillframe.domain.acks import AckEvent, FragmentAck
 from stillframe.ingest.service import UploadClock, store_fragments
 from stillframe.media.split import MediaFragment
 from stillframe.storage.port import ObjectInfo, ObjectStore
@@ -84,7 +85,7 @@ def make_stream(store: ObjectStore) -> StreamRecord:
     return catalog.create("cam", retention_hours=10**6)
 
 
-def run_upload(store: ObjectStore, stream: StreamRecord, received_ms: int) -> list[dict[str, Any]]:
+def run_upload(store: ObjectStore, stream: StreamRecord, received_ms: int) -> list[FragmentAck]:
     clock = UploadClock(received_ms=received_ms, producer_start_ms=T0_MS)
     return store_fragments(stream, upload(), clock, FragmentIndex(store))
 
@@ -119,8 +120,8 @@ def test_a_crash_at_any_write_then_a_rerun_stores_each_fragment_once(store: Obje
     acks = run_upload(store, stream, received_ms=T0_MS + 60_000)
     # Then every fragment is stored once, listed in both timelines, readable, and acked with its stored number
     listed = assert_each_fragment_once_and_readable(store, stream)
-    assert [a["EventType"] for a in acks] == ["PERSISTED"] * FRAGMENTS
-    assert sorted(a["FragmentNumber"] for a in acks) == sorted(r.number for r in listed)
+    assert [a.event_type for a in acks] == [AckEvent.PERSISTED] * FRAGMENTS
+    assert sorted(str(a.number) for a in acks) == sorted(r.number for r in listed)
     assert under(store, keys.pending_prefix(stream.media_id)) == []
     # And a repair finds nothing to change and lists the same fragments
     report = FragmentIndex(store).reindex(stream.media_id, grace_ms=0)

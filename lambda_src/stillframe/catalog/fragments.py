@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from stillframe.catalog import keys
 from stillframe.catalog.keys import FragmentRecord
+from stillframe.domain.clocks import Timeline
 from stillframe.errors import ObjectExists, ObjectNotFound
 from stillframe.storage.port import ObjectStore
 
@@ -45,7 +46,7 @@ MAX_FRAGMENT_MS = 20_000
 MIN_LISTING_BATCH = 16
 MAX_LISTING_BATCH = 1000
 # The server marker is written last: a fragment whose server marker and blob exist is complete.
-COMMIT_ORDER = ("producer", "server")
+COMMIT_ORDER = (Timeline.PRODUCER, Timeline.SERVER)
 # About a minute of 1080p at 8 Mbit/s: enough for the fragments of a paginated 300 s range to be re-read from
 # memory while the paginator walks it, small beside the media function's memory.
 DEFAULT_BLOB_CACHE_BYTES = 64 * 1024 * 1024

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TIMELINES = ("server", "producer")
+from stillframe.domain.clocks import Timeline
+
+TIMELINES = tuple(Timeline)  # server, producer
 STAMP_DIGITS = 13
 LAST_INDEXED_MS = 10**STAMP_DIGITS - 1  # the index's fixed-width times end here; later ones would sort before 1970's
 
@@ -108,7 +110,8 @@ class FragmentRecord:
     size: int
 
     def start(self, timeline: str) -> int:
-        return self.server_ms if timeline == "server" else self.producer_ms
+        """The start in ``timeline``, a ``Timeline`` (its plain string values compare equal)."""
+        return self.server_ms if timeline == Timeline.SERVER else self.producer_ms
 
     @property
     def blob_key(self) -> str:
@@ -116,7 +119,7 @@ class FragmentRecord:
         return f"{base}{self.number}.{self.server_ms}.{self.producer_ms}.{self.duration_ms}.mkv"
 
     def marker_key(self, timeline: str) -> str:
-        other = self.producer_ms if timeline == "server" else self.server_ms
+        other = self.start(Timeline(timeline).other)
         start = self.start(timeline)
         name = f"{stamp(start)}.{self.duration_ms}.{self.number}.{stamp(other)}.{self.size}"
         return f"{index_prefix(self.stream, timeline)}{shard(start)}/{name}"
@@ -126,7 +129,7 @@ class FragmentRecord:
         """Parse a marker key; raises ValueError for a key that is not a marker."""
         name = key.rsplit("/", 1)[-1]
         start, duration, number, other, size = name.split(".")
-        server, producer = (int(start), int(other)) if timeline == "server" else (int(other), int(start))
+        server, producer = (int(start), int(other)) if timeline == Timeline.SERVER else (int(other), int(start))
         return cls(stream, number, server, producer, int(duration), int(size))
 
     @classmethod

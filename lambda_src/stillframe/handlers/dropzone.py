@@ -36,7 +36,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, svc: Servic
             producer_start_ms=producer_start_ms(key, otherwise_ms=_event_ms(record)),
             now_ms=int(time.time() * 1000),
         )
-        ingested += sum(1 for ack in acks if ack["EventType"] == "PERSISTED")
+        ingested += sum(1 for ack in acks if ack.is_persisted)
     return {"fragments": ingested}
 
 

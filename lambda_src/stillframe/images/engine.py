@@ -15,12 +15,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.errors import MediaError
-from stillframe.images.plan import MEDIA_ERROR, NO_MEDIA, FragmentWork, PagePlan
+from stillframe.images.plan import FragmentWork, PagePlan
 from stillframe.images.workers import Workers, usable_cpus
 
 if TYPE_CHECKING:  # media modules load on the first page, not when the handler module is imported
@@ -45,11 +46,18 @@ class RenderSpec:
     height: int | None
 
 
+class ImageError(StrEnum):
+    """Why a sample has no ImageContent: GetImages' ``Image.Error`` values."""
+
+    NO_MEDIA = "NO_MEDIA"  # no fragment is on screen at the sample's time
+    MEDIA_ERROR = "MEDIA_ERROR"  # the fragment could not be read, decoded or rendered within the limits
+
+
 @dataclass
 class ImageOutcome:
     timestamp_ms: int
     content: str | None = None  # base64
-    error: str | None = None
+    error: ImageError | None = None
 
     def to_json(self) -> dict[str, object]:
         entry: dict[str, object] = {"TimeStamp": self.timestamp_ms / 1000}
@@ -134,7 +142,7 @@ def render_page(
     try:
         for position, t_ms in enumerate(plan.samples):
             if position in plan.no_media:
-                outcome = ImageOutcome(t_ms, error=NO_MEDIA)
+                outcome = ImageOutcome(t_ms, error=ImageError.NO_MEDIA)
             else:
                 job = job_of[position]
                 if job not in done:
@@ -235,7 +243,7 @@ def _decode_gop(
 
 
 def _error() -> ImageOutcome:
-    return ImageOutcome(0, error=MEDIA_ERROR)
+    return ImageOutcome(0, error=ImageError.MEDIA_ERROR)
 
 
 def _render(

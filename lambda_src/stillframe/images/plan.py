@@ -8,9 +8,6 @@ from dataclasses import dataclass, field
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.domain.selection import covering
 
-NO_MEDIA = "NO_MEDIA"
-MEDIA_ERROR = "MEDIA_ERROR"
-
 
 @dataclass
 class FragmentWork:

@@ -10,11 +10,12 @@ import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from stillframe.catalog.fragments import MAX_FRAGMENT_MS, FragmentIndex
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.catalog.streams import StreamRecord
+from stillframe.domain.acks import FragmentAck
 from stillframe.errors import NoDataRetentionError
 from stillframe.observability import metrics
 
@@ -61,23 +62,25 @@ def store_fragments(
     clock: UploadClock,
     index: FragmentIndex,
     deliveries: Deliveries | None = None,
-) -> list[dict[str, Any]]:
+) -> list[FragmentAck]:
     """Store each fragment (or find it already stored) and return one KVS-style ack per fragment.
 
     A fragment carrying KVS's image-generation tag gets a delivery job (``deliveries``) before its ack, when the
     stream's image generation configuration is ENABLED; its images are made later, in the background.
     """
-    acks = []
+    acks: list[FragmentAck] = []
     for sequence, fragment in enumerate(fragments):
         timecode = fragment.pts_ms if clock.timecode_type == ABSOLUTE else fragment.offset_ms
         if fragment.duration_ms > MAX_FRAGMENT_MS:
-            acks.append(_error(timecode, MAX_FRAGMENT_DURATION_REACHED, f"fragment lasts {fragment.duration_ms} ms"))
+            acks.append(
+                FragmentAck.error(timecode, MAX_FRAGMENT_DURATION_REACHED, f"fragment lasts {fragment.duration_ms} ms")
+            )
             continue
         producer_ms = (
             fragment.pts_ms if clock.timecode_type == ABSOLUTE else clock.producer_start_ms + fragment.offset_ms
         )
         if producer_ms < 0:
-            acks.append(_error(timecode, INVALID_PRODUCER_TIMESTAMP, "producer timestamp before 1970"))
+            acks.append(FragmentAck.error(timecode, INVALID_PRODUCER_TIMESTAMP, "producer timestamp before 1970"))
             continue
         # A fragment seen before (even by an upload cut short by a crash) keeps its first number.
         record = index.add(
@@ -93,12 +96,8 @@ def store_fragments(
         )
         if deliveries is not None and fragment.image_generation:
             deliveries.enqueue(stream, record)
-        acks.append({"EventType": "PERSISTED", "FragmentTimecode": timecode, "FragmentNumber": record.number})
-    persisted = sum(1 for ack in acks if ack["EventType"] == "PERSISTED")
+        acks.append(FragmentAck.persisted(timecode, record.number))
+    persisted = sum(1 for ack in acks if ack.is_persisted)
     metrics.add_metric(name="FragmentsPersisted", unit="Count", value=persisted)
     logger.info("upload stored", extra={"stream": stream.StreamName, "fragments": len(acks), "persisted": persisted})
     return acks
-
-
-def _error(timecode: int, error_id: int, message: str) -> dict[str, Any]:
-    return {"EventType": "ERROR", "FragmentTimecode": timecode, "ErrorId": error_id, "ErrorMessage": message}

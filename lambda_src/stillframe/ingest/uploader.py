@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from stillframe.client import Signing, sign_headers, tls_context
+from stillframe.domain.acks import is_error, is_persisted
 
 logger = logging.getLogger(__name__)
 
@@ -119,12 +120,12 @@ class ChunkResult:
     @property
     def persisted(self) -> int:
         """How many fragments of this chunk the service stored."""
-        return sum(1 for ack in self.acks if ack.get("EventType") == "PERSISTED")
+        return sum(1 for ack in self.acks if is_persisted(ack))
 
     @property
     def errors(self) -> list[dict[str, Any]]:
         """ERROR acks (fragments the service refused)."""
-        return [ack for ack in self.acks if ack.get("EventType") == "ERROR"]
+        return [ack for ack in self.acks if is_error(ack)]
 
 
 class PutMediaPoster:

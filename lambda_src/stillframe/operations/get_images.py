@@ -12,6 +12,7 @@ from typing import Any
 
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.streams import StreamCatalog
+from stillframe.domain.clocks import timeline_of
 from stillframe.domain.requests import GetImagesRequest
 from stillframe.domain.timeline import has_more, page_samples
 from stillframe.domain.token import TokenCodec, for_stream
@@ -20,7 +21,6 @@ from stillframe.images.engine import RenderSpec, render_page
 from stillframe.images.plan import plan_page
 from stillframe.observability import metrics
 from stillframe.operations.retention import require_retention, retained
-from stillframe.operations.timelines import timeline_of
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.streams import StreamCatalog
+from stillframe.domain.acks import FragmentAck
 from stillframe.domain.timestamps import millis
 from stillframe.errors import InvalidArgumentError
 from stillframe.ingest.service import TARGET_FRAGMENT_MS, UploadClock, require_retention, store_fragments
@@ -45,7 +46,7 @@ def ingest_object(
     deliveries: Deliveries | None,
     producer_start_ms: int,
     now_ms: int,
-) -> list[dict[str, Any]]:
+) -> list[FragmentAck]:
     """Split one incoming object into fragments of its stream, store them, then delete the object; the acks."""
     from stillframe.media.split import iter_fragments
 

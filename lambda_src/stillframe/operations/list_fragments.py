@@ -7,11 +7,11 @@ from typing import Any
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.keys import LAST_INDEXED_MS, FragmentRecord
 from stillframe.catalog.streams import StreamCatalog
+from stillframe.domain.clocks import timeline_of
 from stillframe.domain.requests import ListFragmentsRequest
 from stillframe.domain.token import TokenCodec, for_stream
 from stillframe.operations.paging import take_page
 from stillframe.operations.retention import retained, retention_cutoff
-from stillframe.operations.timelines import timeline_of
 
 
 def list_fragments(

@@ -50,7 +50,7 @@ def put_media(
     )
     _check_indexable(pieces, clock)
     acks = store_fragments(stream, pieces, clock, fragments, deliveries)
-    return "".join(json.dumps(ack) + "\n" for ack in acks)
+    return "".join(json.dumps(ack.to_json()) + "\n" for ack in acks)
 
 
 def _check_indexable(fragments: list[MediaFragment], clock: UploadClock) -> None:
