@@ -15,7 +15,7 @@ from constructs import Construct
 from infra.paths import DOCKERFILE, REPO_ROOT
 
 API_HANDLER = "stillframe.api.handler.lambda_handler"
-INGEST_HANDLER = "stillframe.ingest.dropzone.lambda_handler"
+INGEST_HANDLER = "stillframe.handlers.dropzone.lambda_handler"
 DELIVERY_HANDLER = "stillframe.handlers.delivery.lambda_handler"
 
 # x86_64 everywhere: the image builds natively on the usual x86 workstation/CI (no QEMU), and the layer's

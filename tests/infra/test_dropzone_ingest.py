@@ -30,7 +30,7 @@ def test_ingest_runs_the_ingest_handler_from_the_image(bare_stack: Callable[...,
     ingest, template = _ingest(stack)
     props = template.find_resources("AWS::Lambda::Function")[_logical_id(stack, ingest.function)]["Properties"]
     assert props["PackageType"] == "Image"
-    assert props["ImageConfig"]["Command"] == ["stillframe.ingest.dropzone.lambda_handler"]
+    assert props["ImageConfig"]["Command"] == ["stillframe.handlers.dropzone.lambda_handler"]
     # Large files: Lambda's longest timeout and room in /tmp
     assert props["Timeout"] == 900
     assert props["EphemeralStorage"]["Size"] >= 4096

@@ -180,7 +180,7 @@ def test_every_function_is_a_zip_of_one_shared_asset_without_layers(synthesize: 
     }
     assert {p["Runtime"] for p in props.values()} == {"python3.11"}
     assert props["control"]["Handler"] == props["media"]["Handler"] == "stillframe.api.handler.lambda_handler"
-    assert props["ingest"]["Handler"] == "stillframe.ingest.dropzone.lambda_handler"
+    assert props["ingest"]["Handler"] == "stillframe.handlers.dropzone.lambda_handler"
     assert props["delivery"]["Handler"] == "stillframe.handlers.delivery.lambda_handler"
     assert len({json.dumps(p["Code"]) for p in props.values()}) == 1
     assert all("PackageType" not in p and "Layers" not in p for p in props.values())

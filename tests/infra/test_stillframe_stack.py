@@ -84,7 +84,7 @@ def test_media_and_ingest_run_the_same_image_with_their_own_handler(synthesized:
     assert media["PackageType"] == ingest["PackageType"] == "Image"
     assert media["Code"]["ImageUri"] == ingest["Code"]["ImageUri"]
     assert media["ImageConfig"]["Command"] == ["stillframe.api.handler.lambda_handler"]
-    assert ingest["ImageConfig"]["Command"] == ["stillframe.ingest.dropzone.lambda_handler"]
+    assert ingest["ImageConfig"]["Command"] == ["stillframe.handlers.dropzone.lambda_handler"]
 
 
 def test_image_asset_is_staged_without_docker_and_holds_only_the_runtime_sources(synthesized: Synthesized) -> None:

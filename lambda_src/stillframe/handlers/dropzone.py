@@ -1,7 +1,7 @@
 """Lambda entry point for the S3 drop zone: ObjectCreated events for ``incoming/`` (``operations.ingest_object``).
 
 Any failure raises, so the asynchronous invocation is retried and finally lands in the DLQ. Deployed as
-``stillframe.ingest.dropzone.lambda_handler`` (infra/constructs/runtime.py), which re-exports this one.
+``stillframe.handlers.dropzone.lambda_handler`` (infra/constructs/runtime.py INGEST_HANDLER).
 """
 
 from __future__ import annotations
