@@ -18,6 +18,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 STORE = FIXTURES / "store"
 MANIFEST = FIXTURES / "manifest.json"
 RECIPE = "v1: x264 veryfast, ABR, 25 fps, 2 s closed GOP, no B-frames, textured pan + grain"
+B_RECIPE = "v1: x264 veryfast, ABR, 25 fps, 2 s closed GOP, 3 B-frames, B-pyramid, textured pan + grain"
+MANIFEST_RECIPE = "v2: P-only sources, 1080p with B-frames"  # what the manifest holds: sources and streams
 T0_MS = 1_767_225_600_000  # producer start of every stream: 2026-01-01T00:00:00Z
 RETENTION_HOURS = 87_600  # ten years, so fixtures never age out of the retention window
 
@@ -31,6 +33,12 @@ class Source:
     height: int
     seconds: int
     bitrate: int
+    bframes: int = 0
+
+    @property
+    def recipe(self) -> str:
+        """What the clip is: a changed recipe regenerates this clip only."""
+        return B_RECIPE if self.bframes else RECIPE
 
 
 @dataclass(frozen=True)
@@ -52,8 +60,9 @@ SOURCES = (
     Source("1080p", 1920, 1080, 60, 4_000_000),
     Source("720p", 1280, 720, 60, 4_000_000),
     Source("2160p", 3840, 2160, 10, 16_000_000),
+    Source("1080pB", 1920, 1080, 30, 4_000_000, bframes=3),  # 30 s keeps its generation to about half a minute
 )
-STREAMS = (("1080p", 2), ("1080p", 6), ("720p", 2), ("720p", 6), ("2160p", 2))
+STREAMS = (("1080p", 2), ("1080p", 6), ("720p", 2), ("720p", 6), ("2160p", 2), ("1080pB", 2))
 
 
 def stream_name(source: str, fragment_s: int) -> str:
@@ -80,7 +89,9 @@ def ensure_fixtures(log: bool = True) -> dict[str, StreamFixture]:
             if name == source.name:
                 fixture = _ingest(source, clip, fragment_s)
                 streams[fixture.name] = fixture
-    MANIFEST.write_text(json.dumps({"recipe": RECIPE, "streams": {k: asdict(v) for k, v in streams.items()}}, indent=1))
+    MANIFEST.write_text(
+        json.dumps({"recipe": MANIFEST_RECIPE, "streams": {k: asdict(v) for k, v in streams.items()}}, indent=1)
+    )
     return streams
 
 
@@ -98,7 +109,7 @@ def _current() -> dict[str, StreamFixture] | None:
         return None
     manifest = json.loads(MANIFEST.read_text())
     streams = {name: StreamFixture(**data) for name, data in manifest["streams"].items()}
-    return streams if manifest.get("recipe") == RECIPE and _store_matches(streams) else None
+    return streams if manifest.get("recipe") == MANIFEST_RECIPE and _store_matches(streams) else None
 
 
 def _store_matches(streams: dict[str, StreamFixture]) -> bool:
@@ -126,13 +137,20 @@ def _ensure_source(source: Source, log: bool) -> Path:
 
     path = FIXTURES / f"src-{source.name}.mkv"
     stamp = path.with_suffix(".recipe")
-    if path.exists() and stamp.exists() and stamp.read_text() == RECIPE:
+    if path.exists() and stamp.exists() and stamp.read_text() == source.recipe:
         return path
     started = time.monotonic()
     if log:
         print(f"generating {path.name} ({source.seconds} s, {source.width}x{source.height})...", file=sys.stderr)
-    encode_clip(path, width=source.width, height=source.height, seconds=source.seconds, bitrate=source.bitrate)
-    stamp.write_text(RECIPE)
+    encode_clip(
+        path,
+        width=source.width,
+        height=source.height,
+        seconds=source.seconds,
+        bitrate=source.bitrate,
+        bframes=source.bframes,
+    )
+    stamp.write_text(source.recipe)
     if log:
         print(f"  done in {time.monotonic() - started:.0f} s", file=sys.stderr)
     return path

@@ -1,9 +1,9 @@
 """What is measured: the scenario matrix, the samples of each scenario and the frames they need.
 
 A scenario is one (stream, span, interval, output, cores, method) cell. Every method extracts the same
-samples; the frame each sample must show is known from the fixture layout alone (constant 25 fps, 2 s GOPs,
-no B-frames), so the expected frame numbers and the least decoding are computed here, independently of
-Stillframe's own code.
+samples; the frame each sample must show is known from the fixture layout alone (constant 25 fps, 2 s closed
+GOPs), so the expected frame numbers and the key-frame-to-sample floor are computed here, independently of
+Stillframe's own code (the reference-chain floor, which B-frames lower, needs the bitstream: ``bench.limit``).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def expected_frame(t_ms: int) -> int:
 
 
 def least_frames(samples: list[int]) -> int:
-    """Frames one request must decode for these samples: per GOP, key frame through the last wanted frame."""
+    """The key-frame-to-sample floor of one request: per GOP, key frame through the last wanted frame."""
     deepest: dict[int, int] = {}
     for t_ms in samples:
         gop, position = divmod(expected_frame(t_ms), GOP)
@@ -142,6 +142,10 @@ def build_matrix(quick: bool = False) -> list[Scenario]:
         for interval in (1000, 200):
             cells += _cells(stream, "page", interval, "jpeg", plain, reps, size)
     cells += _cells(six, "range", 200, "jpeg", plain, reps)
+    bframes = stream_name("1080pB", 2)  # B-frames and a B-pyramid: the reference chain is below the key-frame floor
+    for interval in (1000, 200):
+        cells += _cells(bframes, "page", interval, "jpeg", ((*plain[0], "serve"), plain[1]), reps)
+    cells += _cells(bframes, "range", 200, "jpeg", plain, reps)
     for interval in (1000, 200):  # a new process answering its first page, as a Lambda cold start would
         cells += [Scenario(main, "page", interval, "jpeg", cores, "cold", reps[0]) for cores in (1, 2)]
     cells.append(Scenario(main, "page", 1000, "jpeg", 2, "import", 3 if quick else 5))

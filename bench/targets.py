@@ -26,7 +26,7 @@ def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     off = [_name(r) for r in checked if r["frames_decoded"] != r["least_frames"]]
     verdicts.append(
         {
-            "target": "frames decoded == least, every engine and serve row",
+            "target": "frames decoded == reference-chain floor, every engine and serve row",
             "figure": f"{len(checked) - len(off)}/"
             f"{len(checked)} rows exact" + (f"; off: {', '.join(off[:4])}" if off else ""),
             "met": bool(checked) and not off,
