@@ -62,7 +62,7 @@ bench: install
 	$(BIN)/python -m bench.run
 
 .PHONY: bench-scale
-## Constant cost at any history: streams of 1k-100k fragments on the local store and on its own LocalStack S3 (~10 min).
+## Constant cost at any history: streams of 1k-100k fragments on the local store and on its own LocalStack S3 (~13 min).
 bench-scale: install
 	state=$$(mktemp -d); LOCALSTACK_STATE_DIR=$$state ./scripts/localstack.sh up s3 && \
 	  (source $$state/env && $(BIN)/python -m bench.scale); status=$$?; \

@@ -41,7 +41,9 @@ LOCAL_SIZES = (1_000, 10_000, 100_000)
 S3_SIZES = (1_000, 10_000)
 STREAM_COUNTS = (1_000, 10_000)
 DELETED_SIZE = 10_000  # DeleteStream is measured on this stream, last
-BUCKET = "stillframe-bench-scale"
+# LocalStack lists a bucket in time linear in all of its keys (S3 does not): fragments and stream records get a
+# bucket each, or the ListStreams rows would pay for the fragment streams' 44k objects.
+BUCKETS = ("stillframe-scale-fragments", "stillframe-scale-streams")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,10 +51,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-s3", action="store_true", help="local store only (also when AWS_ENDPOINT_URL is unset)")
     parser.add_argument("--sizes", help="local sizes, comma-separated (default 1000,10000,100000)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite the table in docs/performance.md")
+    parser.add_argument(
+        "--s3-streams",
+        default="1000",
+        help="stream counts for ListStreams on S3 (default %(default)s; 1000,10000 adds minutes on LocalStack)",
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     local_sizes = tuple(int(n) for n in args.sizes.split(",")) if args.sizes else LOCAL_SIZES
     stores: dict[str, Any] = {}
+    load_at_start = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="stillframe-scale-"))
     try:
         stores["local"] = measure_store(
@@ -60,31 +68,19 @@ def main(argv: list[str] | None = None) -> int:
             local_sizes,
             StoreSpec("local", root=str(work / "streams")),
         )
+        _write(stores, started, load_at_start)  # a later failure keeps what was measured
         if not args.no_s3 and os.environ.get("AWS_ENDPOINT_URL"):
             run = uuid.uuid4().hex[:8]
-            _bucket()
+            _buckets()
             stores["s3"] = measure_store(
-                StoreSpec("s3", bucket=BUCKET, prefix=f"{run}/fragments/"),
+                StoreSpec("s3", bucket=BUCKETS[0], prefix=f"{run}/"),
                 S3_SIZES,
-                StoreSpec("s3", bucket=BUCKET, prefix=f"{run}/streams/"),
+                StoreSpec("s3", bucket=BUCKETS[1], prefix=f"{run}/"),
+                tuple(int(n) for n in args.s3_streams.split(",")),
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    payload = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "duration_s": round(time.monotonic() - started, 1),
-        "machine": {
-            "cpus": len(os.sched_getaffinity(0)),
-            "python": platform.python_version(),
-            "os": platform.platform(),
-        },
-        "method": "one real 2 s clip (320x240, 25 fps, one GOP) through PutMedia, replicated through FragmentIndex.add "
-        "with shifted times; every call through a fresh `stillframe serve` per stream with boto3 (keep-alive); "
-        "times are medians (GetImages: warm = the same page again, fragment bytes cached)",
-        "targets": judge(stores),
-        "stores": stores,
-    }
-    RESULTS.write_text(json.dumps(payload, indent=1) + "\n")
+    payload = _write(stores, started, load_at_start)
     markdown = table(payload)
     print(markdown)
     if not args.no_docs:
@@ -93,7 +89,31 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if wrong else 0
 
 
-def measure_store(spec: StoreSpec, sizes: tuple[int, ...], streams_spec: StoreSpec) -> dict[str, Any]:
+def _write(stores: dict[str, Any], started: float, load_at_start: float) -> dict[str, Any]:
+    """Write bench/results/scale.json with what has been measured so far; returns the payload."""
+    payload = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - started, 1),
+        "machine": {
+            "cpus": len(os.sched_getaffinity(0)),
+            "python": platform.python_version(),
+            "os": platform.platform(),
+            "load_average_at_start": round(load_at_start, 2),
+            "load_average_at_end": round(os.getloadavg()[0], 2),
+        },
+        "method": "one real 2 s clip (320x240, 25 fps, one GOP) through PutMedia, replicated through FragmentIndex.add "
+        "with shifted times; every call through a fresh `stillframe serve` per stream with boto3 (keep-alive); "
+        "times are medians (GetImages: warm = the same page again, fragment bytes cached)",
+        "targets": judge(stores),
+        "stores": stores,
+    }
+    RESULTS.write_text(json.dumps(payload, indent=1) + "\n")
+    return payload
+
+
+def measure_store(
+    spec: StoreSpec, sizes: tuple[int, ...], streams_spec: StoreSpec, stream_counts: tuple[int, ...] = STREAM_COUNTS
+) -> dict[str, Any]:
     """Build every stream of ``sizes`` in one store, measure each in its own server, then ListStreams."""
     env = {"STILLFRAME_TOKEN_SECRET": "bench-scale", "STILLFRAME_TIME_BUDGET_MS": "60000"}
     built: dict[str, float] = {}
@@ -115,7 +135,7 @@ def measure_store(spec: StoreSpec, sizes: tuple[int, ...], streams_spec: StoreSp
         _log(f"{spec.kind}: measured {size}: page {rows[str(size)]['page_warm_s']} s")
     listing = {}
     made = 0
-    for count in STREAM_COUNTS:
+    for count in stream_counts:
         make_streams(streams_spec, made, count - made)
         made = count
         with running(streams_spec, env) as server:
@@ -134,7 +154,7 @@ def judge(stores: dict[str, Any]) -> dict[str, Any]:
         note = (
             {}
             if kind == "local"
-            else {"note": "S3 sizes 10k/1k: 100k fragments take ~20 min to build on LocalStack here"}
+            else {"note": "S3 sizes 10k/1k: 100k fragments take ~30 min to build on LocalStack here"}
         )
         ratio = rows[large]["page_warm_s"] / rows[small]["page_warm_s"]
         targets[f"{kind}: GetImages page time {label}"] = _verdict(ratio, 1.3, **note)
@@ -151,8 +171,12 @@ def judge(stores: dict[str, Any]) -> dict[str, Any]:
         if kind == "s3":
             warm = max(r["page_warm_s3_requests"] for r in rows.values())
             targets["s3: S3 requests per GetImages page, warm (largest of any stream and position)"] = _verdict(warm, 2)
-            seconds = store["list_streams"][str(max(STREAM_COUNTS))]["s"]
-            targets[f"s3: ListStreams over {max(STREAM_COUNTS)} streams, s"] = _verdict(seconds, 5.0)
+            most = max(store["list_streams"], key=int)
+            seconds = store["list_streams"][most]["s"]
+            extra = {} if int(most) >= 10_000 else {"note": f"measured over {most} streams only (the target is 10k)"}
+            targets[f"s3: ListStreams over {int(most):,} streams, s (target: 10k under 5 s)"] = _verdict(
+                seconds, 5.0, **extra
+            )
     return targets
 
 
@@ -215,14 +239,15 @@ def _ms(row: dict[str, Any]) -> str:
     return f"{row['s'] * 1000:.1f}" + (f"[{requests}]" if requests else "")
 
 
-def _bucket() -> None:
+def _buckets() -> None:
     from stillframe.storage.s3 import s3_client
 
     client = s3_client()
-    try:
-        client.head_bucket(Bucket=BUCKET)
-    except Exception:  # absent (any other problem shows at the first write)
-        client.create_bucket(Bucket=BUCKET)
+    for bucket in BUCKETS:
+        try:
+            client.head_bucket(Bucket=bucket)
+        except Exception:  # absent (any other problem shows at the first write)
+            client.create_bucket(Bucket=bucket)
 
 
 def _log(text: str) -> None:
