@@ -5,7 +5,7 @@ make every ratio meaningless. Here the background is multi-scale colour noise th
 film-grain layer that changes every frame, encoded by x264 ``veryfast`` at a fixed bitrate with closed 2 s GOPs
 and no B-frames (the shape of an IP camera stream), or with three B-frames and a B-pyramid (x264's defaults:
 adaptive B placement, the middle B of a run a reference), the shape of an encoder's file. The frame code, text
-and moving square come from ``stillframe.media.synth`` so ``read_frame_number`` reads every still back.
+and moving square come from ``tests.support.synth`` so ``read_frame_number`` reads every still back.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import av.video.stream
 import numpy as np
 from PIL import Image
 
-from stillframe.media import synth
+from tests.support import synth
 
 FPS = 25
 GOP = 2 * FPS

@@ -57,7 +57,7 @@ class StoreSpec:
 
 def clip() -> bytes:
     """The one real clip: 2 s at 25 fps, 320x240, one closed GOP; frame N shows N."""
-    from stillframe.media.synth import make_clip
+    from tests.support.synth import make_clip
 
     return make_clip(frames=FRAGMENT_MS * FPS // 1000, fps=FPS, width=320, height=240, gop=50)
 

@@ -190,7 +190,7 @@ def _page(media: Any, stream: str, at_ms: int) -> tuple[list[dict[str, Any]], in
 
 def _wrong_frames(images: list[dict[str, Any]], start_ms: int) -> int:
     """How many stills do not show the frame the sample time names (or are missing)."""
-    from stillframe.media.synth import read_frame_number
+    from tests.support.synth import read_frame_number
 
     wrong = 0 if len(images) == PAGE_IMAGES else PAGE_IMAGES - len(images)
     for k, image in enumerate(images):

@@ -8,7 +8,7 @@ from typing import Any
 from PIL import Image
 
 from bench.scenarios import expected_frame
-from stillframe.media.synth import read_frame_number
+from tests.support.synth import read_frame_number
 
 
 def check_frames(images: list[bytes], samples: list[int]) -> dict[str, Any]:

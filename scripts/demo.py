@@ -22,7 +22,9 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from stillframe.client import archived_media_client, clients
-from stillframe.media.synth import make_clip
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: the dev-only clip generator
+from tests.support.synth import make_clip
 
 STREAM = "demo-camera"
 CLIP_SECONDS = 12

@@ -27,7 +27,7 @@ T0 = 1_795_600_800
 @pytest.fixture(scope="session")
 def clip_factory() -> Callable[..., bytes]:
     """make_clip with a cache: identical requests within a session reuse the bytes."""
-    from stillframe.media.synth import make_clip
+    from tests.support.synth import make_clip
 
     cache: dict[tuple[tuple[str, Any], ...], bytes] = {}
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from stillframe.media.synth import read_frame_number
 from tests.conftest import ROOT, T0
 from tests.support.gapped import GappedStream, ingest_gapped
 from tests.support.serve import put_media_cli, running_serve
+from tests.support.synth import read_frame_number
 
 pytestmark = pytest.mark.browser
 

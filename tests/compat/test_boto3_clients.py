@@ -10,9 +10,9 @@ import botocore.exceptions
 import pytest
 from botocore.config import Config
 
-from stillframe.media.synth import read_frame_number
 from tests.conftest import T0
 from tests.support.serve import put_media_cli
+from tests.support.synth import read_frame_number
 
 START = datetime.fromtimestamp(T0, UTC)
 CREDS = {"aws_access_key_id": "test", "aws_secret_access_key": "test", "region_name": "us-east-1"}

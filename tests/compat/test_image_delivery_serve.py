@@ -16,10 +16,10 @@ from typing import Any
 import boto3
 import pytest
 
-from stillframe.media.synth import read_frame_number
 from tests.compat.test_boto3_clients import CREDS, NO_RETRY
 from tests.conftest import T0
 from tests.support.serve import put_media_cli, serve_process
+from tests.support.synth import read_frame_number
 
 ACCOUNT = "000000000000"
 FPS = 25

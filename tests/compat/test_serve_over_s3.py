@@ -8,9 +8,9 @@ import uuid
 import boto3
 import pytest
 
-from stillframe.media.synth import read_frame_number
 from tests.conftest import T0
 from tests.support.serve import put_media_cli, running_serve
+from tests.support.synth import read_frame_number
 
 pytestmark = pytest.mark.localstack
 CREDS = {"aws_access_key_id": "test", "aws_secret_access_key": "test", "region_name": "us-east-1"}

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from stillframe.media.synth import read_frame_number
 from tests.support.gapped import GappedStream, ingest_gapped
 from tests.support.serve import running_serve
+from tests.support.synth import read_frame_number
 
 
 @pytest.fixture(scope="module")

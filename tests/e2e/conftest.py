@@ -22,7 +22,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from stillframe.media.synth import make_clip
+from tests.support.synth import make_clip
 
 REPO = Path(__file__).resolve().parents[2]
 CLIP_START = 1_700_000_000.0  # producer time of frame 0 of every e2e clip (epoch seconds)

@@ -11,8 +11,8 @@ import botocore.exceptions
 import pytest
 from PIL import Image
 
-from stillframe.media.synth import read_frame_number
 from tests.e2e.conftest import CLIP_FPS, CLIP_SECONDS, CLIP_START, Deployment, sdk_client, unique_stream
+from tests.support.synth import read_frame_number
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from stillframe.client import clients
-from stillframe.media.synth import read_frame_number
 from tests.e2e.conftest import (
     CLIP_FPS,
     CLIP_START,
@@ -19,6 +18,7 @@ from tests.e2e.conftest import (
     sdk_client,
     unique_stream,
 )
+from tests.support.synth import read_frame_number
 
 pytestmark = pytest.mark.e2e
 

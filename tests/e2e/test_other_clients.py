@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from stillframe.media.synth import read_frame_number
 from tests.e2e.conftest import CLIP_FPS, CLIP_START, Deployment
+from tests.support.synth import read_frame_number
 
 pytestmark = pytest.mark.e2e
 

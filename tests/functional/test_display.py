@@ -14,10 +14,10 @@ from fractions import Fraction
 import pytest
 from PIL import Image
 
-from stillframe.media.synth import read_frame_number
 from tests.conftest import T0
 from tests.support.doors import DOORS, ingest, still_size
 from tests.support.kvs import get_images
+from tests.support.synth import read_frame_number
 
 FPS = 25
 T = Image.Transpose

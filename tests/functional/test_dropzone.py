@@ -7,8 +7,8 @@ import functools
 
 import pytest
 
-from stillframe.media.synth import read_frame_number
 from tests.conftest import T0, FakeContext
+from tests.support.synth import read_frame_number
 
 
 def s3_event(key: str) -> dict:

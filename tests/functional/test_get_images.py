@@ -12,9 +12,9 @@ import io
 import pytest
 from PIL import Image
 
-from stillframe.media.synth import read_frame_number
 from tests.conftest import T0
 from tests.support.kvs import frame_numbers, get_images, put_media
+from tests.support.synth import read_frame_number
 
 FPS = 25
 FRAME_MS = 1000 // FPS

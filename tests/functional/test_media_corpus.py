@@ -14,11 +14,11 @@ from fractions import Fraction
 import av
 import pytest
 
-from stillframe.media.synth import read_frame_number
 from tests.conftest import T0
 from tests.support.corpus import FPS, SECONDS, Clip, Video, encode, irregular_ticks, wrapping_ticks
 from tests.support.doors import ingest
 from tests.support.kvs import frame_numbers, get_images
+from tests.support.synth import read_frame_number
 
 DOORS = ("body", "put-media")
 VFR_STEPS_MS = (40, 30, 80, 20, 120, 40, 60, 10)  # a phone under changing light: 8 frames in 400 ms

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 from fractions import Fraction
 
-from stillframe.media.synth import read_frame_number
 from tests.conftest import T0
 from tests.support.kvs import acks
+from tests.support.synth import read_frame_number
 
 
 def put(invoke, media: bytes, **headers):

@@ -19,7 +19,7 @@ import av
 import av.audio.stream
 import av.video.stream
 
-from stillframe.media.synth import paint_frame
+from tests.support.synth import paint_frame
 
 FPS = 25
 SECONDS = 3

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from stillframe.media.synth import read_frame_number
+from tests.support.synth import read_frame_number
 
 Invoke = Callable[..., dict[str, Any]]
 

@@ -10,7 +10,7 @@ from stillframe.catalog.keys import FragmentRecord
 from stillframe.images.engine import RenderSpec, render_page
 from stillframe.images.plan import plan_page
 from stillframe.media.split import iter_fragments
-from stillframe.media.synth import read_frame_number
+from tests.support.synth import read_frame_number
 
 
 class MemoryIndex:

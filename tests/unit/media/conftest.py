@@ -29,7 +29,7 @@ def small_clip(clip_factory: Callable[..., bytes]) -> Callable[..., bytes]:
 @pytest.fixture(scope="session")
 def frame_numbers() -> Callable[[bytes], list[int]]:
     """Decode a whole file with plain PyAV and read every frame's number, in presentation order."""
-    from stillframe.media.synth import read_frame_number
+    from tests.support.synth import read_frame_number
 
     def read(data: bytes) -> list[int]:
         with av.open(io.BytesIO(data)) as container:

@@ -14,7 +14,7 @@ import pytest
 from stillframe.errors import MediaError
 from stillframe.media.fragment import DemuxedFragment, open_fragment
 from stillframe.media.split import iter_fragments
-from stillframe.media.synth import read_frame_number
+from tests.support.synth import read_frame_number
 
 GOP = 25
 FRAMES = 100  # four GOPs in one fragment

@@ -8,8 +8,8 @@ import pytest
 
 from stillframe.media.fragment import open_fragment
 from stillframe.media.split import iter_fragments
-from stillframe.media.synth import read_frame_number
 from tests.support.gops import leading_counts, reference_chain_frames
+from tests.support.synth import read_frame_number
 
 GOP = 12  # 480 ms at 25 fps; a multiple of bframes + 1, so three B-frames lead each later key frame
 OPEN = {"frames": 72, "gop": GOP, "bframes": 3, "encoder_params": "open-gop=1"}

@@ -11,8 +11,8 @@ import pytest
 
 from stillframe.media.fragment import open_fragment
 from stillframe.media.split import iter_fragments
-from stillframe.media.synth import read_frame_number
 from tests.support.gops import reference_chain_frames
+from tests.support.synth import read_frame_number
 
 PYRAMID = {"codec": "h264", "frames": 50, "gop": 50, "bframes": 3, "encoder_params": "b-pyramid=normal"}
 CLIPS = {  # name: (make_clip arguments, fragment length in ms)

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from stillframe.media.render import output_size, render
-from stillframe.media.synth import read_frame_number
+from tests.support.synth import read_frame_number
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -262,7 +262,7 @@ def test_splitting_the_same_upload_twice_gives_identical_bytes(small_clip: Calla
 def _presented_numbers(fragment: MediaFragment) -> list[int]:
     """The numbers of the frames the fragment presents, read through the fragment reader (which honours the window)."""
     from stillframe.media.fragment import open_fragment
-    from stillframe.media.synth import read_frame_number
+    from tests.support.synth import read_frame_number
 
     opened = open_fragment(fragment.data)
     decoded = opened.decode(range(len(opened.frames)))

@@ -10,7 +10,7 @@ import av
 import pytest
 from PIL import Image, ImageDraw
 
-from stillframe.media.synth import make_clip, read_frame_number
+from tests.support.synth import make_clip, read_frame_number
 
 
 def _packets(data: bytes) -> list[av.Packet]:

@@ -11,7 +11,7 @@ Each frame N carries three things over a moving background:
 
 Frame N of a clip has presentation time exactly ``N / fps`` (N counts from ``start_number``), key frames
 fall exactly every ``gop`` frames, and B-frames are used only when asked for. Used by tests, the demo and
-the benchmarks; it is not on any request path.
+the benchmarks (dev-only: it is not in the runtime package, so nothing on a request path can import it).
 """
 
 from __future__ import annotations
