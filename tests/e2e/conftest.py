@@ -7,6 +7,7 @@ verification stays on: clients get the generated CA as ``AWS_CA_BUNDLE`` / ``NOD
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -22,7 +23,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.support.synth import make_clip
+from tests.support.synth import make_clip, read_frame_number
 
 REPO = Path(__file__).resolve().parents[2]
 CLIP_START = 1_700_000_000.0  # producer time of frame 0 of every e2e clip (epoch seconds)
@@ -168,3 +169,16 @@ def cleanup_streams(keys_stack: Deployment) -> Iterator[list[str]]:
             client.delete_stream(StreamARN=arn)
         except client.exceptions.ResourceNotFoundException:
             pass
+
+
+def frames_between(archived: Any, stream: str, start_s: float, end_s: float, interval_ms: int = 1000) -> list[int]:
+    """The frame number drawn in each JPEG still GetImages returns for clip offsets ``start_s``..``end_s``."""
+    page = archived.get_images(
+        StreamName=stream,
+        ImageSelectorType="PRODUCER_TIMESTAMP",
+        StartTimestamp=CLIP_START + start_s,
+        EndTimestamp=CLIP_START + end_s,
+        SamplingInterval=interval_ms,
+        Format="JPEG",
+    )
+    return [read_frame_number(base64.b64decode(image["ImageContent"])) for image in page["Images"]]

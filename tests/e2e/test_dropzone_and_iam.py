@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
@@ -13,12 +12,12 @@ from tests.e2e.conftest import (
     CLIP_START,
     Deployment,
     eventually,
+    frames_between,
     localstack_client,
     put_media,
     sdk_client,
     unique_stream,
 )
-from tests.support.synth import read_frame_number
 
 pytestmark = pytest.mark.e2e
 
@@ -59,18 +58,7 @@ def test_drop_zone_upload_becomes_fragments(keys_stack: Deployment, clip_file, c
         timeout_s=30,
         what="the ingested upload was not removed from the drop zone",
     )
-    page = archived.get_images(
-        StreamName=stream,
-        ImageSelectorType="PRODUCER_TIMESTAMP",
-        StartTimestamp=CLIP_START + 2.5,
-        EndTimestamp=CLIP_START + 3.5,
-        SamplingInterval=1000,
-        Format="JPEG",
-    )
-    assert [read_frame_number(base64.b64decode(i["ImageContent"])) for i in page["Images"]] == [
-        int(2.5 * CLIP_FPS),
-        int(3.5 * CLIP_FPS),
-    ]
+    assert frames_between(archived, stream, 2.5, 3.5) == [int(2.5 * CLIP_FPS), int(3.5 * CLIP_FPS)]
 
 
 def test_drop_zone_bad_file_lands_in_dead_letter_queue(keys_stack: Deployment, cleanup_streams) -> None:
@@ -108,12 +96,4 @@ def test_iam_mode_with_stillframe_client(iam_stack: Deployment, clip_file) -> No
     session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=iam_stack.region)
     kinesisvideo, archived = clients(iam_stack.api_url, session=session, signing_name="execute-api")
     assert kinesisvideo.describe_stream(StreamName=stream)["StreamInfo"]["Status"] == "ACTIVE"
-    page = archived.get_images(
-        StreamName=stream,
-        ImageSelectorType="PRODUCER_TIMESTAMP",
-        StartTimestamp=CLIP_START + 0.5,
-        EndTimestamp=CLIP_START + 2.5,
-        SamplingInterval=1000,
-        Format="JPEG",
-    )
-    assert [read_frame_number(base64.b64decode(i["ImageContent"])) for i in page["Images"]] == [12, 37, 62]
+    assert frames_between(archived, stream, 0.5, 2.5) == [12, 37, 62]
