@@ -148,18 +148,31 @@ def fetch_stills(url: str, start: datetime, out: Path) -> list[tuple[datetime, P
 
 
 def contact_sheet(stills: list[tuple[datetime, Path]], path: Path, columns: int = 4) -> Path:
-    """A grid of the stills, each labelled with its sample timestamp."""
+    """A grid of the stills under a header naming the stream and range, each labelled with its sample timestamp.
+
+    The black-and-white bars at the top of each picture are the generated clip's frame code (its frame number in
+    binary, which the tests read back), not damage.
+    """
     if not stills:
         raise SystemExit("no stills came back")
     thumbs = [Image.open(p) for _, p in stills]
     width, height = thumbs[0].size
-    label = 28
+    label, header = 28, 56
     rows = (len(thumbs) + columns - 1) // columns
-    sheet = Image.new("RGB", (columns * width, rows * (height + label)), "white")
+    sheet = Image.new("RGB", (columns * width, header + rows * (height + label)), "white")
     draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=18)
+    font, title = ImageFont.load_default(size=18), ImageFont.load_default(size=22)
+    first, last = stills[0][0], stills[-1][0]
+    draw.text((8, 4), f"{STREAM}  (PRODUCER_TIMESTAMP)", fill="black", font=title)
+    draw.text(
+        (8, 30),
+        f"{first.isoformat()} to {last.isoformat()}, every 1000 ms: {len(stills)} stills "
+        "(top bars: the test clip's frame code)",
+        fill="black",
+        font=font,
+    )
     for i, ((stamp, _), thumb) in enumerate(zip(stills, thumbs, strict=True)):
-        x, y = (i % columns) * width, (i // columns) * (height + label)
+        x, y = (i % columns) * width, header + (i // columns) * (height + label)
         sheet.paste(thumb, (x, y))
         draw.text((x + 6, y + height + 4), stamp.strftime("%H:%M:%S.%f")[:-3] + " UTC", fill="black", font=font)
     sheet.save(path, quality=90)
