@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 MAIN = "b1080p-2s"
+BFRAMES = "b1080pB-2s"  # 3 B-frames and a B-pyramid: the reference chain is below the key-frame floor
 
 
 def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -19,6 +20,7 @@ def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         engine = row(f"page/{interval}ms/jpeg", 1, "engine")
         verdicts.append(_at_most(f"{interval} ms page, 1 core: x single-thread ffmpeg", engine, "x_ffmpeg", x_ffmpeg))
         verdicts.append(_at_most(f"{interval} ms page, 1 core: x decode limit", engine, "x_limit", 1.15))
+    verdicts += _b_frame_targets(by)
     one, two = row("page/1000ms/jpeg", 1, "engine"), row("page/1000ms/jpeg", 2, "engine")
     speedup = one["wall"] / two["wall"] if one and two else None
     verdicts.append(_verdict("two cores vs one, multi-fragment 1 s page (throughput ratio)", speedup, ">=", 1.7))
@@ -47,6 +49,24 @@ def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
     )
     return verdicts
+
+
+def _b_frame_targets(by: dict[tuple[str, int, str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """B-frame content, one core: against single-thread ffmpeg (in-process and through serve) and the chain floor."""
+
+    def row(key: str, method: str) -> dict[str, Any] | None:
+        return by.get((f"{BFRAMES}/{key}", 1, method))
+
+    return [
+        _at_most(
+            "B-frames, 1 s page, 1 core: x single-thread ffmpeg", row("page/1000ms/jpeg", "engine"), "x_ffmpeg", 0.35
+        ),
+        _at_most("B-frames, 1 s page, 1 core, serve: x ffmpeg", row("page/1000ms/jpeg", "serve"), "x_ffmpeg", 0.45),
+        _at_most("B-frames, 200 ms page, 1 core, serve: x ffmpeg", row("page/200ms/jpeg", "serve"), "x_ffmpeg", 0.45),
+        _at_most(
+            "B-frames, 1 s page, 1 core: x reference-chain floor", row("page/1000ms/jpeg", "engine"), "x_limit", 1.10
+        ),
+    ]
 
 
 def _at_most(target: str, row: dict[str, Any] | None, field: str, bound: float) -> dict[str, Any]:
