@@ -26,8 +26,7 @@ import pytest
 
 import stillframe
 from stillframe.server import ServerConfig, StillframeServer
-
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+from tests.support.inprocess import in_process_servers
 
 
 def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -44,20 +43,8 @@ def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @pytest.fixture
 def serve() -> Iterator[Callable[..., StillframeServer]]:
     """Start an in-process server with a given handler; stopped after the test."""
-    running: list[tuple[StillframeServer, threading.Thread]] = []
-
-    def start(handler: Handler, config: ServerConfig | None = None) -> StillframeServer:
-        server = StillframeServer(("127.0.0.1", 0), handler, config=config)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        running.append((server, thread))
-        return server
-
-    yield start
-    for server, thread in running:
-        if not server.stopping:
-            server.stop()
-        thread.join()
+    with in_process_servers() as start:
+        yield lambda handler, config=None: start(handler, config=config)
 
 
 def connect(server: StillframeServer) -> http.client.HTTPConnection:

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 
 from stillframe.server import RequestGate, ServerConfig, ServerLimits, SigV4Verifier, StillframeServer, TokenBucket
+from tests.support.inprocess import in_process_servers
 from tests.support.raw_http import assert_aws_shaped, exchange
-
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 def ok(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -24,19 +23,8 @@ def ok(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def start() -> Iterator[Callable[..., StillframeServer]]:
-    running: list[tuple[StillframeServer, threading.Thread]] = []
-
-    def run(handler: Handler = ok, **kwargs: Any) -> StillframeServer:
-        server = StillframeServer(("127.0.0.1", 0), handler, **kwargs)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        running.append((server, thread))
-        return server
-
-    yield run
-    for server, thread in running:
-        server.stop()
-        thread.join()
+    with in_process_servers() as run:
+        yield lambda handler=ok, **kwargs: run(handler, **kwargs)
 
 
 def post(body: bytes = b"{}", *extra: str) -> bytes:
