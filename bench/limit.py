@@ -1,7 +1,8 @@
 """The decode limit: the least decoding the samples need, timed frame by frame, plus the encoding they need.
 
 For each request (page), each GOP holding a sample is decoded by a fresh single-threaded decoder fed pre-demuxed
-packets, so nothing but libavcodec's own work is timed: from its key frame through the last wanted frame's packet
+packets, so nothing but libavcodec's own work is timed (under the engine's allocator settings, ``images.memory``):
+from its key frame through the last wanted frame's packet
 (decode order), skipping the pictures nothing refers to unless one is wanted (``skip_frame`` NONREF), then drained.
 That is the reference-chain floor, read from the bitstream here (H.264 nal_ref_idc, independently of Stillframe's
 code) and checked against the frames the decoder returns; the older key-frame-to-sample floor (frames 0..k of a GOP
@@ -28,6 +29,9 @@ from bench.scenarios import OUTPUTS, Scenario, expected_frame, least_frames, pag
 
 def run_limit(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -> dict[str, Any]:
     """The least decode time plus the encode time (fastest repetition), with per-frame costs and both floors."""
+    from stillframe.images.memory import keep_freed_buffers
+
+    keep_freed_buffers()  # the allocator settings the engine runs under (``stillframe.images.memory``)
     source = _gop_packets(fixture, samples)
     runs = [_once(scenario, fixture, samples, source) for _ in range(scenario.reps)]
     best = min(runs, key=lambda run: run["limit_s"])

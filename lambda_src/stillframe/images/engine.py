@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.errors import MediaError
+from stillframe.images.memory import keep_freed_buffers
 from stillframe.images.plan import FragmentWork, PagePlan
 from stillframe.images.workers import Workers, usable_cpus
 
@@ -111,6 +112,7 @@ def _pools() -> tuple[Workers, ThreadPoolExecutor]:
     """Process-wide CPU workers and fetch pool, created on first use (warm invocations reuse them)."""
     global _workers, _io_pool
     if _workers is None or _io_pool is None:
+        keep_freed_buffers()
         _workers = Workers(usable_cpus())
         _io_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fetch")
     return _workers, _io_pool
