@@ -47,6 +47,7 @@ def make_rows(results: list[tuple[Scenario, dict[str, Any]]]) -> list[dict[str, 
         row["x_limit"] = row["wall"] / row["limit_s"] if row["limit_s"] and compared else None
         row["least_frames"] = limit["frames_decoded"] if limit else None  # the reference-chain floor
         row["keyframe_frames"] = limit.get("keyframe_frames") if limit else None
+        row["paged_frames"] = limit.get("paged_frames") if limit else None  # each page its own decoders
         row["images_per_s"] = row["images"] / row["wall"] if row["images"] and row["wall"] > 0 else None
     return rows
 
@@ -57,7 +58,9 @@ def table(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         frames = "" if row.get("frames_decoded") is None else str(row["frames_decoded"])
         if frames and row.get("least_frames") is not None:
-            frames += f" / {row['least_frames']} / {_num(row.get('keyframe_frames'), 'd')}"
+            paged = row.get("paged_frames")
+            chain = f"{row['least_frames']}" + (f" (paged {paged})" if paged not in (None, row["least_frames"]) else "")
+            frames += f" / {chain} / {_num(row.get('keyframe_frames'), 'd')}"
         lines.append(
             "| "
             + " | ".join(

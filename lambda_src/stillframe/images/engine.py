@@ -195,7 +195,7 @@ def _prepare(work: FragmentWork, index: FragmentIndex, spec: RenderSpec, cpu: Wo
     from stillframe.media.fragment import open_fragment
 
     try:
-        fragment = open_fragment(data)
+        fragment = open_fragment(data, key=work.record.blob_key)
     except Exception as exc:
         return _unreadable(work, exc)
     errors: dict[int, ImageOutcome] = {}
@@ -211,13 +211,26 @@ def _prepare(work: FragmentWork, index: FragmentIndex, spec: RenderSpec, cpu: Wo
         by_gop.setdefault(gop, {}).setdefault(frame, pos)
     if page.stop.is_set():
         return _FragmentJob(errors, choice, [], fragment)
+    follow = _followed(fragment, work.follow, by_gop)
     gops = [
         cpu.submit(
-            (DECODE, page.number, min(frames.values())), partial(_decode_gop, fragment, gop, frames, spec, cpu, page)
+            (DECODE, page.number, min(frames.values())),
+            partial(_decode_gop, fragment, gop, frames, follow.get(gop, set()), spec, cpu, page),
         )
         for gop, frames in sorted(by_gop.items())
     ]
     return _FragmentJob(errors, choice, gops, fragment)
+
+
+def _followed(fragment: DemuxedFragment, offsets: list[int], by_gop: dict[int, dict[int, int]]) -> dict[int, set[int]]:
+    """The next page's frames in the GOPs this page decodes, by GOP (their decoders are kept for it)."""
+    follow: dict[int, set[int]] = {}
+    for offset in offsets:
+        frame = fragment.frame_index_at(offset)
+        gop = fragment.gop_of(frame) if frame is not None else None
+        if gop in by_gop and frame is not None:
+            follow.setdefault(gop, set()).add(frame)
+    return follow
 
 
 def _unreadable(work: FragmentWork, exc: Exception) -> _FragmentJob:
@@ -226,14 +239,23 @@ def _unreadable(work: FragmentWork, exc: Exception) -> _FragmentJob:
 
 
 def _decode_gop(
-    fragment: DemuxedFragment, gop: int, frames: dict[int, int], spec: RenderSpec, cpu: Workers, page: _Page
+    fragment: DemuxedFragment,
+    gop: int,
+    frames: dict[int, int],
+    follow: set[int],
+    spec: RenderSpec,
+    cpu: Workers,
+    page: _Page,
 ) -> _Renders:
-    """Decode one GOP up to its last wanted frame, queueing a render for each wanted frame as it comes out."""
+    """Decode one GOP up to its last wanted frame, queueing a render for each wanted frame as it comes out.
+
+    ``follow``: the next page's frames in this GOP, for which the decoder is kept (``media.chain``).
+    """
     renders: _Renders = {}
     if page.stop.is_set():
         return renders
     try:
-        for index, frame in fragment.iter_gop(gop, set(frames)):
+        for index, frame in fragment.iter_gop(gop, set(frames), follow):
             task = partial(_render, frame, fragment.width, fragment.height, fragment.display, spec, page.stop)
             renders[index] = cpu.submit((RENDER, page.number, frames[index]), task)
     except MediaError as exc:  # a GOP that cannot be decoded fails its own samples only

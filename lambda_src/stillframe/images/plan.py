@@ -15,6 +15,8 @@ class FragmentWork:
 
     record: FragmentRecord
     samples: list[tuple[int, int]] = field(default_factory=list)  # (sample position in page, offset_ms)
+    # Offsets of the next page's first samples that this fragment would serve too: its decoders may be kept for them.
+    follow: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -24,8 +26,14 @@ class PagePlan:
     no_media: frozenset[int]  # positions with no covering fragment
 
 
-def plan_page(samples: Sequence[int], candidates: Sequence[FragmentRecord], timeline: str) -> PagePlan:
-    """Assign each sample to the fragment on screen at its time."""
+def plan_page(
+    samples: Sequence[int], candidates: Sequence[FragmentRecord], timeline: str, following: Sequence[int] = ()
+) -> PagePlan:
+    """Assign each sample to the fragment on screen at its time.
+
+    ``following`` are the next page's samples (a paginated range): those at its start that fall into this page's
+    fragments are noted on them (``FragmentWork.follow``).
+    """
     by_number: dict[str, FragmentWork] = {}
     no_media: set[int] = set()
     for position, t_ms in enumerate(samples):
@@ -35,4 +43,9 @@ def plan_page(samples: Sequence[int], candidates: Sequence[FragmentRecord], time
             continue
         work = by_number.setdefault(record.number, FragmentWork(record))
         work.samples.append((position, t_ms - record.start(timeline)))
+    for t_ms in following:
+        record = covering(candidates, timeline, t_ms)
+        if record is None or record.number not in by_number:
+            break
+        by_number[record.number].follow.append(t_ms - record.start(timeline))
     return PagePlan(tuple(samples), tuple(by_number.values()), frozenset(no_media))

@@ -33,6 +33,7 @@ import av.video.codeccontext
 import av.video.frame
 
 from stillframe.errors import MediaError
+from stillframe.media import chain
 from stillframe.media import display as display_tags
 from stillframe.media.demux import (
     MILLISECONDS,
@@ -87,6 +88,7 @@ class DemuxedFragment:
         height: int,
         window: tuple[int, int] | None = None,
         display: display_tags.Display | None = None,
+        key: str | None = None,
     ) -> None:
         order = sorted(range(len(packets)), key=lambda i: packets[i].pts)  # presentation order
         frame_of_packet = [0] * len(packets)  # presentation rank of each packet, presented or not
@@ -112,6 +114,7 @@ class DemuxedFragment:
         self._first = first
         self._offsets = [frame.offset_ms for frame in self.frames]
         self._lock = threading.Lock()
+        self.key = key  # the stored blob's key: names this fragment's parked decoders across pages
 
     def frame_index_at(self, offset_ms: int) -> int | None:
         """Index of the frame on screen at ``offset_ms`` (last frame starting at or before it), or None outside."""
@@ -154,7 +157,9 @@ class DemuxedFragment:
         """Decode one GOP with its own decoder, stopping as soon as every wanted frame has come out."""
         return dict(self.iter_gop(gop_number, wanted))
 
-    def iter_gop(self, gop_number: int, wanted: set[int]) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
+    def iter_gop(
+        self, gop_number: int, wanted: set[int], follow: Iterable[int] = ()
+    ) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
         """Yield (frame index, frame) for the GOP's wanted frames as the decoder returns them.
 
         A caller can render each frame while the next decodes, holding one picture at a time instead of a GOP's
@@ -167,9 +172,10 @@ class DemuxedFragment:
         try:
             if self._codec.name in _SKIPS_NONREF:
                 try:
-                    for rank, frame in self._iter_chain(gop, missing):
+                    followed = frozenset(index + self._first for index in follow)
+                    for rank, frame in self._iter_chain(gop_number, missing, followed):
                         yield rank - self._first, frame
-                except _Untimed:  # cannot tell the frames apart without timestamps: decode the rest in full
+                except chain.Untimed:  # cannot tell the frames apart without timestamps: decode the rest in full
                     pass
             for rank, frame in self._iter_all(gop, missing):
                 yield rank - self._first, frame
@@ -178,33 +184,39 @@ class DemuxedFragment:
         if missing:
             raise MediaError("cannot decode the fragment: the decoder did not return every frame of a GOP")
 
-    def _iter_chain(self, gop: _Gop, missing: set[int]) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
-        """The wanted frames (ranks, removed from ``missing``), decoding the reference chain and them only.
+    def _iter_chain(
+        self, gop_number: int, missing: set[int], follow: frozenset[int]
+    ) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
+        """The wanted frames (ranks, removed from ``missing``): the reference chain and them only (``media.chain``).
 
-        Before each packet the decoder is told to skip it if nothing refers to it (``skip_frame`` NONREF: H.264
-        nal_ref_idc 0, HEVC sub-layer non-reference pictures), except a wanted frame's own packet (DEFAULT); both
-        decoders read the setting per slice as they decode. After the last wanted packet in decode order the
-        decoder is drained, not fed. A skipped picture returns no frame, so frames returned are pictures decoded.
+        With a ``key`` the decoder may continue one an earlier page parked under this fragment and GOP, and is
+        parked again when ``follow`` names frames of this GOP a next page will want.
         """
         if not missing:
             return
-        decoder = _new_decoder(self._codec, self._extradata)
-        pts_to_frame = {timed.pts: frame for timed, frame in zip(gop.packets, gop.frame_of_packet, strict=True)}
-        last = max(position for position, rank in enumerate(gop.frame_of_packet) if rank in missing)
-        for position in range(last + 2):
-            if position <= last:
-                decoder.skip_frame = "DEFAULT" if gop.frame_of_packet[position] in missing else "NONREF"
-                frames = decoder.decode(gop.packets[position].packet)
-            else:
-                frames = decoder.decode(None)
-            for frame in frames:
-                self._count_decoded()
-                rank = pts_to_frame.get(frame.pts) if frame.pts is not None else None
-                if rank is None:
-                    raise _Untimed
-                if rank in missing:
-                    missing.discard(rank)
-                    yield rank, frame
+        gop = self._gops[gop_number]
+        key = (self.key, gop_number) if self.key is not None else None
+        parked, expired = chain.PARKED.take(key) if key is not None else (None, [])
+        position_of = {rank: i for i, rank in enumerate(gop.frame_of_packet)}
+        if parked is not None and not parked.serves(missing, position_of):
+            expired.append(parked)
+            parked = None
+        for old in expired:
+            chain.retire(old, self._count_decoded)
+        run = chain.decode_chain(
+            [timed.packet for timed in gop.packets],
+            gop.frame_of_packet,
+            [timed.pts for timed in gop.packets],
+            missing,
+            follow=follow & position_of.keys() if key is not None else frozenset(),
+            parked=parked,
+            new_decoder=lambda: _new_decoder(self._codec, self._extradata),
+            count=self._count_decoded,
+        )
+        kept = yield from run
+        if kept is not None and key is not None:
+            for old in chain.PARKED.park(key, kept):
+                chain.retire(old, self._count_decoded)
 
     def _iter_all(self, gop: _Gop, missing: set[int]) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
         """The wanted frames (ranks, removed from ``missing``), decoding every packet from the key frame on."""
@@ -232,12 +244,11 @@ class DemuxedFragment:
             self.frames_decoded += 1
 
 
-class _Untimed(Exception):
-    """The decoder returned a frame without a timestamp: which frame it is cannot be told while pictures are skipped."""
+def open_fragment(data: bytes, key: str | None = None) -> DemuxedFragment:
+    """Demux a stored fragment (our Matroska) into memory; MediaError if unreadable.
 
-
-def open_fragment(data: bytes) -> DemuxedFragment:
-    """Demux a stored fragment (our Matroska) into memory; MediaError if unreadable."""
+    ``key`` (the blob's store key) lets its GOPs continue decoders parked by an earlier page (``media.chain``).
+    """
     if not data:
         raise MediaError("cannot parse the fragment: it is empty")
     try:
@@ -259,6 +270,7 @@ def open_fragment(data: bytes) -> DemuxedFragment:
             context.height,
             window=presentation_window(container.metadata),
             display=display_tags.from_tags(container.metadata),
+            key=key,
         )
 
 

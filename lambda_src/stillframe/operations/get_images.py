@@ -57,7 +57,11 @@ def get_images(
         for record in fragments.covering_candidates(stream.media_id, timeline, samples[0], samples[-1])
         if retained(record, stream, now_ms=now_ms)
     ]
-    plan = plan_page(samples, candidates, timeline)
+    # The next page's samples, so a decoder left mid-GOP can be kept for it (a paginator asks for it next).
+    following = page_samples(
+        request.start_ms, request.end_ms, request.interval_ms, offset + len(samples), request.page_size
+    )
+    plan = plan_page(samples, candidates, timeline, following)
     spec = RenderSpec(request.image_format, request.quality, request.width, request.height)
     outcomes, stats = render_page(plan, fragments, spec, deadline=deadline)
     result: dict[str, Any] = {"Images": [outcome.to_json() for outcome in outcomes]}

@@ -9,6 +9,7 @@ import pytest
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.images.engine import RenderSpec, render_page
 from stillframe.images.plan import plan_page
+from stillframe.media import chain
 from stillframe.media.split import iter_fragments
 from tests.support.synth import read_frame_number
 
@@ -98,3 +99,23 @@ def test_a_page_of_b_frames_counts_only_the_pictures_really_decoded(clip_factory
     # Then it is frame 25, and the page decoded I0, P4..P28, B2..B26 and B25 (16), not the 26 from the key frame
     assert frames(outcomes) == [25]
     assert stats.frames_decoded == 16
+
+
+def test_the_pages_of_a_range_continue_the_decoder_the_previous_page_kept(clip_factory):
+    # Given one 2 s B-frame fragment paged at 200 ms, five samples a page, and each page's images decoded afresh
+    clip = clip_factory(seconds=2, fps=25, gop=50, bframes=3, encoder_params="b-pyramid=normal")
+    (piece,) = iter_fragments(clip, target_ms=2000)
+    records = [FragmentRecord("cam", "0", 0, 0, piece.duration_ms, len(piece.data))]
+    index = MemoryIndex({"0": piece.data})
+    pages = [list(range(start, start + 1000, 200)) for start in (0, 1000)]
+    fresh = [render_page(plan_page(page, records, "producer"), index, JPEG, deadline=float("inf")) for page in pages]
+
+    # When the first page names the second page's samples, and the second page follows
+    first = render_page(plan_page(pages[0], records, "producer", pages[1]), index, JPEG, deadline=float("inf"))
+    second = render_page(plan_page(pages[1], records, "producer"), index, JPEG, deadline=float("inf"))
+
+    # Then the images are byte for byte the fresh ones, and the second page decodes fewer frames than afresh
+    assert [o.content for o in first[0] + second[0]] == [o.content for o in fresh[0][0] + fresh[1][0]]
+    assert second[1].frames_decoded < fresh[1][1].frames_decoded
+    assert first[1].frames_decoded + second[1].frames_decoded < fresh[0][1].frames_decoded + fresh[1][1].frames_decoded
+    assert len(chain.PARKED) == 0  # the last page named no next one

@@ -44,3 +44,13 @@ def test_plan_groups_samples_by_fragment_and_marks_gaps():
         ("2", [(3, 200), (4, 1_999)]),
     ]
     assert plan.no_media == {2, 5}
+
+
+def test_the_next_pages_first_samples_are_noted_on_this_pages_fragments():
+    # Given a page ending 1.6 s into a 2 s fragment, and a next page going on at 200 ms into the next fragment
+    a, b = fragment("1", 0, 2_000), fragment("2", 2_000, 2_000)
+    plan = plan_page([1_200, 1_400, 1_600], [a, b], "producer", following=[1_800, 2_000, 2_200])
+
+    # Then the fragment it decodes knows the next page's samples it also serves; the next fragment is not this page's
+    (work,) = plan.work
+    assert work.record is a and work.follow == [1_800]
