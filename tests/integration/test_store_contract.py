@@ -226,6 +226,20 @@ def test_a_deleted_prefix_can_become_a_key(store: ObjectStore) -> None:
 # -- listing --------------------------------------------------------------------------------
 
 
+def test_list_tags_change_exactly_when_an_object_is_written_again(store: ObjectStore) -> None:
+    # Given two objects, listed once
+    store.put("streams/a.json", b"one")
+    store.put("streams/b.json", b"two")
+    before = {info.key: info.tag for info in store.list("streams/")}
+    # When one is written again (same size, other bytes) and the other is left alone
+    store.put("streams/a.json", b"uno")
+    after = {info.key: info.tag for info in store.list("streams/")}
+    # Then only the rewritten one lists with a new tag: a cached copy of b is still current, of a it is not
+    assert all(before.values())
+    assert after["streams/b.json"] == before["streams/b.json"]
+    assert after["streams/a.json"] != before["streams/a.json"]
+
+
 def test_list_is_in_utf8_byte_order(store: ObjectStore) -> None:
     # Given keys whose order is easy to get wrong, ASCII and not
     put_all(store, TRICKY_KEYS + ENCODED_KEYS[1:])

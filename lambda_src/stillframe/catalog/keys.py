@@ -7,6 +7,7 @@
     media/<id>/index/<timeline>/<marker name>                  the flat marker layout of earlier releases
     media/<id>/dedupe/<sha256>                                 body = blob key: the fragment's claim, written first
     media/<id>/pending/<number>                                a fragment whose writes are not all done yet
+    summaries/streams.json                                     ListStreams' cache of records (catalog.stream_summaries)
     purge/<id>                                                 a deleted stream whose media is still being deleted
     generate/<id>/<number>                                     an image delivery job (stillframe.delivery.jobs)
     incoming/<name>/...                                        drop zone (S3 ingest)
@@ -47,6 +48,7 @@ def media_prefix(name: str) -> str:
 
 
 PURGE_PREFIX = "purge/"
+STREAM_SUMMARIES_KEY = "summaries/streams.json"
 
 
 def purge_key(media_id: str) -> str:

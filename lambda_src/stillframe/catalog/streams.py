@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import itertools
 import json
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from stillframe.catalog import keys
 from stillframe.catalog.record_locks import record_lock
+from stillframe.catalog.stream_summaries import StreamSummaries
 from stillframe.errors import (
     ObjectExists,
     ObjectNotFound,
@@ -24,7 +26,7 @@ from stillframe.errors import (
     VersionMismatchError,
 )
 from stillframe.storage import delete_objects
-from stillframe.storage.port import ObjectStore
+from stillframe.storage.port import ObjectInfo, ObjectStore
 
 ACTIVE = "ACTIVE"
 DELETING = "DELETING"
@@ -34,6 +36,8 @@ PURGE_BATCH = 1000  # S3 DeleteObjects takes at most 1000 keys
 LOAD_BATCH_FIRST = 32
 LOAD_BATCH = 256
 LOAD_THREADS = 32  # the S3 client's connection pool holds 32
+LOAD_SUMMARIES_AT = 32  # a batch missing this many cached records loads the saved summaries (one GET)
+SAVE_AFTER_READS = 64  # a listing that read this many records saves the summaries for the next process
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -105,6 +109,7 @@ class StreamCatalog:
         self._region = region
         self._account_id = account_id
         self._clock = clock
+        self._summaries = StreamSummaries(store)
 
     def create(
         self,
@@ -157,24 +162,65 @@ class StreamCatalog:
         """Where a listing resumes after ``record`` (``list``'s ``start_after``): the layout stays in the catalog."""
         return keys.stream_record_key(record.StreamName)
 
-    def list(self, *, begins_with: str = "", start_after: str = "") -> Iterator[StreamRecord]:
+    def list(self, *, begins_with: str = "", start_after: str = "") -> Generator[StreamRecord, None, None]:
         """Stream records in key order, optionally only names with a prefix, after a cursor key.
 
-        Records are read concurrently, a batch of keys at a time (on S3 one GET each: sequential reads made
-        10,000 streams take half a minute), and yielded in key order.
+        Keys are listed with their tags; a record whose tag matches the summaries cache comes from it, the rest
+        are read concurrently a batch at a time (on S3 one GET each) and cached. A listing that had to read many
+        records saves the cache for the next process (``stream_summaries``).
         """
         prefix = keys.stream_record_key(begins_with)[: -len(".json")]
-        names = (
-            name
+        listed = (
+            info
             for info in self._store.list(prefix, start_after=start_after)
-            if (name := keys.stream_name_from_record_key(info.key)).startswith(begins_with)
+            if keys.stream_name_from_record_key(info.key).startswith(begins_with)
         )  # "streams/a." also matches "streams/a.json": the startswith filter drops it
+        seen: builtins.list[str] = []
+        read = 0
+        finished = False
         batch = LOAD_BATCH_FIRST
-        while chunk := list(itertools.islice(names, batch)):
-            for record in _record_pool().map(self.load, chunk):
-                if record is not None:
-                    yield record
-            batch = LOAD_BATCH
+        try:
+            while chunk := list(itertools.islice(listed, batch)):
+                seen += [info.key for info in chunk]
+                records, fetched = self._records(chunk)
+                read += fetched
+                yield from records
+                batch = LOAD_BATCH
+            finished = True
+        finally:
+            # Cached keys the listing passed without seeing are deleted streams; prefix "streams/<begins_with>".
+            last = None if finished else (seen[-1] if seen else start_after)
+            self._summaries.forget_absent(prefix, start_after, last, seen)
+            if read >= SAVE_AFTER_READS:
+                self._summaries.save()
+
+    def _records(self, chunk: Sequence[ObjectInfo]) -> tuple[Sequence[StreamRecord], int]:
+        """The records of listed keys, in order (absent ones left out), and how many had to be read."""
+        cached = [self._summaries.get(info.key, info.tag) for info in chunk]
+        missing = [info for info, record in zip(chunk, cached, strict=True) if record is None]
+        if len(missing) >= LOAD_SUMMARIES_AT:
+            self._summaries.load()  # a cold process: one GET for the saved copy beats many record reads
+            cached = [self._summaries.get(info.key, info.tag) for info in chunk]
+            missing = [info for info, record in zip(chunk, cached, strict=True) if record is None]
+        read = dict(zip((info.key for info in missing), _record_pool().map(self._read, missing), strict=True))
+        records: builtins.list[StreamRecord] = []
+        for info, record in zip(chunk, cached, strict=True):
+            if record is not None:
+                records.append(StreamRecord(**record))
+            elif (fresh := read[info.key]) is not None:
+                records.append(fresh)
+        return records, len(missing)
+
+    def _read(self, info: ObjectInfo) -> StreamRecord | None:
+        """Read one listed record and cache it under the tag it was listed with (a newer read is fine: its tag
+        differs, so the next listing reads it again)."""
+        try:
+            data = self._store.get(info.key)
+        except ObjectNotFound:
+            return None
+        record = StreamRecord.from_json(data)
+        self._summaries.put(info.key, info.tag, asdict(record))
+        return record
 
     def delete(self, arn: str, current_version: str | None = None, *, budget_s: float = DELETE_BUDGET_S) -> bool:
         """Delete the stream; returns whether all of its media is gone already.

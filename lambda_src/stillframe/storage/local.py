@@ -266,10 +266,10 @@ class LocalDirectoryStore:
                     yield from self._walk(entry_path, group, "", start_after)
             elif key > start_after:
                 try:
-                    size = os.stat(entry_path).st_size
+                    st = os.stat(entry_path)
                 except FileNotFoundError:
                     continue  # deleted since the directory was read
-                yield ObjectInfo(key=key, size=size)
+                yield ObjectInfo(key=key, size=st.st_size, tag=_tag(st))
 
     def _sweep_stale_temps(self) -> None:
         """Remove temp files of writers that are gone (killed mid-write), and any older than a day."""
@@ -284,6 +284,11 @@ class LocalDirectoryStore:
                 continue  # another process removed or finished it
         if removed:
             logger.info("removed stale temp files", extra={"root": str(self.root), "count": removed})
+
+
+def _tag(st: os.stat_result) -> str:
+    """A listing tag: every write installs a new file (a rename or link of a fresh temp file), so a new inode."""
+    return f"{st.st_ino:x}.{st.st_mtime_ns:x}.{st.st_size:x}"
 
 
 def _sorted_entries(directory: Path, name_prefix: str) -> list[tuple[str, Path, bool]]:

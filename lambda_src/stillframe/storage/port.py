@@ -8,7 +8,7 @@ interchangeable: whole-object atomic writes, keys listed in UTF-8 byte order,
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from stillframe.errors import ObjectExists, ObjectNotFound
@@ -22,6 +22,9 @@ class ObjectInfo:
 
     key: str
     size: int
+    # Changes whenever the object is written again (S3: the ETag; local: inode, mtime and size); "" when unknown.
+    # A listing's tags tell a reader which of its cached copies are still current without reading the objects.
+    tag: str = field(default="", compare=False)
 
 
 class ObjectStore(Protocol):

@@ -148,7 +148,7 @@ class S3Store:
             with _translated(prefix):
                 page = self._s3.list_objects_v2(**request)
             for item in page.get("Contents", []):
-                yield ObjectInfo(key=item["Key"][strip:], size=int(item["Size"]))
+                yield ObjectInfo(key=item["Key"][strip:], size=int(item["Size"]), tag=item.get("ETag", ""))
                 if remaining is not None:
                     remaining -= 1
                     if remaining == 0:
