@@ -112,5 +112,5 @@ def destination_objects(bucket: str) -> str:
 
 
 def delivery_jobs(key_prefix: str) -> str:
-    """The key pattern of the job markers (``stillframe.delivery.jobs.PREFIX``), the only keys delivery deletes."""
+    """The key pattern of the job markers (``stillframe.delivery.jobs.PREFIX``), which delivery deletes when done."""
     return f"{key_prefix}generate/*"

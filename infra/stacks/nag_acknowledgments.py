@@ -155,6 +155,20 @@ def _acknowledge_delivery(stack: StillframeStack) -> None:
         "s3:DeleteObject on the image delivery job markers only (generate/<media id>/<fragment>): a delivered "
         "job's marker is deleted; fragments and stream records cannot be.",
     )
+    for part, reason in (
+        (
+            "media/*",
+            "the media of deleted streams whose DeleteStream ran out of time (IAM cannot tell a deleted stream's "
+            "media id from a live one's; the code deletes only what a purge/ record names)",
+        ),
+        ("purge/*", "the purge record of a deleted stream, once its media is gone"),
+    ):
+        arn = _as_nag_text(stack.resolve(stack.function_bucket.arn_for_objects(f"{prefix}{part}")))
+        _acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::{arn}]",
+            f"s3:DeleteObject for the hourly run's purge: {reason}; stream records cannot be deleted.",
+        )
     for bucket in stack.config.image_delivery_buckets:
         _acknowledge(
             role,

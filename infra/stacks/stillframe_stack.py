@@ -170,15 +170,17 @@ class StillframeStack(Stack):
             function.add_environment(DELIVERY_QUEUE_URL, queue.queue_url)
         for function in (self.media.function, self.ingest.function, self.delivery.function):
             queue.grant_send_messages(function)
-        # The delivery function reads fragments and index markers, and deletes only job markers.
+        # The delivery function reads fragments and index markers, and deletes job markers and, in its hourly run,
+        # the media of deleted streams (under media/, then their purge/ records).
         bucket, function = self.function_bucket, self.delivery.function
         function.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
         function.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{config.key_prefix}*")])
         )
+        deletable = [delivery_jobs(config.key_prefix), f"{config.key_prefix}media/*", f"{config.key_prefix}purge/*"]
         function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["s3:DeleteObject"], resources=[bucket.arn_for_objects(delivery_jobs(config.key_prefix))]
+                actions=["s3:DeleteObject"], resources=[bucket.arn_for_objects(key) for key in deletable]
             )
         )
 

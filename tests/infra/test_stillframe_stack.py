@@ -240,7 +240,7 @@ def test_both_ingest_paths_know_the_delivery_queue_and_may_send_to_it(synthesize
     assert "STILLFRAME_DELIVERY_QUEUE_URL" not in control
 
 
-def test_the_delivery_function_reads_media_and_deletes_job_markers_only(synthesized: Synthesized) -> None:
+def test_the_delivery_function_deletes_only_job_markers_and_deleted_streams_media(synthesized: Synthesized) -> None:
     # Given the default deployment (no imageDeliveryBuckets)
     stack = synthesized.stack
     statements = [
@@ -249,9 +249,11 @@ def test_the_delivery_function_reads_media_and_deletes_job_markers_only(synthesi
         if any(a.startswith("s3:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
     ]
     by_action = {s["Action"]: json.dumps(s["Resource"]) for s in statements}
-    # Then it lists and reads the media bucket, deletes under generate/ only, and writes to no bucket at all
+    # Then it lists and reads the media bucket, deletes job markers and deleted streams' media (purge/ records
+    # name them) only, and writes to no bucket at all
     assert set(by_action) == {"s3:ListBucket", "s3:GetObject", "s3:DeleteObject"}
-    assert by_action["s3:DeleteObject"].endswith('"/generate/*"]]}')
+    deletes = json.loads(by_action["s3:DeleteObject"])
+    assert [arn["Fn::Join"][1][-1] for arn in deletes] == ["/generate/*", "/media/*", "/purge/*"]
     assert not [
         s
         for policy in synthesized.resources("AWS::IAM::Policy").values()

@@ -3,7 +3,9 @@
 Wiring only. Each SQS record is one job (``Deliverer.deliver``); a record that fails is reported back alone
 (``batchItemFailures``), so SQS redelivers that message only, and after the queue's receive limit moves it to the
 dead-letter queue. The hourly EventBridge schedule invokes the same function to queue again the markers a lost
-message left behind (``queue.sweep``). The marker, not the message, is the source of truth throughout.
+message left behind (``queue.sweep``), and to finish deleting the media of streams whose DeleteStream ran out of
+time (their ``purge/`` records, until done or this run's time is up; the next run resumes). The marker, not the
+message, is the source of truth throughout.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from stillframe.settings import SettingsError
 from stillframe.wiring import Services, services
 
 SCHEDULE_SOURCE = "aws.events"
+PURGE_MARGIN_S = 10.0  # the scheduled run stops purging this long before its timeout
 # A batch whose every job fails is answered like any other (each id reported), not raised: SQS's outcome is the
 # same, and the function's Errors alarm stays for crashes of the handler itself.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -51,7 +54,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, svc: Servic
     if event.get("source") == SCHEDULE_SOURCE:
         if svc.deliveries.queue is None:
             raise SettingsError("the delivery sweep needs STILLFRAME_DELIVERY_QUEUE_URL")
-        return sweep(svc.store, svc.deliveries.queue, now_ms=int(time.time() * 1000))
+        counts = sweep(svc.store, svc.deliveries.queue, now_ms=int(time.time() * 1000))
+        deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - PURGE_MARGIN_S
+        return {**counts, "deleted_streams_purged": svc.streams.purge_deleted(deadline=deadline)}
     response = process_partial_response(
         event=event, record_handler=lambda record: deliver_record(svc, record), processor=processor, context=context
     )

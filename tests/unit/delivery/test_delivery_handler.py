@@ -170,7 +170,28 @@ def test_the_schedule_sweeps_markers_older_than_an_hour_back_into_the_queue(svc:
     counts = lambda_handler(event, FakeContext(), svc=svc)  # type: ignore[arg-type]
     # Then only the old markers are queued again; the new ones' messages are still on their way
     assert queue.sent == old_keys and old_keys
-    assert counts == {"pending": len(markers(svc)), "queued": len(old_keys), "not_queued": 0}
+    assert counts == {
+        "pending": len(markers(svc)),
+        "queued": len(old_keys),
+        "not_queued": 0,
+        "deleted_streams_purged": 0,
+    }
+
+
+def test_the_schedule_finishes_deleting_the_media_a_delete_stream_left(svc: Services, ingest: Any) -> None:
+    # Given a stream deleted with no time to delete its media (its purge record stays)
+    ingest("old-cam")
+    record = svc.streams.find("old-cam")
+    assert svc.streams.delete(record.StreamARN, budget_s=0) is False
+    assert list(svc.store.list(f"media/{record.media_id}/"))
+    svc.deliveries.queue = RecordingQueue(svc.store)
+    # When the scheduled event arrives
+    event = json.loads((EVENTS / "scheduled_sweep_event.json").read_text())
+    counts = lambda_handler(event, FakeContext(), svc=svc)  # type: ignore[arg-type]
+    # Then the stream's media and its purge record are gone
+    assert counts["deleted_streams_purged"] == 1
+    assert not list(svc.store.list(f"media/{record.media_id}/"))
+    assert not list(svc.store.list("purge/"))
 
 
 def test_the_sweep_needs_the_queue(svc: Services) -> None:
