@@ -122,6 +122,10 @@ class ObjectExists(StorageError):
     """create-if-absent found the key already there."""
 
 
+class ObjectChanged(StorageError):
+    """A conditional write found the object written again (or deleted) since it was read."""
+
+
 class StoreFullError(StillframeError, StorageError):
     """The store has no space left (disk full or quota): nothing was written.
 

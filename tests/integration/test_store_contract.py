@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from stillframe.errors import ObjectExists, ObjectNotFound
+from stillframe.errors import ObjectChanged, ObjectExists, ObjectNotFound
 from stillframe.storage.port import ObjectInfo, ObjectStore
 
 
@@ -224,6 +224,55 @@ def test_a_deleted_prefix_can_become_a_key(store: ObjectStore) -> None:
 
 
 # -- listing --------------------------------------------------------------------------------
+
+
+def test_replace_writes_only_the_version_it_was_given(store: ObjectStore) -> None:
+    # Given an object read with its tag, which a listing shows too
+    store.put("streams/a.json", b"one")
+    data, tag = store.get_tagged("streams/a.json")
+    assert data == b"one" and [info.tag for info in store.list("streams/")] == [tag]
+    # When it is replaced at that tag
+    store.replace("streams/a.json", b"two", tag)
+    # Then the new bytes are there, and the old tag no longer matches
+    data, newer = store.get_tagged("streams/a.json")
+    assert data == b"two" and newer != tag
+    with pytest.raises(ObjectChanged):
+        store.replace("streams/a.json", b"three", tag)
+    assert store.get("streams/a.json") == b"two"
+
+
+def test_replace_refuses_an_object_deleted_since_it_was_read(store: ObjectStore) -> None:
+    # Given an object read with its tag, then deleted by another writer
+    store.put("streams/a.json", b"one")
+    _, tag = store.get_tagged("streams/a.json")
+    store.delete("streams/a.json")
+    # When it is replaced at the old tag, Then the write is refused and nothing comes back
+    with pytest.raises(ObjectChanged):
+        store.replace("streams/a.json", b"two", tag)
+    with pytest.raises(ObjectNotFound):
+        store.get("streams/a.json")
+
+
+def test_concurrent_replaces_of_one_version_let_exactly_one_win(store: ObjectStore) -> None:
+    # Given an object that eight writers read at the same version
+    store.put("streams/a.json", b"start")
+    _, tag = store.get_tagged("streams/a.json")
+    barrier = threading.Barrier(8)
+
+    def write(n: int) -> bool:
+        barrier.wait()
+        try:
+            store.replace("streams/a.json", f"writer {n}".encode(), tag)
+            return True
+        except ObjectChanged:
+            return False
+
+    # When they all write it back at once
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(write, range(8)))
+    # Then exactly one write took effect, and it is the one stored
+    assert won.count(True) == 1
+    assert store.get("streams/a.json") == f"writer {won.index(True)}".encode()
 
 
 def test_list_tags_change_exactly_when_an_object_is_written_again(store: ObjectStore) -> None:

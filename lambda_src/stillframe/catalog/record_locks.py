@@ -1,7 +1,8 @@
 """One lock per stream name, so a read-check-write of a stream record is not interleaved within a process.
 
-The ObjectStore has no compare-and-swap, so two processes writing one record can still race (the last write
-wins); in one process (``stillframe serve``, one Lambda invocation) updates and DeleteStream take turns.
+Across processes the record is written back with the store's conditional ``replace`` (S3 If-Match), which fails
+when another process wrote it since it was read; the writer then reads it again. The lock only saves threads of one
+process (``stillframe serve``) that retry.
 """
 
 from __future__ import annotations

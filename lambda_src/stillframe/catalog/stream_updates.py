@@ -6,12 +6,12 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from stillframe.catalog import keys
 from stillframe.catalog.record_locks import record_lock
-from stillframe.catalog.streams import ACTIVE, StreamCatalog, StreamRecord
+from stillframe.catalog.streams import ACTIVE, WRITE_ATTEMPTS, StreamCatalog, StreamRecord
 from stillframe.domain.requests import StreamRef
 from stillframe.errors import (
     InvalidResourceFormatError,
+    ObjectChanged,
     ResourceInUseError,
     ResourceNotFoundError,
     TagsPerResourceExceededLimitError,
@@ -53,17 +53,22 @@ class StreamUpdates:
         VersionMismatchError when ``current_version`` is given and is not the stream's version.
         """
         name = stream.stream_name
-        with record_lock(name):
-            record = self._streams.find(name, stream.arn, include_deleting=True)
-            if record.Status != ACTIVE:
-                raise ResourceInUseError(f"The stream {name} is {record.Status}, not ACTIVE: it cannot be updated.")
-            if current_version is not None and current_version != record.Version:
-                raise VersionMismatchError(
-                    f"CurrentVersion {current_version} does not match the stream's version {record.Version}."
-                )
-            updated = replace(change(record), Version=new_version())
-            self._store.put(keys.stream_record_key(name), updated.to_json())
-        return updated
+        with record_lock(name):  # threads of this process in turn; other processes through the conditional write
+            for _ in range(WRITE_ATTEMPTS):
+                record, tag = self._streams.find_tagged(name, stream.arn, include_deleting=True)
+                if record.Status != ACTIVE:
+                    raise ResourceInUseError(f"The stream {name} is {record.Status}, not ACTIVE: it cannot be updated.")
+                if current_version is not None and current_version != record.Version:
+                    raise VersionMismatchError(
+                        f"CurrentVersion {current_version} does not match the stream's version {record.Version}."
+                    )
+                updated = replace(change(record), Version=new_version())
+                try:
+                    self._streams.replace(updated, tag)
+                    return updated
+                except ObjectChanged:
+                    continue  # written by another process since it was read: apply the change to the new version
+        raise ResourceInUseError(f"The stream {name} kept changing under concurrent updates; try again.")
 
     def tag(self, stream: StreamRef, tags: dict[str, str]) -> StreamRecord:
         """Add or replace tags; TagsPerResourceExceededLimitError when the stream would hold more than 50."""

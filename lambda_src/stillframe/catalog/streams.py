@@ -18,6 +18,7 @@ from stillframe.catalog import keys
 from stillframe.catalog.record_locks import record_lock
 from stillframe.catalog.stream_summaries import StreamSummaries
 from stillframe.errors import (
+    ObjectChanged,
     ObjectExists,
     ObjectNotFound,
     ResourceInUseError,
@@ -31,6 +32,7 @@ from stillframe.storage.port import ObjectInfo, ObjectStore
 ACTIVE = "ACTIVE"
 DELETING = "DELETING"
 DELETE_BUDGET_S = 10.0
+WRITE_ATTEMPTS = 5  # conditional record writes that lost to another writer are tried again this often
 PURGE_BATCH = 1000  # S3 DeleteObjects takes at most 1000 keys
 # ListStreams reads records this many at a time (a small first batch for small pages), LOAD_THREADS at once.
 LOAD_BATCH_FIRST = 32
@@ -150,12 +152,27 @@ class StreamCatalog:
 
     def find(self, name: str, arn: str | None = None, *, include_deleting: bool = False) -> StreamRecord:
         """The stream named (and, when given, with this exact ARN); ResourceNotFoundError otherwise."""
-        record = self.load(name)
-        if record is None or (arn is not None and record.StreamARN != arn):
-            raise ResourceNotFoundError(f"The stream {arn or name} does not exist.")
+        return self.find_tagged(name, arn, include_deleting=include_deleting)[0]
+
+    def find_tagged(
+        self, name: str, arn: str | None = None, *, include_deleting: bool = False
+    ) -> tuple[StreamRecord, str]:
+        """``find``, with the tag of the version read: writing it back with ``replace`` fails if it changed since."""
+        try:
+            data, tag = self._store.get_tagged(keys.stream_record_key(name))
+        except ObjectNotFound:
+            raise ResourceNotFoundError(f"The stream {arn or name} does not exist.") from None
+        record = StreamRecord.from_json(data)
+        if arn is not None and record.StreamARN != arn:
+            raise ResourceNotFoundError(f"The stream {arn} does not exist.")
         if record.Status == DELETING and not include_deleting:
             raise ResourceNotFoundError(f"The stream {name} is being deleted.")
-        return record
+        return record, tag
+
+    def replace(self, record: StreamRecord, tag: str) -> None:
+        """Write a changed record back if no other writer has written it since it was read at ``tag``
+        (``ObjectChanged`` otherwise: read it again and retry)."""
+        self._store.replace(keys.stream_record_key(record.StreamName), record.to_json(), tag)
 
     @staticmethod
     def cursor(record: StreamRecord) -> str:
@@ -234,19 +251,30 @@ class StreamCatalog:
         deadline = time.monotonic() + budget_s
         name = arn.split("/")[1] if arn.count("/") >= 2 else ""
         with record_lock(name):  # an update (stream_updates) must not write the record back after this
-            record = self.find(name, arn, include_deleting=True)
-            if current_version is not None and current_version != record.Version:
-                raise VersionMismatchError(
-                    f"CurrentVersion {current_version} does not match the stream's version {record.Version}."
-                )
-            # Deleting is how space is freed: on a full store go on without the DELETING mark (deletes need no space).
-            with contextlib.suppress(StoreFullError):
-                self._store.put(keys.stream_record_key(name), replace(record, Status=DELETING).to_json())
+            record = self._mark_deleting(name, arn, current_version)
             self._remember_purge(record.media_id)
             self._store.delete(keys.stream_record_key(name))
         done = self.purge(record.media_id, deadline=deadline)
         self.purge_deleted(deadline=deadline)  # leftovers of earlier deletes, with what time remains
         return done
+
+    def _mark_deleting(self, name: str, arn: str, current_version: str | None) -> StreamRecord:
+        """Write the DELETING status conditionally: an update that read the ACTIVE record in another process then
+        fails to write it back (and, reading again, finds it DELETING), so nothing can bring the record back."""
+        for _ in range(WRITE_ATTEMPTS):
+            record, tag = self.find_tagged(name, arn, include_deleting=True)
+            if current_version is not None and current_version != record.Version:
+                raise VersionMismatchError(
+                    f"CurrentVersion {current_version} does not match the stream's version {record.Version}."
+                )
+            try:
+                self.replace(replace(record, Status=DELETING), tag)
+                return record
+            except ObjectChanged:
+                continue  # another process wrote it in between: check the version again
+            except StoreFullError:
+                return record  # deleting is how space is freed: go on without the mark (deletes need no space)
+        raise ResourceInUseError(f"The stream {name} kept changing under concurrent updates; try again.")
 
     def purge(self, media_id: str, *, deadline: float | None = None) -> bool:
         """Delete a deleted stream's media in batches until done (then its purge record) or past ``deadline``."""

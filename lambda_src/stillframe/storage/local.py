@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
+import hashlib
 import itertools
 import logging
 import os
@@ -44,7 +46,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from stillframe.errors import ObjectExists, ObjectNotFound, StorageError, StoreFullError, StoreReadOnlyError
+from stillframe.errors import (
+    ObjectChanged,
+    ObjectExists,
+    ObjectNotFound,
+    StorageError,
+    StoreFullError,
+    StoreReadOnlyError,
+)
 from stillframe.storage import validate_key
 from stillframe.storage.port import ObjectInfo
 
@@ -97,8 +106,10 @@ class LocalDirectoryStore:
         self.root = Path(root).resolve()
         self._objects = self.root / "objects"
         self._tmp = self.root / "tmp"
+        self._locks = self.root / "locks"  # not under tmp/: the temp sweep must never remove a held lock file
         self._objects.mkdir(parents=True, exist_ok=True)
         self._tmp.mkdir(parents=True, exist_ok=True)
+        self._locks.mkdir(parents=True, exist_ok=True)
         # Serializes "make the parent directory, then name the file" against pruning emptied directories, so
         # threads of one process never race; other processes are covered by the retry in _install.
         self._dirs = threading.Lock()
@@ -127,6 +138,27 @@ class LocalDirectoryStore:
             finally:
                 _unlink_quietly(tmp)  # after a link the object keeps its own name; the temp name goes
 
+    def replace(self, key: str, data: bytes, tag: str) -> None:
+        """Write the object only if it is still the version ``tag`` names; ``ObjectChanged`` otherwise.
+
+        Conditional writers of one key take its lock file (``flock``: threads and processes alike), so the
+        check and the rename are one step for them.
+        """
+        target = self._path(key)
+        with _translated_os_errors(key):
+            tmp = self._write_temp(data)
+            try:
+                with self._key_lock(key):
+                    try:
+                        current = _tag(os.stat(target))
+                    except FileNotFoundError:
+                        current = ""
+                    if current != tag:
+                        raise ObjectChanged(key)
+                    self._install(key, tmp, target, link=False)
+            finally:
+                _unlink_quietly(tmp)  # gone already after the rename; there after a refusal
+
     def delete(self, key: str) -> None:
         """Remove the object; deleting an absent key is not an error (as in S3)."""
         target = self._path(key)
@@ -151,6 +183,11 @@ class LocalDirectoryStore:
         """Read the whole object; raise ``ObjectNotFound`` if absent."""
         with self._open(key) as f:
             return f.read()
+
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        """Read the whole object and its tag (of the very file read); raise ``ObjectNotFound`` if absent."""
+        with self._open(key) as f:
+            return f.read(), _tag(os.fstat(f.fileno()))
 
     def get_range(self, key: str, start: int, end: int) -> bytes:
         """Read bytes ``start..end`` inclusive, clipped at the object's end (empty past it)."""
@@ -201,6 +238,16 @@ class LocalDirectoryStore:
             if exc.errno in _MISSING:
                 raise ObjectNotFound(key) from exc
             raise
+
+    @contextlib.contextmanager
+    def _key_lock(self, key: str) -> Iterator[None]:
+        name = hashlib.sha256(key.encode()).hexdigest()[:32]
+        fd = os.open(self._locks / name, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def _write_temp(self, data: bytes) -> str:
         fd, tmp = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", dir=self._tmp)

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from stillframe.errors import ObjectExists, ObjectNotFound
+from stillframe.errors import ObjectChanged, ObjectExists, ObjectNotFound
 
-__all__ = ["ObjectExists", "ObjectInfo", "ObjectNotFound", "ObjectStore"]
+__all__ = ["ObjectChanged", "ObjectExists", "ObjectInfo", "ObjectNotFound", "ObjectStore"]
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,15 @@ class ObjectStore(Protocol):
     def create(self, key: str, data: bytes) -> None:
         """Write the object only if the key is absent; raise ``ObjectExists`` otherwise."""
 
+    def replace(self, key: str, data: bytes, tag: str) -> None:
+        """Write the object only if it is still the version ``tag`` names (from ``get_tagged`` or a listing);
+        raise ``ObjectChanged`` if it was written again or deleted since."""
+
     def get(self, key: str) -> bytes:
         """Read the whole object; raise ``ObjectNotFound`` if absent."""
+
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        """Read the whole object and its tag (``ObjectInfo.tag``); raise ``ObjectNotFound`` if absent."""
 
     def get_range(self, key: str, start: int, end: int) -> bytes:
         """Read bytes ``start..end`` inclusive (clipped at the object's end); ``ObjectNotFound`` if absent."""

@@ -4,9 +4,10 @@ Keys are stored as ``prefix + key``; listings strip the prefix again. A non-empt
 always ends with "/" ("stillframe" and "stillframe/" mean the same place).
 
 Mapping of the port onto S3: create-if-absent is a conditional PUT (``If-None-Match: *``,
-412 -> ``ObjectExists``); ranged reads send ``Range: bytes=a-b`` (416 -> empty, as the local
-adapter answers past the end); a listing is ListObjectsV2 with ``StartAfter``, paginated
-lazily. Missing keys raise ``ObjectNotFound``; any other S3 or transport failure raises
+412 -> ``ObjectExists``), replace-if-unchanged one with ``If-Match: <ETag>`` (412 or 404 ->
+``ObjectChanged``); ranged reads send ``Range: bytes=a-b`` (416 -> empty, as the local adapter
+answers past the end); a listing is ListObjectsV2 with ``StartAfter``, paginated lazily. Missing
+keys raise ``ObjectNotFound``; any other S3 or transport failure raises
 ``StorageError`` with the boto error chained.
 """
 
@@ -21,7 +22,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stillframe.errors import ObjectExists, ObjectNotFound, StorageError
+from stillframe.errors import ObjectChanged, ObjectExists, ObjectNotFound, StorageError
 from stillframe.storage import validate_key
 from stillframe.storage.port import ObjectInfo
 
@@ -79,11 +80,28 @@ class S3Store:
                 if attempt == _CONFLICT_RETRIES - 1:
                     raise StorageError(f"create {key!r} kept conflicting with concurrent writes") from None
 
+    def replace(self, key: str, data: bytes, tag: str) -> None:
+        """Write the object only if its ETag is still ``tag`` (conditional PUT); ``ObjectChanged`` otherwise."""
+        for attempt in range(_CONFLICT_RETRIES):
+            try:
+                with _translated(key):
+                    self._s3.put_object(Bucket=self.bucket, Key=self._full(key), Body=data, IfMatch=tag)
+                return
+            except (ObjectExists, ObjectNotFound) as exc:  # 412: another version; 404: deleted since
+                raise ObjectChanged(key) from exc
+            except _ConditionalConflict:
+                if attempt == _CONFLICT_RETRIES - 1:
+                    raise ObjectChanged(key) from None
+
     def get(self, key: str) -> bytes:
         """Read the whole object; raise ``ObjectNotFound`` if absent."""
+        return self.get_tagged(key)[0]
+
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        """Read the whole object and its ETag; raise ``ObjectNotFound`` if absent."""
         with _translated(key):
             response = self._s3.get_object(Bucket=self.bucket, Key=self._full(key))
-            return _read_body(response)
+            return _read_body(response), str(response.get("ETag", ""))
 
     def get_range(self, key: str, start: int, end: int) -> bytes:
         """Read bytes ``start..end`` inclusive, clipped at the object's end (empty past it)."""
