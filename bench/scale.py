@@ -32,7 +32,7 @@ from bench.scale_build import (
     put_media,
     replicate,
 )
-from bench.scale_measure import fragments_session, running, streams_session
+from bench.scale_measure import cold_listings, fragments_session, running, streams_session
 
 RESULTS = Path(__file__).resolve().parent / "results" / "scale.json"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
@@ -53,12 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite the table in docs/performance.md")
     parser.add_argument(
         "--s3-streams",
-        default="1000",
-        help="stream counts for ListStreams on S3 (default %(default)s; 1000,10000 adds minutes on LocalStack)",
+        default="1000,10000",
+        help="stream counts for ListStreams on S3 (default %(default)s; 10000 takes ~3 min to make on LocalStack)",
+    )
+    parser.add_argument(
+        "--list-streams-only", action="store_true", help="measure ListStreams only (no fragment streams; quick)"
     )
     args = parser.parse_args(argv)
     started = time.monotonic()
     local_sizes = tuple(int(n) for n in args.sizes.split(",")) if args.sizes else LOCAL_SIZES
+    s3_sizes = S3_SIZES
+    if args.list_streams_only:
+        local_sizes = s3_sizes = ()
     stores: dict[str, Any] = {}
     load_at_start = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="stillframe-scale-"))
@@ -74,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             _buckets()
             stores["s3"] = measure_store(
                 StoreSpec("s3", bucket=BUCKETS[0], prefix=f"{run}/"),
-                S3_SIZES,
+                s3_sizes,
                 StoreSpec("s3", bucket=BUCKETS[1], prefix=f"{run}/"),
                 tuple(int(n) for n in args.s3_streams.split(",")),
             )
@@ -103,7 +109,7 @@ def _write(stores: dict[str, Any], started: float, load_at_start: float) -> dict
         },
         "method": "one real 2 s clip (320x240, 25 fps, one GOP) through PutMedia, replicated through FragmentIndex.add "
         "with shifted times; every call through a fresh `stillframe serve` per stream with boto3 (keep-alive); "
-        "times are medians (GetImages: warm = the same page again, fragment bytes cached)",
+        "times are medians (GetImages warm: the fastest of 5 repeats of the same page, fragment bytes cached)",
         "targets": judge(stores),
         "stores": stores,
     }
@@ -138,8 +144,9 @@ def measure_store(
     for count in stream_counts:
         make_streams(streams_spec, made, count - made)
         made = count
+        cold = cold_listings(streams_spec, count)
         with running(streams_spec, env) as server:
-            listing[str(count)] = streams_session(server, count)
+            listing[str(count)] = {**streams_session(server, count), "in_process": cold}
         _log(f"{spec.kind}: ListStreams over {count} streams: {listing[str(count)]['s']} s")
     return {"build_s": built, "fragments": rows, "list_streams": listing}
 
@@ -149,6 +156,10 @@ def judge(stores: dict[str, Any]) -> dict[str, Any]:
     targets: dict[str, Any] = {}
     for kind, store in stores.items():
         rows = store["fragments"]
+        if kind == "s3":
+            targets.update(_list_streams_target(store))
+        if not rows:
+            continue
         small, large = min(rows, key=int), max(rows, key=int)
         label = f"{int(large) // 1000}k/{int(small) // 1000}k"
         note = (
@@ -171,13 +182,18 @@ def judge(stores: dict[str, Any]) -> dict[str, Any]:
         if kind == "s3":
             warm = max(r["page_warm_s3_requests"] for r in rows.values())
             targets["s3: S3 requests per GetImages page, warm (largest of any stream and position)"] = _verdict(warm, 2)
-            most = max(store["list_streams"], key=int)
-            seconds = store["list_streams"][most]["s"]
-            extra = {} if int(most) >= 10_000 else {"note": f"measured over {most} streams only (the target is 10k)"}
-            targets[f"s3: ListStreams over {int(most):,} streams, s (target: 10k under 5 s)"] = _verdict(
-                seconds, 5.0, **extra
-            )
     return targets
+
+
+def _list_streams_target(store: dict[str, Any]) -> dict[str, Any]:
+    """ListStreams of the most streams measured by a new process with saved summaries: the slower of a fresh
+    server (boto3 over HTTP) and the operation in a fresh catalog (no start-up sweep having warmed it)."""
+    most = max(store["list_streams"], key=int)
+    row = store["list_streams"][most]
+    seconds = max(row["s"], row["in_process"]["saved"]["s"])
+    extra = {} if int(most) >= 10_000 else {"note": f"measured over {most} streams only (the target is 10k)"}
+    name = f"s3: ListStreams over {int(most):,} streams, new process, s (target: 10k under 5 s)"
+    return {name: _verdict(seconds, 5.0, **extra)}
 
 
 def _verdict(value: float, bound: float, **extra: str) -> dict[str, Any]:
@@ -207,10 +223,19 @@ def table(payload: dict[str, Any]) -> str:
                 f"| {row['list_all_us_per_fragment']} | {_ms(row['describe'])} | {_ms(row['put_media'])} "
                 f"| {_ms(delete) if delete else ''} | {_memory(row)} |"
             )
-    lines += ["", "| store | streams | ListStreams (all pages) | RSS / peak MB |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "| store | streams | first, no cache (pages) | cold, saved cache | new server | same server again "
+        "| RSS / peak MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for kind, store in payload["stores"].items():
         for count, row in store["list_streams"].items():
-            lines.append(f"| {kind} | {int(count):,} | {_ms(row)} | {_memory(row)} |")
+            cold = row.get("in_process", {})
+            lines.append(
+                f"| {kind} | {int(count):,} | {_first(cold.get('first'))} | {_first(cold.get('saved'))} | {_ms(row)} "
+                f"| {_ms(row['warm']) if 'warm' in row else ''} | {_memory(row)} |"
+            )
     lines += ["", "Targets:", ""]
     for name, verdict in payload["targets"].items():
         mark = "met" if verdict["met"] else "NOT MET"
@@ -232,6 +257,10 @@ def update_docs(markdown: str) -> bool:
 
 def _memory(row: dict[str, Any]) -> str:
     return f"{row['memory_mb']['VmRSS']:.0f} / {row['memory_mb']['VmHWM']:.0f}"
+
+
+def _first(row: dict[str, Any] | None) -> str:
+    return f"{row['s'] * 1000:.1f} ({row['pages']} pages)" if row else ""
 
 
 def _ms(row: dict[str, Any]) -> str:
