@@ -38,7 +38,7 @@ class DirectorySink:
         self.root = Path(root)
 
     def path(self, bucket: str, key: str) -> Path:
-        from stillframe.storage.local import segment_names
+        from stillframe.storage.local_segments import segment_names
 
         validate_key(key)
         return self.root.joinpath(bucket, *(name for segment in key.split("/") for name in segment_names(segment)))

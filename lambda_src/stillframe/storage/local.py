@@ -8,19 +8,15 @@ Layout under the root:
 Writes go to a temp file, are fsynced, then installed with ``os.replace`` (put) or
 ``os.link`` (create-if-absent: the link fails if the target exists). A reader opens
 either the old file or the new one, never half of one, even if a writer is killed.
-A temp file is named after its writer's pid (``w-<pid>-...``); opening the store removes
-those whose writer is no longer running (a killed writer's leftovers), and any older than a day.
+Opening the store removes the temp files a killed writer left (``local_temps``).
 
 A full disk (ENOSPC, EDQUOT) raises ``StoreFullError`` and a read-only file system (EROFS)
 ``StoreReadOnlyError``, so the API answers them clearly instead of as an unexpected failure.
 Deletes need no free space, so space can always be freed.
 
-Segments are stored percent-encoded where the filesystem would misread them:
-"%" -> "%25", NUL -> "%00", and a whole segment "." or ".." -> "%2E" / "%2E%2E".
-A segment longer than a file name (255 bytes once encoded, e.g. a 256-character stream
-name) is cut into pieces of at most 253 bytes: every piece but the last is a directory
-named ``<piece>%+`` (no encoded name ends so), the last piece is the file or directory
-itself. Listings read such a directory as part of its parent, so key order is kept.
+Key segments become file names as ``local_segments`` says (percent-encoded where the filesystem would misread
+them, over-long ones cut into pieces); ``list`` walks the tree as ``local_listing`` says; temp files and their
+sweep are ``local_temps``.
 
 Limits (``ValueError``): a key cannot be both an object and a "directory" (key "a"
 while "a/b" exists, or the reverse), which S3 allows but a filesystem cannot.
@@ -35,13 +31,9 @@ import errno
 import fcntl
 import hashlib
 import itertools
-import logging
 import os
-import re
 import stat
-import tempfile
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -55,48 +47,16 @@ from stillframe.errors import (
     StoreReadOnlyError,
 )
 from stillframe.storage import validate_key
+from stillframe.storage.local_listing import MISSING, file_tag, walk
+from stillframe.storage.local_segments import encode_segment, segment_names
+from stillframe.storage.local_temps import sweep_stale_temps, unlink_quietly, write_temp
 from stillframe.storage.port import ObjectInfo
 
-logger = logging.getLogger(__name__)
+# bench/fixtures.py names files as the store does through ``stillframe.storage.local.encode_segment``.
+__all__ = ["LocalDirectoryStore", "encode_segment"]
 
-MAX_SEGMENT_BYTES = 255  # NAME_MAX on Linux and macOS filesystems
-_CONTINUED = "%+"  # suffix of a directory holding the rest of an over-long segment (never made by encode_segment)
-_PIECE_BYTES = MAX_SEGMENT_BYTES - len(_CONTINUED)
 _INSTALL_ATTEMPTS = 8  # a concurrent delete may prune the parent directory between mkdir and rename
-_STALE_TEMP_SECONDS = 24 * 3600  # temp files this old were left by a killed writer
-_DECODE = {"25": "%", "00": "\0", "2E": "."}
-_ESCAPE = re.compile(r"%(25|00|2E)")
-_MISSING = (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG)
 _FULL = (errno.ENOSPC, errno.EDQUOT)
-_TEMP_PREFIX = "w-"
-
-
-def encode_segment(segment: str) -> str:
-    """File name for one key segment (reversible; see the module docstring)."""
-    if segment in (".", ".."):
-        return "%2E" * len(segment)
-    return segment.replace("%", "%25").replace("\0", "%00")
-
-
-def decode_segment(name: str) -> str:
-    """Key segment for one file name written by ``encode_segment``."""
-    return _ESCAPE.sub(lambda m: _DECODE[m.group(1)], name) if "%" in name else name
-
-
-def segment_names(segment: str) -> list[str]:
-    """The path components holding one key segment: one file name, or pieces when it is longer than one."""
-    name = encode_segment(segment)
-    if len(name.encode("utf-8")) <= MAX_SEGMENT_BYTES:
-        return [name]
-    names, piece, size = [], "", 0
-    for char in segment:  # cut between characters, never inside an escape or a UTF-8 sequence
-        encoded = encode_segment(char) if char in "%\0" else char
-        width = len(encoded.encode("utf-8"))
-        if size + width > _PIECE_BYTES:
-            names.append(piece + _CONTINUED)
-            piece, size = "", 0
-        piece, size = piece + encoded, size + width
-    return [*names, encode_segment(piece) if piece in (".", "..") else piece]
 
 
 class LocalDirectoryStore:
@@ -113,7 +73,7 @@ class LocalDirectoryStore:
         # Serializes "make the parent directory, then name the file" against pruning emptied directories, so
         # threads of one process never race; other processes are covered by the retry in _install.
         self._dirs = threading.Lock()
-        self._sweep_stale_temps()
+        sweep_stale_temps(self._tmp, self.root)
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -121,22 +81,22 @@ class LocalDirectoryStore:
         """Write the whole object atomically, replacing any previous one."""
         target = self._path(key)
         with _translated_os_errors(key):
-            tmp = self._write_temp(data)
+            tmp = write_temp(self._tmp, data)
             try:
                 self._install(key, tmp, target, link=False)
             except BaseException:
-                _unlink_quietly(tmp)
+                unlink_quietly(tmp)
                 raise
 
     def create(self, key: str, data: bytes) -> None:
         """Write the object only if the key is absent; raise ``ObjectExists`` otherwise."""
         target = self._path(key)
         with _translated_os_errors(key):
-            tmp = self._write_temp(data)
+            tmp = write_temp(self._tmp, data)
             try:
                 self._install(key, tmp, target, link=True)
             finally:
-                _unlink_quietly(tmp)  # after a link the object keeps its own name; the temp name goes
+                unlink_quietly(tmp)  # after a link the object keeps its own name; the temp name goes
 
     def replace(self, key: str, data: bytes, tag: str) -> None:
         """Write the object only if it is still the version ``tag`` names; ``ObjectChanged`` otherwise.
@@ -146,18 +106,18 @@ class LocalDirectoryStore:
         """
         target = self._path(key)
         with _translated_os_errors(key):
-            tmp = self._write_temp(data)
+            tmp = write_temp(self._tmp, data)
             try:
                 with self._key_lock(key):
                     try:
-                        current = _tag(os.stat(target))
+                        current = file_tag(os.stat(target))
                     except FileNotFoundError:
                         current = ""
                     if current != tag:
                         raise ObjectChanged(key)
                     self._install(key, tmp, target, link=False)
             finally:
-                _unlink_quietly(tmp)  # gone already after the rename; there after a refusal
+                unlink_quietly(tmp)  # gone already after the rename; there after a refusal
 
     def delete(self, key: str) -> None:
         """Remove the object; deleting an absent key is not an error (as in S3)."""
@@ -187,7 +147,7 @@ class LocalDirectoryStore:
     def get_tagged(self, key: str) -> tuple[bytes, str]:
         """Read the whole object and its tag (of the very file read); raise ``ObjectNotFound`` if absent."""
         with self._open(key) as f:
-            return f.read(), _tag(os.fstat(f.fileno()))
+            return f.read(), file_tag(os.fstat(f.fileno()))
 
     def get_range(self, key: str, start: int, end: int) -> bytes:
         """Read bytes ``start..end`` inclusive, clipped at the object's end (empty past it)."""
@@ -202,7 +162,7 @@ class LocalDirectoryStore:
         try:
             st = os.stat(self._path(key))
         except OSError as exc:
-            if exc.errno in _MISSING:
+            if exc.errno in MISSING:
                 raise ObjectNotFound(key) from exc
             raise
         if not stat.S_ISREG(st.st_mode):
@@ -219,8 +179,8 @@ class LocalDirectoryStore:
         if "" in dir_parts:
             return iter(())  # no valid key contains an empty segment
         base = self._objects.joinpath(*(name for part in dir_parts for name in segment_names(part)))
-        walk = self._walk(base, "".join(p + "/" for p in dir_parts), partial, start_after)
-        return walk if limit is None else itertools.islice(walk, max(limit, 0))
+        objects = walk(base, "".join(p + "/" for p in dir_parts), partial, start_after)
+        return objects if limit is None else itertools.islice(objects, max(limit, 0))
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -235,7 +195,7 @@ class LocalDirectoryStore:
         except IsADirectoryError as exc:
             raise ObjectNotFound(key) from exc
         except OSError as exc:
-            if exc.errno in _MISSING:
+            if exc.errno in MISSING:
                 raise ObjectNotFound(key) from exc
             raise
 
@@ -248,18 +208,6 @@ class LocalDirectoryStore:
             yield
         finally:
             os.close(fd)  # closing releases the lock
-
-    def _write_temp(self, data: bytes) -> str:
-        fd, tmp = tempfile.mkstemp(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", dir=self._tmp)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())  # the data is on disk before the name points at it
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
-        return tmp
 
     def _install(self, key: str, tmp: str, target: Path, *, link: bool) -> None:
         """Give the finished temp file its key's name (replace, or link if absent)."""
@@ -303,79 +251,6 @@ class LocalDirectoryStore:
                     return  # not empty (or already gone): stop
                 directory = directory.parent
 
-    def _walk(self, directory: Path, key_base: str, name_prefix: str, start_after: str) -> Iterator[ObjectInfo]:
-        for name, entry_path, is_dir in _sorted_entries(directory, name_prefix):
-            key = key_base + name
-            if is_dir:
-                group = key + "/"
-                # Every key below starts with `group`: skip the subtree when all of it is <= start_after.
-                if start_after < group or start_after.startswith(group):
-                    yield from self._walk(entry_path, group, "", start_after)
-            elif key > start_after:
-                try:
-                    st = os.stat(entry_path)
-                except FileNotFoundError:
-                    continue  # deleted since the directory was read
-                yield ObjectInfo(key=key, size=st.st_size, tag=_tag(st))
-
-    def _sweep_stale_temps(self) -> None:
-        """Remove temp files of writers that are gone (killed mid-write), and any older than a day."""
-        cutoff = time.time() - _STALE_TEMP_SECONDS
-        removed = 0
-        for entry in os.scandir(self._tmp):
-            try:
-                if not _writer_alive(entry.name) or entry.stat().st_mtime < cutoff:
-                    os.unlink(entry.path)
-                    removed += 1
-            except OSError:
-                continue  # another process removed or finished it
-        if removed:
-            logger.info("removed stale temp files", extra={"root": str(self.root), "count": removed})
-
-
-def _tag(st: os.stat_result) -> str:
-    """A listing tag: every write installs a new file (a rename or link of a fresh temp file), so a new inode."""
-    return f"{st.st_ino:x}.{st.st_mtime_ns:x}.{st.st_size:x}"
-
-
-def _sorted_entries(directory: Path, name_prefix: str) -> list[tuple[str, Path, bool]]:
-    """One directory's entries as (key segment, path, is_dir), in UTF-8 byte order of the keys they hold.
-
-    A directory sorts as "<name>/" because every key inside it starts so: "a.b" < "a/b" < "a0".
-    (Python's str order is code point order, which equals UTF-8 byte order.)
-    """
-    try:
-        scan = list(os.scandir(directory))
-    except OSError as exc:
-        if exc.errno in _MISSING:
-            return []  # no object under this prefix (or pruned while we looked)
-        raise
-    entries: list[tuple[str, str, Path, bool]] = []
-    for entry in scan:
-        try:
-            is_dir = entry.is_dir(follow_symlinks=False)
-        except OSError:
-            continue
-        if is_dir and entry.name.endswith(_CONTINUED):
-            entries.extend(_continued_entries(entry.path, decode_segment(entry.name[: -len(_CONTINUED)]), name_prefix))
-            continue
-        name = decode_segment(entry.name)
-        if name.startswith(name_prefix):
-            entries.append((name + "/" if is_dir else name, name, Path(entry.path), is_dir))
-    entries.sort(key=lambda e: e[0])
-    return [(name, path, is_dir) for _, name, path, is_dir in entries]
-
-
-def _continued_entries(path: str, piece: str, name_prefix: str) -> list[tuple[str, str, Path, bool]]:
-    """The entries of an over-long segment's piece directory, named as whole segments (``piece`` + the rest)."""
-    if not (piece.startswith(name_prefix) or name_prefix.startswith(piece)):
-        return []
-    rest = name_prefix[len(piece) :] if name_prefix.startswith(piece) else ""
-    return [
-        (piece + name + ("/" if is_dir else ""), piece + name, entry_path, is_dir)
-        for name, entry_path, is_dir in _sorted_entries(Path(path), rest)
-    ]
-
 
 def _remove_empty_tree(path: Path) -> bool:
     """Remove a directory tree that holds no files (left behind by deletes); False if it holds any."""
@@ -386,23 +261,6 @@ def _remove_empty_tree(path: Path) -> bool:
             os.rmdir(dirpath)
         except OSError:
             return False
-    return True
-
-
-def _writer_alive(temp_name: str) -> bool:
-    """Whether the process that named this temp file may still be writing it (unknown names: assume so)."""
-    pid_text = temp_name[len(_TEMP_PREFIX) :].split("-", 1)[0]
-    if not temp_name.startswith(_TEMP_PREFIX) or not pid_text.isdigit():
-        return True
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # it exists but belongs to someone else
     return True
 
 
@@ -417,8 +275,3 @@ def _translated_os_errors(key: str) -> Iterator[None]:
         if exc.errno == errno.EROFS:
             raise StoreReadOnlyError(f"The store is read-only; {key} cannot be written.") from exc
         raise
-
-
-def _unlink_quietly(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
