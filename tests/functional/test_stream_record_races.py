@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from stillframe.catalog.stream_record import StreamRecord
 from stillframe.catalog.stream_updates import StreamUpdates
-from stillframe.catalog.streams import StreamCatalog, StreamRecord
+from stillframe.catalog.streams import StreamCatalog
 from stillframe.domain.requests import StreamRef
 from stillframe.errors import ResourceNotFoundError
 from stillframe.storage.local import LocalDirectoryStore

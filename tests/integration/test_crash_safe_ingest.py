@@ -18,7 +18,8 @@ import pytest
 from stillframe.catalog import keys
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.keys import FragmentRecord
-from stillframe.catalog.streams import StreamCatalog, StreamRecord
+from stillframe.catalog.stream_record import StreamRecord
+from stillframe.catalog.streams import StreamCatalog
 from stillframe.domain.acks import AckEvent, FragmentAck
 from stillframe.ingest.service import UploadClock, store_fragments
 from stillframe.media.split import MediaFragment

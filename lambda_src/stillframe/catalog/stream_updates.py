@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from stillframe.catalog.record_locks import record_lock
-from stillframe.catalog.streams import ACTIVE, WRITE_ATTEMPTS, StreamCatalog, StreamRecord
+from stillframe.catalog.stream_record import ACTIVE, StreamRecord
+from stillframe.catalog.streams import WRITE_ATTEMPTS, StreamCatalog
 from stillframe.domain.requests import StreamRef
 from stillframe.errors import (
     InvalidResourceFormatError,

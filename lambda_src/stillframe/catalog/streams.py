@@ -1,21 +1,21 @@
-"""Streams as objects: create, find, list and delete stream records (the kinesisvideo control plane)."""
+"""Streams as objects: create, find, list and delete stream records (the kinesisvideo control plane).
+
+The record itself is ``stream_record``, ListStreams' batched reads through the summaries cache ``stream_listing``,
+and the deletion of a deleted stream's media ``stream_purge``.
+"""
 
 from __future__ import annotations
 
-import builtins
-import contextlib
-import itertools
-import json
 import secrets
-import threading
 import time
-from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from collections.abc import Callable, Generator
+from dataclasses import replace
 
 from stillframe.catalog import keys
 from stillframe.catalog.record_locks import record_lock
+from stillframe.catalog.stream_listing import StreamListing
+from stillframe.catalog.stream_purge import purge_deleted, purge_media, remember_purge
+from stillframe.catalog.stream_record import ACTIVE, DELETING, StreamRecord, stream_arn
 from stillframe.catalog.stream_summaries import StreamSummaries
 from stillframe.errors import (
     ObjectChanged,
@@ -26,79 +26,10 @@ from stillframe.errors import (
     StoreFullError,
     VersionMismatchError,
 )
-from stillframe.storage import delete_objects
-from stillframe.storage.port import ObjectInfo, ObjectStore
+from stillframe.storage.port import ObjectStore
 
-ACTIVE = "ACTIVE"
-DELETING = "DELETING"
 DELETE_BUDGET_S = 10.0
 WRITE_ATTEMPTS = 5  # conditional record writes that lost to another writer are tried again this often
-PURGE_BATCH = 1000  # S3 DeleteObjects takes at most 1000 keys
-# ListStreams reads records this many at a time (a small first batch for small pages), LOAD_THREADS at once.
-LOAD_BATCH_FIRST = 32
-LOAD_BATCH = 256
-LOAD_THREADS = 32  # the S3 client's connection pool holds 32
-LOAD_SUMMARIES_AT = 32  # a batch missing this many cached records loads the saved summaries (one GET)
-SAVE_AFTER_READS = 64  # a listing that read this many records saves the summaries for the next process
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _record_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=LOAD_THREADS, thread_name_prefix="stream-records")
-        return _pool
-
-
-@dataclass(frozen=True)
-class StreamRecord:
-    """A stream as DescribeStream shows it (CreationTime in epoch ms)."""
-
-    StreamName: str
-    StreamARN: str
-    Version: str
-    Status: str
-    CreationTime: int
-    DataRetentionInHours: int
-    DeviceName: str | None = None
-    MediaType: str | None = None
-    KmsKeyId: str | None = None
-    Tags: dict[str, str] = field(default_factory=dict)
-    # UpdateImageGenerationConfiguration's structure as validated (wire names); None when there is none.
-    ImageGenerationConfiguration: dict[str, Any] | None = None
-
-    @property
-    def media_id(self) -> str:
-        """Where this stream's media lives: name plus creation time, so a re-created stream starts empty."""
-        return f"{self.StreamName}/{self.CreationTime}"
-
-    def to_json(self) -> bytes:
-        return json.dumps(asdict(self), sort_keys=True).encode()
-
-    @classmethod
-    def from_json(cls, data: bytes) -> StreamRecord:
-        return cls(**json.loads(data))
-
-    def stream_info(self) -> dict[str, object]:
-        """The StreamInfo shape of the kinesisvideo model."""
-        info: dict[str, object] = {
-            "StreamName": self.StreamName,
-            "StreamARN": self.StreamARN,
-            "Version": self.Version,
-            "Status": self.Status,
-            "CreationTime": self.CreationTime / 1000,
-            "DataRetentionInHours": self.DataRetentionInHours,
-        }
-        for name in ("DeviceName", "MediaType", "KmsKeyId"):
-            if getattr(self, name) is not None:
-                info[name] = getattr(self, name)
-        return info
-
-
-def stream_arn(region: str, account_id: str, name: str, creation_ms: int) -> str:
-    return f"arn:aws:kinesisvideo:{region}:{account_id}:stream/{name}/{creation_ms}"
 
 
 class StreamCatalog:
@@ -111,7 +42,7 @@ class StreamCatalog:
         self._region = region
         self._account_id = account_id
         self._clock = clock
-        self._summaries = StreamSummaries(store)
+        self._listing = StreamListing(store, StreamSummaries(store))
 
     def create(
         self,
@@ -186,58 +117,7 @@ class StreamCatalog:
         are read concurrently a batch at a time (on S3 one GET each) and cached. A listing that had to read many
         records saves the cache for the next process (``stream_summaries``).
         """
-        prefix = keys.stream_record_key(begins_with)[: -len(".json")]
-        listed = (
-            info
-            for info in self._store.list(prefix, start_after=start_after)
-            if keys.stream_name_from_record_key(info.key).startswith(begins_with)
-        )  # "streams/a." also matches "streams/a.json": the startswith filter drops it
-        seen: builtins.list[str] = []
-        read = 0
-        finished = False
-        batch = LOAD_BATCH_FIRST
-        try:
-            while chunk := list(itertools.islice(listed, batch)):
-                seen += [info.key for info in chunk]
-                records, fetched = self._records(chunk)
-                read += fetched
-                yield from records
-                batch = LOAD_BATCH
-            finished = True
-        finally:
-            # Cached keys the listing passed without seeing are deleted streams; prefix "streams/<begins_with>".
-            last = None if finished else (seen[-1] if seen else start_after)
-            self._summaries.forget_absent(prefix, start_after, last, seen)
-            if read >= SAVE_AFTER_READS:
-                self._summaries.save()
-
-    def _records(self, chunk: Sequence[ObjectInfo]) -> tuple[Sequence[StreamRecord], int]:
-        """The records of listed keys, in order (absent ones left out), and how many had to be read."""
-        cached = [self._summaries.get(info.key, info.tag) for info in chunk]
-        missing = [info for info, record in zip(chunk, cached, strict=True) if record is None]
-        if len(missing) >= LOAD_SUMMARIES_AT:
-            self._summaries.load()  # a cold process: one GET for the saved copy beats many record reads
-            cached = [self._summaries.get(info.key, info.tag) for info in chunk]
-            missing = [info for info, record in zip(chunk, cached, strict=True) if record is None]
-        read = dict(zip((info.key for info in missing), _record_pool().map(self._read, missing), strict=True))
-        records: builtins.list[StreamRecord] = []
-        for info, record in zip(chunk, cached, strict=True):
-            if record is not None:
-                records.append(StreamRecord(**record))
-            elif (fresh := read[info.key]) is not None:
-                records.append(fresh)
-        return records, len(missing)
-
-    def _read(self, info: ObjectInfo) -> StreamRecord | None:
-        """Read one listed record and cache it under the tag it was listed with (a newer read is fine: its tag
-        differs, so the next listing reads it again)."""
-        try:
-            data = self._store.get(info.key)
-        except ObjectNotFound:
-            return None
-        record = StreamRecord.from_json(data)
-        self._summaries.put(info.key, info.tag, asdict(record))
-        return record
+        return self._listing.records(begins_with=begins_with, start_after=start_after)
 
     def delete(self, arn: str, current_version: str | None = None, *, budget_s: float = DELETE_BUDGET_S) -> bool:
         """Delete the stream; returns whether all of its media is gone already.
@@ -252,7 +132,7 @@ class StreamCatalog:
         name = arn.split("/")[1] if arn.count("/") >= 2 else ""
         with record_lock(name):  # an update (stream_updates) must not write the record back after this
             record = self._mark_deleting(name, arn, current_version)
-            self._remember_purge(record.media_id)
+            remember_purge(self._store, record.media_id)
             self._store.delete(keys.stream_record_key(name))
         done = self.purge(record.media_id, deadline=deadline)
         self.purge_deleted(deadline=deadline)  # leftovers of earlier deletes, with what time remains
@@ -278,31 +158,8 @@ class StreamCatalog:
 
     def purge(self, media_id: str, *, deadline: float | None = None) -> bool:
         """Delete a deleted stream's media in batches until done (then its purge record) or past ``deadline``."""
-        prefix = keys.media_prefix(media_id)
-        while deadline is None or time.monotonic() < deadline:
-            batch = [info.key for info in self._store.list(prefix, limit=PURGE_BATCH)]
-            if not batch:
-                self._store.delete(keys.purge_key(media_id))
-                return True
-            delete_objects(self._store, batch)
-        return False
+        return purge_media(self._store, media_id, deadline=deadline)
 
     def purge_deleted(self, *, deadline: float | None = None) -> int:
         """Finish the media deletion of streams deleted earlier; returns how many were finished."""
-        finished = 0
-        for info in self._store.list(keys.PURGE_PREFIX):
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-            finished += self.purge(info.key[len(keys.PURGE_PREFIX) :], deadline=deadline)
-        return finished
-
-    def _remember_purge(self, media_id: str) -> None:
-        try:
-            self._store.put(keys.purge_key(media_id), b"")
-        except StoreFullError:
-            # A full store cannot take even the purge record: free a batch of this stream's media first.
-            delete_objects(
-                self._store, [info.key for info in self._store.list(keys.media_prefix(media_id), limit=PURGE_BATCH)]
-            )
-            with contextlib.suppress(StoreFullError):
-                self._store.put(keys.purge_key(media_id), b"")
+        return purge_deleted(self._store, deadline=deadline)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from stillframe.catalog.keys import FragmentRecord
-from stillframe.catalog.streams import StreamRecord
+from stillframe.catalog.stream_record import StreamRecord
 from stillframe.storage.port import ObjectStore
 
 PREFIX = "generate/"

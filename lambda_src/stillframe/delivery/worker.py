@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.keys import FragmentRecord
-from stillframe.catalog.streams import StreamRecord
+from stillframe.catalog.stream_record import StreamRecord
 from stillframe.delivery.generate import generate_images
 from stillframe.delivery.jobs import DeliveryJob, enabled_configuration, pending_jobs, write_job
 from stillframe.delivery.layout import CONTENT_TYPES, Destination, image_name

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from stillframe.catalog.fragments import MAX_FRAGMENT_MS, FragmentIndex
 from stillframe.catalog.keys import FragmentRecord
-from stillframe.catalog.streams import StreamRecord
+from stillframe.catalog.stream_record import StreamRecord
 from stillframe.domain.acks import FragmentAck
 from stillframe.errors import NoDataRetentionError
 from stillframe.observability import metrics

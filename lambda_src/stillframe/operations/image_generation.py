@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from stillframe.catalog.stream_record import StreamRecord
 from stillframe.catalog.stream_updates import StreamUpdates
-from stillframe.catalog.streams import StreamCatalog, StreamRecord
+from stillframe.catalog.streams import StreamCatalog
 from stillframe.domain.image_generation_requests import (
     DESTINATION,
     DescribeImageGenerationRequest,

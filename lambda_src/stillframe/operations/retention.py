@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stillframe.catalog.keys import FragmentRecord
-from stillframe.catalog.streams import StreamRecord
+from stillframe.catalog.stream_record import StreamRecord
 from stillframe.errors import NoDataRetentionError
 
 HOUR_MS = 3_600_000

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from stillframe.catalog.stream_record import StreamRecord
 from stillframe.catalog.stream_updates import StreamUpdates
-from stillframe.catalog.streams import StreamRecord
 from stillframe.domain.stream_admin_requests import UpdateDataRetentionRequest, UpdateStreamRequest
 
 
