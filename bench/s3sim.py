@@ -31,6 +31,13 @@ class SimulatedS3:
         time.sleep(FIRST_BYTE_S + len(data) / BYTES_PER_S)
         return data
 
+    def get_tagged(self, key: str) -> tuple[bytes, str]:
+        """The object and its tag, priced like a GET."""
+        data, tag = self._inner.get_tagged(key)
+        self.gets += 1
+        time.sleep(FIRST_BYTE_S + len(data) / BYTES_PER_S)
+        return data, tag
+
     def get_range(self, key: str, start: int, end: int) -> bytes:
         """Part of the object, priced like a GET of that part."""
         data = self._inner.get_range(key, start, end)
@@ -53,6 +60,9 @@ class SimulatedS3:
 
     def create(self, key: str, data: bytes) -> None:
         self._inner.create(key, data)
+
+    def replace(self, key: str, data: bytes, tag: str) -> None:
+        self._inner.replace(key, data, tag)
 
     def delete(self, key: str) -> None:
         self._inner.delete(key)
