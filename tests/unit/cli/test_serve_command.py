@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from stillframe.cli.errors import UsageError
-from stillframe.cli.serve import prepare_environment
+from stillframe.cli.serve_environment import prepare_environment
 from stillframe.server import decode_response, is_text_type
 
 

@@ -9,7 +9,7 @@ import pytest
 from stillframe.access.keystore import KeyStore
 from stillframe.cli.errors import UsageError
 from stillframe.cli.main import build_parser
-from stillframe.cli.serve import ACCESS_KEY_ENV, SECRET_KEY_ENV, build_gate, gate_banner
+from stillframe.cli.serve_gate import ACCESS_KEY_ENV, SECRET_KEY_ENV, build_gate, gate_banner
 from stillframe.server import RequestGate
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from stillframe.cli.errors import UsageError
 from stillframe.cli.main import build_parser
-from stillframe.cli.serve import build_gate, public_url, server_limits
+from stillframe.cli.serve import public_url, server_limits
+from stillframe.cli.serve_gate import build_gate
 
 
 def parse(*flags: str) -> argparse.Namespace:
