@@ -5,8 +5,9 @@ base64-encoded with ``isBase64Encoded`` as API Gateway does for binary media typ
 becomes a 500 in the AWS error shape, with the traceback only in the server log.
 
 ``events`` maps HTTP to proxy events and back, ``context`` is the local Lambda's limits and context object,
-``http`` is the threaded server and its graceful stop, ``wire`` its HTTP framing, ``limits`` what it holds at once
-(connections, requests in the handler and waiting, timeouts). ``gate`` holds what API Gateway checks before the Lambda
+``http`` is the threaded server and its graceful stop, ``request_handler`` what happens to each request on a
+connection, ``wire`` its HTTP framing, ``limits`` what it holds at once (connections, requests in the handler and
+waiting, timeouts). ``gate`` holds what API Gateway checks before the Lambda
 runs, both off unless configured: ``throttle`` (stage throttling) and SigV4 auth (``stillframe.access.sigv4``).
 """
 

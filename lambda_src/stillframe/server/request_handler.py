@@ -1,0 +1,285 @@
+"""One connection's requests in ``stillframe serve``: each read, checked and answered in turn.
+
+What a request passes, in order: framing and size (from the headers), the gate's header-only checks (throttling,
+the signature's form and date), a slot among ``max_concurrent_requests`` (waiting in a bounded queue, 429 when it
+is full), then its body is read and its signature checked, and the handler runs on the pool. Every answer, the
+server's own refusals included, is in the AWS error shape with ``x-amzn-RequestId`` and no ``Server`` banner;
+anything escaping the handler becomes a 500 with the traceback only in the server log. Limits: ``limits``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import ssl
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler
+from io import BufferedReader
+from typing import TYPE_CHECKING, Any
+
+from stillframe.access.sigv4 import SignedRequest
+from stillframe.api.errors import http_error
+from stillframe.errors import (
+    HeadersTooLargeError,
+    MalformedRequestError,
+    RequestLineTooLongError,
+    RequestTooLargeError,
+    StillframeError,
+    ThrottledError,
+)
+from stillframe.server import wire
+from stillframe.server.context import invocation_context
+from stillframe.server.events import build_event, decode_response
+from stillframe.server.request_log import log_request, operation_of, stream_of
+
+if TYPE_CHECKING:
+    from stillframe.server.http import StillframeServer
+
+# The package's name, not this module's: the CLI's log setup and anyone filtering logs know the server by it.
+logger = logging.getLogger("stillframe.server")
+
+_ONE_WRITE_MAX = 64 * 1024  # smaller answers leave in one write; larger ones are not copied to join them
+Answer = tuple[int, list[tuple[str, str]], bytes]
+
+
+class RequestHandler(BaseHTTPRequestHandler):
+    """One connection's requests, read and checked in order, each answered by the server's proxy handler."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as SDK clients expect
+    server: StillframeServer
+    _unread_body = False
+    _stream: str | None = None  # the stream the request names, for its log line
+    _signed = True  # whether the request needs a signature (the gate's open paths do not)
+    _reader: wire.DeadlineReader
+    rfile: BufferedReader
+
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(self.server.limits.header_timeout_s)
+            self.request.do_handshake()
+        super().setup()
+        # Without it a small answer after a write waits for the client's delayed ACK (Nagle): ~40 ms each.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._reader = wire.DeadlineReader(self.connection)
+        self.rfile = BufferedReader(self._reader, 64 * 1024)
+        self.server.track(self.connection, busy=False)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.forget(self.connection)
+
+    def handle_one_request(self) -> None:
+        """Read one request within the idle and header timeouts, then serve it; any method reaches the handler."""
+        limits = self.server.limits
+        self.close_connection = True
+        self.command, self.request_version, self.path = "", "HTTP/1.1", "/"
+        try:
+            self._reader.deadline = time.monotonic() + limits.idle_timeout_s
+            if not self.rfile.peek(1):
+                return  # the client closed the connection
+            self._reader.deadline = time.monotonic() + limits.header_timeout_s
+            self.raw_requestline = self.rfile.readline(wire.MAX_REQUEST_LINE + 1)
+            if len(self.raw_requestline) > wire.MAX_REQUEST_LINE:
+                self._refuse(RequestLineTooLongError("The request line is longer than 16 KiB."))
+                return
+            problem = wire.check_request_line(self.raw_requestline)
+            if problem is not None:
+                self._refuse(MalformedRequestError(problem))
+                return
+            if not self.parse_request():  # headers; it answers malformed ones itself, through send_error
+                return
+            self._dispatch()
+        except TimeoutError:
+            logger.info("client too slow, connection closed", extra={"client": str(self.client_address)})
+            self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's refusals of malformed headers (400, 431 when too large) in the AWS error shape, then close.
+
+        A 505 or 501 here is still the client's doing: 400.
+        """
+        error_type = HeadersTooLargeError if code == HeadersTooLargeError.status else MalformedRequestError
+        self._refuse(error_type(message or "Malformed request."))
+
+    def _refuse(self, error: StillframeError) -> None:
+        self.close_connection = True
+        self._respond(*http_error(error, str(uuid.uuid4())), head_only=False)
+
+    def handle_expect_100(self) -> bool:
+        # Refuse an oversized body before the client sends it.
+        if self._declared_length() <= self.server.config.max_body_bytes:
+            return super().handle_expect_100()
+        started = time.perf_counter()
+        self.close_connection = True
+        status, headers, payload = self._too_large(str(uuid.uuid4()))
+        self._respond(status, headers, payload, head_only=False)
+        self._log(status, headers, len(payload), started)
+        return False
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # one structured line per request is written by _dispatch
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("http server message", extra={"detail": format % args})
+
+    def _dispatch(self) -> None:
+        started = time.perf_counter()
+        self._stream = None
+        self.server.track(self.connection, busy=True)
+        try:
+            status, headers, payload = self._serve_one()
+            if self.server.stopping:
+                self.close_connection = True
+            self._respond(status, headers, payload, head_only=self.command == "HEAD")
+        finally:
+            self.server.track(self.connection, busy=False)
+        self._log(status, headers, len(payload), started)
+        if self._unread_body:
+            _linger(self.connection)
+
+    def _log(self, status: int, headers: list[tuple[str, str]], size: int, started: float) -> None:
+        log_request(
+            method=self.command,
+            target=self.path,
+            stream=self._stream,
+            status=status,
+            headers=headers,
+            size=size,
+            duration_s=time.perf_counter() - started,
+        )
+
+    def _serve_one(self) -> Answer:
+        request_id = str(uuid.uuid4())
+        try:
+            framing = wire.body_framing(
+                self.headers.get_all("Content-Length") or [],
+                self.headers.get_all("Transfer-Encoding") or [],
+                self.server.config.max_body_bytes,
+            )
+        except wire.BodyTooLarge:
+            self.close_connection = self._unread_body = True
+            return self._too_large(request_id)
+        except wire.BadRequest as exc:
+            self.close_connection = True
+            return http_error(MalformedRequestError(str(exc)), request_id)
+        self._signed = self.server.gate.needs_signature(self.command, self.path)
+        refusal = self.server.gate.admit(list(self.headers.items()), signed=self._signed)
+        if refusal is not None:
+            self._drop_body(framing)
+            return http_error(refusal, request_id)
+        if not self.server.admission.enter():
+            self._drop_body(framing)
+            return limit_exceeded("too many requests are waiting", request_id)
+        try:
+            return self._read_and_invoke(framing, request_id)
+        finally:
+            self.server.admission.leave()
+
+    def _read_and_invoke(self, framing: wire.Framing, request_id: str) -> Answer:
+        self._reader.deadline = time.monotonic() + self.server.limits.body_timeout_s
+        try:
+            body = wire.read_body(self.rfile, framing, self.server.config.max_body_bytes)
+        except wire.BodyTooLarge:
+            self.close_connection = self._unread_body = True
+            return self._too_large(request_id)
+        except wire.BadRequest as exc:
+            self.close_connection = True
+            return http_error(MalformedRequestError(f"Malformed request body: {exc}"), request_id)
+        finally:
+            self._reader.deadline = None
+        headers = list(self.headers.items())
+        self._stream = stream_of(operation_of(self.path), headers, body)
+        # The signature covers the body, so only this part of the check waits for it.
+        signed = SignedRequest(self.command, self.path, headers, body)
+        refusal = self.server.gate.authenticate(signed) if self._signed else None
+        if refusal is not None:
+            return http_error(refusal, request_id)
+        return self._invoke(body, request_id)
+
+    def _drop_body(self, framing: wire.Framing) -> None:
+        """After a refusal: read a small body away to keep the connection, else close it."""
+        self._reader.deadline = time.monotonic() + self.server.limits.body_timeout_s
+        if not wire.discard_body(self.rfile, framing):
+            self.close_connection = self._unread_body = True
+        self._reader.deadline = None
+
+    def _invoke(self, body: bytes | None, request_id: str) -> Answer:
+        config = self.server.config
+        headers = list(self.headers.items())
+        if self.headers.get("Host") is None:
+            headers.append(("Host", self.server.url.split("://", 1)[1]))
+        event = build_event(
+            method=self.command,
+            target=self.path,
+            headers=headers,
+            body=body,
+            source_ip=self.client_address[0],
+            request_id=request_id,
+            protocol=self.request_version,
+            account_id=config.account_id,
+            scheme=self.server.scheme,
+        )
+        del body  # the event holds the body now; one copy fewer while the handler runs
+        context = invocation_context(request_id, config)
+        try:
+            return decode_response(self.server.run_handler(event, context))
+        except Exception:
+            logger.exception("handler failed", extra={"request_id": request_id, "path": event["path"]})
+            message = "The service hit an internal error; the server log has details."
+            return http_error(StillframeError(message), request_id)
+
+    def _too_large(self, request_id: str) -> Answer:
+        limit = self.server.config.max_body_bytes
+        message = f"Request body is larger than the limit of {limit} bytes."
+        return http_error(RequestTooLargeError(message), request_id)
+
+    def _declared_length(self) -> int:
+        raw = self.headers.get("Content-Length")
+        try:
+            return int(raw) if raw else 0
+        except ValueError:
+            return 0  # body_framing reports the malformed header
+
+    def _respond(self, status: int, headers: list[tuple[str, str]], payload: bytes, *, head_only: bool) -> None:
+        self.connection.settimeout(self.server.limits.write_timeout_s)
+        head = wire.head_block(status, headers, len(payload), close=self.close_connection)
+        if head_only:
+            self.wfile.write(head)
+        elif len(payload) <= _ONE_WRITE_MAX:
+            self.wfile.write(head + payload)  # one write: headers and body leave in the same segment
+        else:
+            self.wfile.write(head)
+            self.wfile.write(payload)
+
+
+def limit_exceeded(reason: str, request_id: str) -> Answer:
+    """The 429 ClientLimitExceededException of a limit the server holds (connections, queued requests)."""
+    return http_error(ThrottledError(f"Too Many Requests: {reason}; retry with backoff."), request_id)
+
+
+def _linger(conn: socket.socket, max_bytes: int = 256 * 1024 * 1024, idle_s: float = 1.0) -> None:
+    """Read and drop what the client is still sending, so closing does not reset the connection.
+
+    A close with unread data makes the kernel send RST, and the client may lose the 413 it was sent.
+    """
+    try:
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(idle_s)
+        drained = 0
+        while drained < max_bytes:
+            block = conn.recv(65536)
+            if not block:
+                return
+            drained += len(block)
+    except OSError:
+        pass  # timeout or reset: the client had its chance to read the answer
+
+
+def shutdown_reads(conn: socket.socket) -> None:
+    """End the reads of a connection: its worker's blocking read returns EOF and the worker ends."""
+    with contextlib.suppress(OSError):  # already closed by the client
+        conn.shutdown(socket.SHUT_RD)
