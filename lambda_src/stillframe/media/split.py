@@ -18,7 +18,8 @@ GOP before it). Where a cut falls before such a GOP, its key frame (decode-only)
 
 How a player shows the track (display matrix, pixel aspect ratio; ``stillframe.media.display``) is read once per
 upload, from our own tags when the upload is a fragment or chunk this module wrote, else from the first key
-frame's decoded side data, and tagged into every fragment.
+frame's decoded side data (``upload_info``), and tagged into every fragment. Writing a fragment's Matroska file is
+``fragment_mux``.
 
 KVS's image-generation tag (``IMAGE_GENERATION_TAG``, a simple tag with no value) is written into every fragment
 when asked for (``put-media --generate-images``) or when the upload carries it among the tags libav reads, so it
@@ -28,25 +29,18 @@ survives the server's split of a put-media chunk as the display tags do.
 from __future__ import annotations
 
 import dataclasses
-import io
 import itertools
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
 
 import av
 import av.container
-import av.sidedata.sidedata
 import av.video.stream
 
 from stillframe.errors import MediaError
-from stillframe.media import display as display_tags
 from stillframe.media.demux import (
-    MILLISECONDS,
-    PRESENT_FROM_TAG,
-    PRESENT_UNTIL_TAG,
     MediaSource,
     TimedPacket,
     iter_packets,
@@ -58,19 +52,14 @@ from stillframe.media.demux import (
     windowed_packets,
 )
 from stillframe.media.display import Display
+from stillframe.media.fragment_mux import IMAGE_GENERATION_TAG, mux_fragment
 from stillframe.media.gops import Gop, Timeline, iter_gops
+from stillframe.media.upload_info import display_of, ends_early, restart_note
 
 logger = logging.getLogger(__name__)
 
-# One cluster per fragment (KVS's shape): the muxer still splits a cluster if a block offset would overflow.
-# bitexact: no random segment UID or muxing date, so the same fragment always has the same bytes (dedupe).
-_MUXER_OPTIONS = {"cluster_time_limit": "3600000", "cluster_size_limit": "2147483647", "fflags": "+bitexact"}
 # Matroska overhead besides the packet payloads, used to keep fragments under max_bytes.
 _HEADER_OVERHEAD = 1024
-_EARLY_END_SLACK_MS = 250  # declared durations may count an audio track or a last frame differently
-# KVS generates images only for fragments carrying this MKV simple tag, with no value (KVS developer guide,
-# "Automated real-time image generation"); stillframe.delivery does the same.
-IMAGE_GENERATION_TAG = "AWS_KINESISVIDEO_IMAGE_GENERATION"
 
 
 @dataclass(frozen=True)
@@ -107,16 +96,13 @@ def iter_fragments(
         shown: Display | None = None
         notes: list[str] = []  # sentences for the user about the fragment being built
         seen = 0
-        packets: Iterable[TimedPacket] = iter_packets(container, stream)
-        window = presentation_window(container.metadata)
         tagged = image_generation or IMAGE_GENERATION_TAG in container.metadata
-        if window is not None:  # one of our own fragments or put-media chunks, with trimmed frames
-            packets = windowed_packets(iter(packets), window, time_base_of(stream))
+        packets, window = _source_packets(container, stream)
         timeline = Timeline()
         for gop in _presented_gops(timeline.follow(g) for g in iter_gops(iter(packets))):
             fresh, seen = timeline.restarts[seen:], len(timeline.restarts)
             if shown is None:
-                shown = _display_of(container, stream, gop)
+                shown = display_of(container, stream, gop)
             if pending and _should_cut(pending, gop, stream, target_ms, max_bytes, header):
                 # Open GOP: the leading pictures shown before this key frame stay with the GOP they reference.
                 lead_in, gop = gop.split_leading()
@@ -128,14 +114,25 @@ def iter_fragments(
                 origin = fragment.pts_ms - fragment.offset_ms
                 yield fragment
                 pending, notes = [], []
-            notes.extend(_restart_note(*restart, time_base_of(stream)) for restart in fresh)
+            notes.extend(restart_note(*restart, time_base_of(stream)) for restart in fresh)
             if gop.presented:
                 pending.append(gop)
         if not pending or shown is None:
             raise MediaError("media has no decodable video frames (no key frame found, or none inside its edit list)")
         last = _build(pending, stream, origin, shown, tuple(notes), tagged=tagged)
-        early = None if window is not None else _ends_early(container, last)
+        early = None if window is not None else ends_early(container, last.pts_ms + last.duration_ms)
         yield last if early is None else dataclasses.replace(last, notes=(*last.notes, early))
+
+
+def _source_packets(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream
+) -> tuple[Iterable[TimedPacket], tuple[int, int] | None]:
+    """The track's packets, those outside the presentation window our own tags name marked discard, and that window."""
+    packets: Iterable[TimedPacket] = iter_packets(container, stream)
+    window = presentation_window(container.metadata)
+    if window is not None:  # one of our own fragments or put-media chunks, with trimmed frames
+        packets = windowed_packets(iter(packets), window, time_base_of(stream))
+    return packets, window
 
 
 def probe_duration_ms(source: MediaSource) -> int | None:
@@ -189,67 +186,6 @@ def _span_ms(packets: list[TimedPacket], time_base: Fraction) -> tuple[int, int]
     return to_ms(first.pts, time_base), to_ms(last.pts + last.duration, time_base)
 
 
-def _display_of(container: av.container.InputContainer, stream: av.video.stream.VideoStream, gop: Gop) -> Display:
-    """Open GOPs: a fragment never starts with leading pictures (shown before its first key frame, referencing the
-    GOP before it). Where a cut falls before such a GOP, its key frame (decode-only) and its leading pictures
-    (presented) end the previous fragment, which holds what they reference; each fragment stays independent.
-
-    How a player shows the track: our tags if the upload carries them, else the first key frame's side data.
-
-        The display matrix is coded side data of the track that libav hands to decoded frames only (PyAV exposes
-        no stream accessor), so one key frame is decoded per upload; its decoder is the track's own.
-    """
-    tagged = display_tags.from_tags(container.metadata)
-    if tagged is not None:
-        return tagged
-    matrix = None
-    context = stream.codec_context
-    try:
-        frames = [*context.decode(gop.packets[0].packet), *context.decode(None)]
-    except av.FFmpegError as exc:
-        logger.info("key frame not decodable while reading the display matrix", extra={"error": str(exc)})
-        frames = []
-    for frame in frames[:1]:
-        sides: Iterable[Any] = frame.side_data  # iterating yields SideData objects (the stubs say keys)
-        for side in sides:
-            if side.type == av.sidedata.sidedata.Type.DISPLAYMATRIX:
-                matrix = bytes(side)
-    sar = stream.sample_aspect_ratio or context.sample_aspect_ratio
-    shown = display_tags.from_display_matrix(matrix, Fraction(sar) if sar else None)
-    if not shown.is_identity:
-        logger.info(
-            "display transform", extra={"rotate_cw": shown.rotate_cw, "mirror": shown.mirror, "sar": str(shown.sar)}
-        )
-    return shown
-
-
-def _ends_early(container: av.container.InputContainer, last: MediaFragment) -> str | None:
-    """A warning when the video stops well before the duration an MP4 or Matroska header declares (a cut-off file)."""
-    names = set(container.format.name.split(","))
-    if container.duration is None or not names & {"mov", "mp4", "matroska", "webm"}:
-        return None  # MPEG-TS and raw streams declare nothing reliable
-    origin = Fraction(1, av.time_base)
-    declared = to_ms(container.duration + (container.start_time or 0), origin)
-    ended = last.pts_ms + last.duration_ms
-    if declared - ended <= _EARLY_END_SLACK_MS:
-        return None
-    logger.warning("media ends early", extra={"ended_ms": ended, "declared_ms": declared})
-    return (
-        f"the file ends early: its video stops at {ended / 1000:.3f} s of the {declared / 1000:.3f} s its header "
-        "declares (is it truncated?); what is there was ingested"
-    )
-
-
-def _restart_note(file_pts: int, continued: int, time_base: Fraction) -> str:
-    logger.warning(
-        "timestamps restart", extra={"file_ms": to_ms(file_pts, time_base), "continued_ms": to_ms(continued, time_base)}
-    )
-    return (
-        f"the timestamps restart (at {to_ms(file_pts, time_base) / 1000:.3f} s after "
-        f"{to_ms(continued, time_base) / 1000:.3f} s): the later part continues the timeline, in file order"
-    )
-
-
 def _build(
     gops: list[Gop],
     stream: av.video.stream.VideoStream,
@@ -268,7 +204,7 @@ def _build(
         earliest = to_ms(min(packet.pts for packet in packets), time_base)
         window = (start - earliest, end - earliest)
     return MediaFragment(
-        data=_mux(packets, stream, window, shown, tagged),
+        data=mux_fragment(packets, stream, window, shown, tagged),
         pts_ms=start,
         offset_ms=start - (start if origin is None else origin),
         duration_ms=max(1, end - start),
@@ -307,45 +243,3 @@ def _shown_durations(packets: list[TimedPacket], next_start: int | None) -> list
         dataclasses.replace(packet, duration=durations[i]) if durations.get(i, 0) > 0 else packet
         for i, packet in enumerate(packets)
     ]
-
-
-def _mux(
-    packets: list[TimedPacket],
-    stream: av.video.stream.VideoStream,
-    window: tuple[int, int] | None,
-    shown: Display,
-    tagged: bool = False,
-) -> bytes:
-    """Write the packets, timestamps in ms, into a new single-track Matroska file tagged with ``window``, ``shown``
-    and, when ``tagged``, KVS's image-generation tag."""
-    time_base = time_base_of(stream)
-    starts = [to_ms(timed.pts, time_base) for timed in packets]
-    buffer = io.BytesIO()
-    try:
-        with av.open(buffer, mode="w", format="matroska", options=_MUXER_OPTIONS) as output:
-            if window is not None:
-                output.metadata[PRESENT_FROM_TAG], output.metadata[PRESENT_UNTIL_TAG] = map(str, window)
-            output.metadata.update(shown.tags())
-            if tagged:
-                output.metadata[IMAGE_GENERATION_TAG] = ""
-            track = output.add_stream_from_template(stream, opaque=True)
-            track.time_base = MILLISECONDS
-            for timed, pts, dts in zip(packets, starts, _decode_times(starts), strict=True):
-                packet = timed.packet
-                packet.stream, packet.time_base = track, MILLISECONDS
-                packet.pts, packet.dts = pts, dts
-                packet.duration = max(1, to_ms(timed.pts + timed.duration, time_base) - pts)
-                output.mux(packet)
-    except av.FFmpegError as exc:
-        raise MediaError(f"cannot remux media into Matroska: {exc}") from exc
-    return buffer.getvalue()
-
-
-def _decode_times(pts: list[int]) -> list[int]:
-    """Monotonic decode times with dts <= pts for every packet: the sorted pts, shifted back just enough.
-
-    Sources often lack dts (Matroska stores none) or carry ones that no longer fit after rounding to ms.
-    """
-    ordered = sorted(pts)
-    shift = max(0, *(first - own for first, own in zip(ordered, pts, strict=True)))
-    return [value - shift for value in ordered]
