@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from stillframe.cli.arguments import check_endpoint, parse_producer_start
 from stillframe.cli.connect import (
     add_signing_options,
     add_stream_options,
@@ -29,7 +30,6 @@ from stillframe.cli.connect import (
 )
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.cli.progress import BAR_WIDTH
-from stillframe.cli.put_media import check_endpoint, parse_producer_start
 
 SELECTORS = ("PRODUCER_TIMESTAMP", "SERVER_TIMESTAMP")
 FORMATS = ("JPEG", "PNG")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -16,22 +15,15 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from stillframe.cli.arguments import check_ca_bundle, check_endpoint, parse_producer_start
 from stillframe.cli.connect import add_signing_options, require_reachable
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.cli.progress import human_bytes, progress_for
 from stillframe.cli.tally import UploadTally
-from stillframe.client import (
-    CA_BUNDLE_ENV,
-    Signing,
-    ca_bundle,
-    kinesisvideo_client,
-    signing_for,
-    tls_context,
-)
+from stillframe.client import Signing, ca_bundle, kinesisvideo_client, signing_for
 from stillframe.errors import MediaError
 from stillframe.ingest.uploader import (
     CHUNK_TARGET_MS,
@@ -48,7 +40,6 @@ from stillframe.ingest.uploader import (
 )
 
 DEFAULT_RETENTION_HOURS = 24
-_MAX_EPOCH_S = 1e11  # larger "seconds" are almost surely milliseconds (year 5138)
 
 
 def register(subparsers: Any) -> None:
@@ -93,19 +84,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def parse_producer_start(text: str) -> int:
-    """Epoch seconds (fractions allowed) or ISO-8601 -> epoch milliseconds; ArgumentTypeError for junk."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        return _iso_ms(text)
-    if not math.isfinite(seconds) or seconds < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a time after 1970")
-    if seconds >= _MAX_EPOCH_S:
-        raise argparse.ArgumentTypeError(f"{text!r} looks like milliseconds; give epoch seconds")
-    return round(seconds * 1000)
-
-
 def run(
     args: argparse.Namespace, *, splitter: Splitter | None = None, probe: Callable[[str], int | None] | None = None
 ) -> int:
@@ -146,31 +124,6 @@ def check_source(file: str) -> str:
     if not os.access(path, os.R_OK):
         raise UsageError(f"{file}: not readable")
     return str(path)
-
-
-def check_endpoint(url: str) -> str:
-    """The endpoint URL without a trailing slash; UsageError unless it is a plain http(s) URL."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise UsageError(f"--endpoint-url must be an http(s) URL such as http://127.0.0.1:4577, not {url!r}")
-    try:
-        _ = parts.port
-    except ValueError as exc:
-        raise UsageError(f"--endpoint-url has a bad port: {url!r}") from exc
-    return url.rstrip("/")
-
-
-def check_ca_bundle(explicit: str | None) -> str | None:
-    """The CA bundle to use (``--ca-bundle``, else ``AWS_CA_BUNDLE``); UsageError unless it holds certificates."""
-    bundle = ca_bundle(explicit)
-    if bundle is None:
-        return None
-    source = "--ca-bundle" if explicit else CA_BUNDLE_ENV
-    try:
-        tls_context(bundle)
-    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
-        raise UsageError(f"{source} {bundle}: not a readable PEM file of certificates ({exc})") from exc
-    return bundle
 
 
 def create_stream(endpoint: str, args: argparse.Namespace) -> None:
@@ -302,18 +255,3 @@ def _retention_hours(text: str) -> int:
     if hours < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of hours (0 or more)")
     return hours
-
-
-def _iso_ms(text: str) -> int:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is neither epoch seconds nor ISO-8601 (e.g. 1714564800.5 or 2024-05-01T12:00:00Z)"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    epoch_ms = round(moment.timestamp() * 1000)
-    if epoch_ms < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a time after 1970")
-    return epoch_ms

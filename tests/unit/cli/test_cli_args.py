@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from stillframe import __version__
+from stillframe.cli.arguments import parse_producer_start
 from stillframe.cli.main import main
-from stillframe.cli.put_media import parse_producer_start
 
 
 def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
