@@ -26,6 +26,7 @@ from botocore.config import Config
 
 from bench.scale_build import END_PRODUCER_MS, FPS, FRAGMENT_MS, StoreSpec, clip, put_media
 from bench.scale_server import COUNTER_ENV
+from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.keys import STREAM_SUMMARIES_KEY
 from stillframe.catalog.streams import StreamCatalog
 from stillframe.domain.stream_requests import ListStreamsRequest
@@ -114,8 +115,14 @@ def timed(server: Server, call: Callable[[], Any]) -> tuple[float, int, Any]:
     return time.perf_counter() - started, server.requests() - before, result
 
 
-def fragments_session(server: Server, stream: str, fragments: int, *, delete: bool) -> dict[str, Any]:
-    """Every per-stream row for one stream of ``fragments`` fragments (the last one the real clip)."""
+def fragments_session(
+    server: Server, stream: str, fragments: int, *, delete: bool, spec: StoreSpec | None = None
+) -> dict[str, Any]:
+    """Every per-stream row for one stream of ``fragments`` fragments (the last one the real clip).
+
+    With ``spec``, each page position also gets ``lookup_s``: the page's index lookup alone (the same
+    ``FragmentIndex`` call, from this process, fastest of 5), which on LocalStack is mostly its ListObjectsV2.
+    """
     media = server.client("kinesis-video-archived-media")
     control = server.client("kinesisvideo")
     first_ms = END_PRODUCER_MS - (fragments - 1) * FRAGMENT_MS
@@ -140,7 +147,11 @@ def fragments_session(server: Server, stream: str, fragments: int, *, delete: bo
             "warm_s3_requests": max(r[1] for r in warm),
             "images": len(runs[0][2][0]),
         }
+        if spec is not None:
+            out["pages"][name]["lookup_s"] = _lookup_s(spec, stream, at_ms)
     out["page_warm_s"] = round(statistics.median(p["warm_s"] for p in out["pages"].values()), 4)
+    if spec is not None:
+        out["page_lookup_s"] = round(statistics.median(p["lookup_s"] for p in out["pages"].values()), 4)
     out["page_warm_s3_requests"] = max(p["warm_s3_requests"] for p in out["pages"].values())
     out["list_60s"] = _best(server, WARM_REPEATS, lambda: _list_range(media, stream, positions["middle"]))
     seconds, requests, (listed, pages) = timed(server, lambda: _list_all(media, stream))
@@ -214,6 +225,20 @@ def _best(server: Server, repeats: int, call: Callable[[], Any]) -> dict[str, An
         "s3_requests": max(r[1] for r in runs),
         "result": runs[-1][2],
     }
+
+
+def _lookup_s(spec: StoreSpec, stream: str, at_ms: int) -> float:
+    """The index lookup a page at ``at_ms`` makes (``FragmentIndex.covering_candidates``), fastest of 5."""
+    store = spec.open()
+    media_id = StreamCatalog(store, region="us-east-1", account_id="000000000000").find(stream).media_id
+    index = FragmentIndex(store)
+    start_ms = at_ms + 200
+    runs = []
+    for _ in range(5):
+        started = time.perf_counter()
+        index.covering_candidates(media_id, "producer", start_ms, start_ms + (PAGE_IMAGES - 1) * 1000)
+        runs.append(time.perf_counter() - started)
+    return round(min(runs), 4)
 
 
 def _page(media: Any, stream: str, at_ms: int) -> tuple[list[dict[str, Any]], int]:
