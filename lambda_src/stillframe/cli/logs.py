@@ -50,7 +50,20 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
         root.setLevel(logging.WARNING)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted, not the one at configuration time: a
+    server thread may log after the stream it was configured with is gone (pytest's capture of an earlier test)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass  # StreamHandler's constructor assigns one; stderr is looked up on every emit instead
+
+
 def _handler(stream: TextIO | None) -> logging.Handler:
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(KeyValueFormatter())
     return handler
