@@ -100,7 +100,9 @@ def run_serve(scenario: Scenario, fixture: StreamFixture, samples: list[int]) ->
             url + "/getImages", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
         )
         with urllib.request.urlopen(request, timeout=300) as response:
-            return dict(json.loads(response.read()))
+            page = dict(json.loads(response.read()))
+        log.asked += 1
+        return page
 
     try:
         _warm_up(scenario, fetch)
@@ -108,11 +110,12 @@ def run_serve(scenario: Scenario, fixture: StreamFixture, samples: list[int]) ->
         images: list[bytes] = []
         frames = 0
         for rep in range(scenario.reps):
+            log.settle()  # the warm-up's or the last rep's "page served" lines are in before counting anew
             log.frames = 0
             started = time.perf_counter()
             out = _all_pages(request_body(scenario, samples), fetch)
             walls.append(time.perf_counter() - started)
-            time.sleep(0.2)  # let the last "page served" line arrive
+            log.settle()
             images, frames = (out, log.frames) if rep == 0 else (images, frames)
     finally:
         server.terminate()
@@ -230,11 +233,21 @@ class _PageLog(logging.Handler):
 
 
 class _ServerLog:
-    """Reads the server's JSON log lines in a thread and adds up ``frames_decoded``."""
+    """Reads the server's JSON log lines in a thread and adds up ``frames_decoded``, one "page served" line a page.
+
+    The lines arrive after the answers, and later still on a loaded machine: ``settle`` waits for one line per page
+    asked (``asked``) so that no page's frames are counted into the next repetition.
+    """
 
     def __init__(self, stream: Any) -> None:
-        self.frames = 0
+        self.frames = self.pages = self.asked = 0
         threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def settle(self, timeout_s: float = 10.0) -> None:
+        """Wait until every page asked so far has logged its line."""
+        give_up = time.monotonic() + timeout_s
+        while self.pages < self.asked and time.monotonic() < give_up:
+            time.sleep(0.01)
 
     def _read(self, stream: Any) -> None:
         for raw in stream:
@@ -244,3 +257,4 @@ class _ServerLog:
                     self.frames += int(json.loads(line).get("frames_decoded", 0))
                 except ValueError:
                     continue
+                self.pages += 1
