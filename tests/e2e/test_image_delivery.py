@@ -1,4 +1,5 @@
-"""Automated image delivery on the deployed stack: PutMedia -> SQS -> the delivery function -> the destination bucket.
+"""Automated image delivery on the deployed stack: PutMedia -> SQS -> the delivery function -> the destination bucket;
+and the same function's hourly run, which also finishes deleting the media a DeleteStream left.
 
 scripts/e2e.sh deploys the stack with ``-c imageDeliveryBuckets=<E2E_DELIVERY_BUCKET>``; the test creates that
 bucket in LocalStack's S3 when it is missing.
@@ -6,6 +7,7 @@ bucket in LocalStack's S3 when it is missing.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -73,3 +75,34 @@ def test_tagged_put_media_delivers_one_image_per_interval(
         timeout_s=30,
         what="delivery job markers were left in the media bucket",
     )
+
+
+def test_the_hourly_run_finishes_deleting_the_media_a_delete_stream_left(keys_stack: Deployment) -> None:
+    # Given what a DeleteStream that ran out of its 10 s leaves in the media bucket: media and its purge record
+    s3 = localstack_client(keys_stack, "s3")
+    media_bucket = str(keys_stack.values["DropZone"]).removeprefix("s3://").split("/", 1)[0]
+    media_id = f"{unique_stream('purged')}/1700000000000"
+    leftovers = [f"media/{media_id}/fragments/{n}.1700000000000.1700000000000.2000.mkv" for n in range(3)]
+    for key in [*leftovers, f"purge/{media_id}"]:
+        s3.put_object(Bucket=media_bucket, Key=key, Body=b"")
+    # When EventBridge's hourly event reaches the deployed delivery function
+    resources = localstack_client(keys_stack, "cloudformation").describe_stack_resources(
+        StackName=keys_stack.values["StackName"]
+    )["StackResources"]
+    function = next(
+        r["PhysicalResourceId"]
+        for r in resources
+        if r["ResourceType"] == "AWS::Lambda::Function" and r["LogicalResourceId"].startswith("DeliveryFunction")
+    )
+    event = (Path(__file__).resolve().parents[1] / "events" / "scheduled_sweep_event.json").read_bytes()
+    answer = localstack_client(keys_stack, "lambda").invoke(FunctionName=function, Payload=event)
+    # Then it reports the stream purged, and neither its media nor its purge record is left
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    counts = json.loads(answer["Payload"].read())
+    assert counts["deleted_streams_purged"] >= 1
+    left = [
+        item["Key"]
+        for prefix in (f"media/{media_id}/", f"purge/{media_id}")
+        for item in s3.list_objects_v2(Bucket=media_bucket, Prefix=prefix).get("Contents", [])
+    ]
+    assert left == []
