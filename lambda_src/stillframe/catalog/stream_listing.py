@@ -7,8 +7,8 @@ process with many records missing loads the saved copy first (one GET beats many
 
 from __future__ import annotations
 
+import functools
 import itertools
-import threading
 from collections.abc import Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -25,16 +25,13 @@ LOAD_BATCH = 256
 LOAD_THREADS = 32  # the S3 client's connection pool holds 32
 LOAD_SUMMARIES_AT = 32  # a batch missing this many cached records loads the saved summaries (one GET)
 SAVE_AFTER_READS = 64  # a listing that read this many records saves the summaries for the next process
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
 
 
+@functools.cache
 def _record_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=LOAD_THREADS, thread_name_prefix="stream-records")
-        return _pool
+    """The process's record readers (an executor starts its threads on first use, so a pool made twice by a race
+    on the very first call costs nothing)."""
+    return ThreadPoolExecutor(max_workers=LOAD_THREADS, thread_name_prefix="stream-records")
 
 
 class StreamListing:
