@@ -119,6 +119,36 @@ def test_prefix_limited_key_sees_only_its_streams(
     assert kinesisvideo.describe_stream(StreamName=own)["StreamInfo"]["StreamName"] == own
 
 
+def test_prefix_limited_key_cannot_name_other_streams_by_python_field_names(
+    keys_stack: Deployment, ingested_stream: str
+) -> None:
+    # Given a cam- key, and a client that rewrites each body to name the stream by a Python field name (signed after)
+    key = new_key(keys_stack, "--stream-prefix", "cam-")
+    archived = sdk_client(keys_stack, "kinesis-video-archived-media", access_key=key)
+    kinesisvideo = sdk_client(keys_stack, "kinesisvideo", access_key=key)
+    spelled = {"name": "stream_name_given"}
+
+    def respell(request, **_: object) -> None:
+        body = json.loads(request.body or b"{}")
+        body[spelled["name"]] = body.pop("StreamName")
+        request.data = json.dumps(body).encode()
+
+    for client in (archived, kinesisvideo):
+        client.meta.events.register("before-sign", respell)
+    for name in ("stream_name_given", "stream_name"):
+        spelled["name"] = name
+        # When it asks for another stream's fragments, or to tag it
+        # Then the request is refused, and the stream keeps its tags
+        with pytest.raises(Exception) as caught:
+            archived.list_fragments(StreamName=ingested_stream)
+        assert type(caught.value).__name__ in ("InvalidArgumentException", "NotAuthorizedException"), caught.value
+        with pytest.raises(Exception) as caught:
+            kinesisvideo.tag_stream(StreamName=ingested_stream, Tags={"owner": "attacker"})
+        assert type(caught.value).__name__ in ("InvalidArgumentException", "NotAuthorizedException"), caught.value
+    owner = sdk_client(keys_stack, "kinesisvideo")
+    assert "owner" not in owner.list_tags_for_stream(StreamName=ingested_stream).get("Tags", {})
+
+
 def _works(call) -> bool:
     try:
         call()

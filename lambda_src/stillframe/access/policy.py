@@ -1,100 +1,49 @@
 """What an authenticated key may do: which operations (read-only keys) and which streams (prefix-limited keys).
 
-The operation is the route path the resolver runs (the event's ``path``, ``/getImages`` -> GetImages). The streams
-are every StreamName, StreamARN and ResourceARN (the ``*Resource`` tag operations) in a JSON body, or PutMedia's
-``x-amzn-stream-name`` and ``x-amzn-stream-arn`` headers; each must fall under one of the key's prefixes.
-ListStreams names no stream: a prefix-limited key may call it and sees only its own streams (``visible_streams``).
+Both rules read the operation table (``stillframe.domain.operations``) and the *validated* request, never the raw
+body: the streams a request acts on are the ones its model resolves (``request.streams_named()``), so no second
+reading of the body can disagree with what the operation will do.
+
+- ``admit_operation`` runs before the request is resolved (the route path alone settles it): a read-only key may
+  call only the operations whose row says ``read_only``; a path that is no operation is not read-only.
+- ``admit_streams`` runs once the request is validated: every stream it names must fall under one of the key's
+  prefixes, and an operation that acts on a stream must name one.
+- ListStreams names no stream: a prefix-limited key may call it and its listing holds only the key's streams
+  (``visible``, applied inside the paging, so pages stay full and tokens right).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from stillframe.access.keystore import AccessKey
+from stillframe.domain.operations import OPERATIONS, OperationSpec
+from stillframe.domain.shapes import WireModel
 from stillframe.errors import NotAuthorizedError
 
-OPERATIONS = {
-    "createStream": "CreateStream",
-    "describeStream": "DescribeStream",
-    "listStreams": "ListStreams",
-    "deleteStream": "DeleteStream",
-    "getDataEndpoint": "GetDataEndpoint",
-    "getImages": "GetImages",
-    "listFragments": "ListFragments",
-    "putMedia": "PutMedia",
-    "updateDataRetention": "UpdateDataRetention",
-    "updateStream": "UpdateStream",
-    "tagStream": "TagStream",
-    "untagStream": "UntagStream",
-    "listTagsForStream": "ListTagsForStream",
-    "TagResource": "TagResource",
-    "UntagResource": "UntagResource",
-    "ListTagsForResource": "ListTagsForResource",
-    "updateImageGenerationConfiguration": "UpdateImageGenerationConfiguration",
-    "describeImageGenerationConfiguration": "DescribeImageGenerationConfiguration",
-}
-READ_OPERATIONS = frozenset(
-    {
-        "DescribeStream",
-        "ListStreams",
-        "GetDataEndpoint",
-        "GetImages",
-        "ListFragments",
-        "ListTagsForStream",
-        "ListTagsForResource",
-        "DescribeImageGenerationConfiguration",
-    }
-)
-LIST_STREAMS = "ListStreams"
-PUT_MEDIA = "PutMedia"
-ARN_HEADER = "x-amzn-stream-arn"
-STREAM_HEADERS = ("x-amzn-stream-name", ARN_HEADER)
+READ_ONLY_OPERATIONS = tuple(sorted(spec.name for spec in OPERATIONS if spec.read_only))
 
 
-def operation_for(path: str) -> str | None:
-    """The KVS operation of a route path (the event's ``path``, ``/getImages``), or None for any other path.
-
-    Exact, as the resolver's routing is: a path that is no route is no operation (a read-only key may not call it).
-    """
-    return OPERATIONS.get(path[1:]) if path.startswith("/") else None
-
-
-def streams_named(operation: str | None, headers: Mapping[str, list[str]], body: bytes | None) -> list[str | None]:
-    """Every stream the request names; None for a reference whose stream cannot be told (a junk ARN or body)."""
-    if operation == PUT_MEDIA:
-        return [_name_of(value, arn=name == ARN_HEADER) for name in STREAM_HEADERS for value in headers.get(name, [])]
-    try:
-        document = json.loads(body) if body and body.strip() else {}
-    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
-        return [None]
-    if not isinstance(document, dict):
-        return [None]
-    found: list[str | None] = []
-    for field, is_arn in (("StreamName", False), ("StreamARN", True), ("ResourceARN", True)):
-        value = document.get(field)
-        if value is not None:
-            found.append(_name_of(value, arn=is_arn) if isinstance(value, str) else None)
-    return found
-
-
-def authorize(key: AccessKey, operation: str | None, streams: Iterable[str | None]) -> None:
-    """Return if ``key`` may make this request; NotAuthorizedError saying why not."""
-    if key.read_only and operation not in READ_OPERATIONS:
-        what = operation or "this request"
+def admit_operation(key: AccessKey, operation: OperationSpec | None) -> None:
+    """Return if ``key`` may call ``operation`` (None: a path that is no operation); NotAuthorizedError if not."""
+    if key.read_only and (operation is None or not operation.read_only):
+        what = operation.name if operation is not None else "this request"
         raise NotAuthorizedError(
-            f"Access key {key.access_key_id} is read-only: it may call "
-            f"{', '.join(sorted(READ_OPERATIONS))}, not {what}."
+            f"Access key {key.access_key_id} is read-only: it may call {', '.join(READ_ONLY_OPERATIONS)}, not {what}."
         )
+
+
+def admit_streams(key: AccessKey, operation: OperationSpec, request: WireModel) -> None:
+    """Return if ``key`` covers every stream the validated ``request`` acts on; NotAuthorizedError if not."""
     if key.stream_prefixes is None:
         return
+    streams = request.streams_named()
+    if operation.per_stream and not streams:
+        raise NotAuthorizedError(
+            f"Access key {key.access_key_id} is limited to some streams, and this request does not say "
+            "which stream it is for."
+        )
     for stream in streams:
-        if stream is None:
-            raise NotAuthorizedError(
-                f"Access key {key.access_key_id} is limited to some streams, and this request does not say "
-                "clearly which stream it is for."
-            )
         if not key.covers_stream(stream):
             raise NotAuthorizedError(
                 f"Access key {key.access_key_id} may not use stream {stream!r}: it is limited to streams "
@@ -102,26 +51,8 @@ def authorize(key: AccessKey, operation: str | None, streams: Iterable[str | Non
             )
 
 
-def visible_streams(key: AccessKey, list_streams_body: str) -> str:
-    """A ListStreams answer with only the streams ``key`` covers (the body unchanged when it covers all)."""
-    if key.stream_prefixes is None:
-        return list_streams_body
-    try:
-        answer: Any = json.loads(list_streams_body)
-    except ValueError:
-        return list_streams_body  # an error answer: nothing to hide
-    if not isinstance(answer, dict) or not isinstance(answer.get("StreamInfoList"), list):
-        return list_streams_body
-    answer["StreamInfoList"] = [
-        info
-        for info in answer["StreamInfoList"]
-        if isinstance(info, dict) and key.covers_stream(str(info.get("StreamName", "")))
-    ]
-    return json.dumps(answer)
-
-
-def _name_of(value: str, *, arn: bool) -> str | None:
-    if not arn:
-        return value
-    parts = value.split("/")  # arn:aws:kinesisvideo:<region>:<account>:stream/<name>/<creation ms>
-    return parts[1] if len(parts) >= 2 and parts[1] else None
+def visible(key: AccessKey | None) -> Callable[[str], bool] | None:
+    """Which stream names a listing may show the caller: None when it may show every one."""
+    if key is None or key.stream_prefixes is None:
+        return None
+    return key.covers_stream

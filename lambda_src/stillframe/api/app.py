@@ -15,8 +15,12 @@ is the process's ``Operations`` (``stillframe.operations``), which ``lambda_hand
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+
+from stillframe.access.policy import admit_streams
 from stillframe.api import (
     errors,
     routes_image_generation,
@@ -25,11 +29,44 @@ from stillframe.api import (
     routes_streams,
     validation,
 )
+from stillframe.api.body import headers_request
+from stillframe.api.context import caller
+from stillframe.domain.operations import OperationSpec, operation_at
+from stillframe.domain.shapes import WireModel
 from stillframe.errors import StillframeError
 from stillframe.observability import logger
 
+# Powertools' validation middleware keeps a route's validated arguments here; global middlewares run after it.
+_ROUTE_ARGS = "_route_args"
+
+
+def authorize_streams(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    """A stream-limited caller reaches only its streams: decided on the validated request, as the route will see it.
+
+    Runs after validation (a request that breaks a rule never gets here) and before the route; with no key in
+    the context (no keys auth) there is nothing to decide.
+    """
+    key = caller(resolver)
+    spec = operation_at(resolver.current_event.path)
+    if key is not None and spec is not None:
+        admit_streams(key, spec, validated_request(resolver, spec))
+    return next_middleware(resolver)
+
+
+def validated_request(resolver: APIGatewayRestResolver, spec: OperationSpec) -> WireModel:
+    """The operation's request model as validated for this request (headers for PutMedia, else the route's body)."""
+    if spec.from_headers:
+        return headers_request(resolver.current_event, spec.request)
+    arguments: dict[str, Any] = resolver.context.get(_ROUTE_ARGS) or {}
+    found = [value for value in arguments.values() if isinstance(value, spec.request)]
+    if len(found) != 1:  # every route takes its row's model: a route that does not is a wiring defect
+        raise RuntimeError(f"route {spec.path} has no validated {spec.request.__name__}")
+    return found[0]
+
+
 app = APIGatewayRestResolver(enable_validation=True)
 validation.install(app)
+app.use(middlewares=[authorize_streams])
 app.include_router(routes_streams.router)
 app.include_router(routes_media.router)
 app.include_router(routes_stream_admin.router)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
+from stillframe.domain.refusals import parse
+from stillframe.domain.shapes import WireModel
 from stillframe.errors import InvalidArgumentError
+
+M = TypeVar("M", bound=WireModel)
 
 
 def raw_body(event: BaseProxyEvent) -> bytes:
@@ -50,6 +54,12 @@ def header(event: BaseProxyEvent, name: str) -> str | None:
         if key.lower() == lowered:
             return str(candidate)
     return None
+
+
+def headers_request(event: BaseProxyEvent, model: type[M]) -> M:
+    """The request a header-borne model (PutMedia's ``x-amzn-*``) validates from the event's headers, or its 400."""
+    names = [field.alias for field in model.model_fields.values() if field.alias]
+    return parse(model, {name: value for name in names if (value := header(event, name)) is not None})
 
 
 def base_url(proxy_event: BaseProxyEvent, public_url: str = "") -> str:

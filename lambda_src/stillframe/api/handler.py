@@ -1,7 +1,9 @@
 """Lambda entry point for the API (API Gateway REST proxy events); ``stillframe serve`` calls it too.
 
-With ``STILLFRAME_AUTH=keys`` the request's signature and the key's limits are checked before anything is resolved
-(``stillframe.api.keys_auth``); a refusal is the modeled 401 NotAuthorizedException.
+With ``STILLFRAME_AUTH=keys`` the request's signature (over the raw bytes) and the key's operation rights are
+checked before anything is resolved (``stillframe.api.keys_auth``); the admitted key goes into the resolver's
+context, where the streams of the validated request are checked against it (``api.app``). A refusal is the modeled
+401 NotAuthorizedException.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stillframe.api import keys_auth
 from stillframe.api.app import app
-from stillframe.api.context import OPERATIONS
+from stillframe.api.context import CALLER, OPERATIONS
 from stillframe.api.errors import internal_failure, proxy_error
 from stillframe.errors import NotAuthorizedError
 from stillframe.observability import logger, metrics, tracer
@@ -34,12 +36,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, svc: Servic
     """
     try:
         svc = svc or services()
-        app.append_context(**{OPERATIONS: svc.operations})  # Powertools clears the context after each request
         guard = keys_auth.guard_for(svc.settings)
         key = guard.admit(event) if guard is not None else None
+        app.append_context(**{OPERATIONS: svc.operations, CALLER: key})  # Powertools clears it after each request
         response = app.resolve(event, context)
-        if guard is not None and key is not None:
-            response = guard.restrict(key, event, response)
     except NotAuthorizedError as exc:
         logger.info("request refused", extra={"error_type": exc.code, "reason": exc.message})
         response = proxy_error(exc)

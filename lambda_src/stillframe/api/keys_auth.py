@@ -1,8 +1,9 @@
 """Keys auth in the API function: check the SigV4 signature of the request an API Gateway proxy event carries.
 
 With ``STILLFRAME_AUTH=keys`` API Gateway lets every request through, and the function itself verifies the
-signature (made for ``kinesisvideo`` by unmodified KVS clients) against Stillframe's key store, then what the key
-may do (``stillframe.access.policy``), before the resolver runs. The signed request is rebuilt from the event:
+signature (made for ``kinesisvideo`` by unmodified KVS clients) against Stillframe's key store, and whether the key
+may call the operation at all (read-only keys), before the resolver runs; which streams it may reach is decided
+on the validated request (``api.app``'s ``authorize_streams``). The signed request is rebuilt from the event:
 method, path, query string, ``multiValueHeaders``, body (base64-decoded when ``isBase64Encoded``).
 
 The path: a client signs the path it sent, which on AWS includes the stage (``requestContext.path``,
@@ -24,8 +25,9 @@ from urllib.parse import quote
 
 from stillframe.access.backends import CachedKeys, KeyBackend, KeyFile, SecretsManagerKeys
 from stillframe.access.keystore import AccessKey
-from stillframe.access.policy import LIST_STREAMS, authorize, operation_for, streams_named, visible_streams
-from stillframe.access.sigv4 import SignedRequest, SigV4Verifier, header_values
+from stillframe.access.policy import admit_operation
+from stillframe.access.sigv4 import SignedRequest, SigV4Verifier
+from stillframe.domain.operations import operation_at
 from stillframe.errors import NotAuthorizedError
 from stillframe.settings import Settings
 
@@ -39,21 +41,10 @@ class KeysGuard:
     verifier: SigV4Verifier
 
     def admit(self, event: dict[str, Any]) -> AccessKey:
-        """The key that signed the event's request and may make it; NotAuthorizedError saying why not."""
-        request = signed_request(event)
-        key = self.verifier.verify(request)
-        operation = operation_for(str(event.get("path") or ""))
-        authorize(key, operation, streams_named(operation, header_values(request.headers), request.body))
+        """The key that signed the event's request, if it may call the operation; NotAuthorizedError if not."""
+        key = self.verifier.verify(signed_request(event))
+        admit_operation(key, operation_at(str(event.get("path") or "")))
         return key
-
-    def restrict(self, key: AccessKey, event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
-        """The response as ``key`` may see it: ListStreams keeps only the key's streams."""
-        listing = operation_for(str(event.get("path") or "")) == LIST_STREAMS
-        if not listing or key.stream_prefixes is None or response.get("isBase64Encoded"):
-            return response
-        if response.get("statusCode") == 200 and isinstance(response.get("body"), str):
-            response["body"] = visible_streams(key, response["body"])
-        return response
 
 
 @lru_cache(maxsize=4)

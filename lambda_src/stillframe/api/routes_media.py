@@ -7,10 +7,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from stillframe.api.body import header, raw_body
+from stillframe.api.body import headers_request, raw_body
 from stillframe.api.context import operations
-from stillframe.domain.put_media_headers import PutMediaHeaders, headers_of
-from stillframe.domain.refusals import parse
+from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
 
 router = Router()
@@ -31,6 +30,6 @@ def list_fragments(request: ListFragmentsRequest) -> dict[str, Any]:
 @router.post("/putMedia")
 def put_media() -> Response[str]:
     event = router.current_event
-    headers = parse(PutMediaHeaders, headers_of(lambda name: header(event, name)))
+    headers = headers_request(event, PutMediaHeaders)
     acks = operations(router).put_media(raw_body(event), headers)
     return Response[str](status_code=200, content_type="application/json", body=acks)

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from stillframe.api.body import base_url
-from stillframe.api.context import operations
+from stillframe.api.context import operations, visible_to_caller
 from stillframe.domain.stream_requests import (
     CreateStreamRequest,
     DeleteStreamRequest,
@@ -31,7 +31,7 @@ def describe_stream(request: DescribeStreamRequest) -> dict[str, Any]:
 
 @router.post("/listStreams")
 def list_streams(request: ListStreamsRequest) -> dict[str, Any]:
-    return operations(router).list_streams(request)
+    return operations(router).list_streams(request, visible=visible_to_caller(router))
 
 
 @router.post("/deleteStream")

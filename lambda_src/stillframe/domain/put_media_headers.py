@@ -7,19 +7,12 @@ is the same modeled 400 as a broken body member, naming the header.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
 from stillframe.domain.requests import StreamARN, StreamName, StreamRef, one_stream
 from stillframe.domain.shapes import Timestamp, WireModel, model_validator
-
-STREAM_NAME = "x-amzn-stream-name"
-STREAM_ARN = "x-amzn-stream-arn"
-TIMECODE_TYPE = "x-amzn-fragment-timecode-type"
-PRODUCER_START = "x-amzn-producer-start-timestamp"
-HEADERS = (STREAM_NAME, STREAM_ARN, TIMECODE_TYPE, PRODUCER_START)
 
 
 def _upper(value: object) -> object:
@@ -50,12 +43,10 @@ class PutMediaHeaders(WireModel):
     def stream(self) -> StreamRef:
         return StreamRef(name=self.stream_name, arn=self.stream_arn)
 
+    def streams_named(self) -> tuple[str, ...]:
+        return (self.stream.stream_name,)
+
     @model_validator(mode="after")
     def _names_one_stream(self) -> PutMediaHeaders:
         one_stream(self.stream)
         return self
-
-
-def headers_of(header: Callable[[str], str | None]) -> dict[str, str]:
-    """The PutMedia headers present, read with ``header`` (case-insensitive lookup), ready for the model."""
-    return {name: value for name in HEADERS if (value := header(name)) is not None}

@@ -103,6 +103,9 @@ class StreamRequest(WireModel):
         """The stream this request names."""
         return StreamRef(name=self.stream_name_given, arn=self.stream_arn_given)
 
+    def streams_named(self) -> tuple[str, ...]:
+        return (self.stream.stream_name,)
+
     @model_validator(mode="after")
     def _names_one_stream(self) -> StreamRequest:
         one_stream(self.stream)

@@ -37,9 +37,18 @@ _MODEL_PATTERNS: dict[str, str] = {}
 
 
 class WireModel(BaseModel):
-    """A request (or part of one) as the service model defines it; members by their wire names (aliases)."""
+    """A request (or part of one) as the service model defines it; members by their wire names (aliases) only.
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    Only the wire names are read: a body spelling a member by its Python name (``stream_name_given``) has that
+    member ignored like any unknown one, so what a request names is what the service model says it names.
+    """
+
+    model_config = ConfigDict(frozen=True, validate_by_alias=True, validate_by_name=False, extra="ignore")
+
+    def streams_named(self) -> tuple[str, ...]:
+        """The names of the streams this request acts on (none by default: the access policy then refuses a
+        stream-limited key any operation whose table row says it acts on a stream)."""
+        return ()
 
     @model_validator(mode="before")
     @classmethod

@@ -128,6 +128,9 @@ class ResourceRequest(WireModel):
     def stream(self) -> StreamRef:
         return StreamRef(name=None, arn=self.resource_arn)
 
+    def streams_named(self) -> tuple[str, ...]:
+        return (self.stream.stream_name,)
+
 
 class TagResourceRequest(ResourceRequest):
     """TagResource: Tags is a list of Key/Value structures, each key at most once."""

@@ -66,6 +66,9 @@ class CreateStreamRequest(WireModel):
     tags: Tags = Field(default_factory=dict, alias="Tags")
     storage: StreamStorageConfiguration | None = Field(None, alias="StreamStorageConfiguration")
 
+    def streams_named(self) -> tuple[str, ...]:
+        return (self.stream_name,)
+
     @property
     def storage_tier(self) -> str | None:
         return None if self.storage is None else self.storage.default_tier
@@ -113,6 +116,9 @@ class DeleteStreamRequest(WireModel):
     def stream_name(self) -> str:
         """The name part of StreamARN."""
         return stream_name_from_arn(self.stream_arn)
+
+    def streams_named(self) -> tuple[str, ...]:
+        return (self.stream_name,)
 
 
 class GetDataEndpointRequest(StreamRequest):

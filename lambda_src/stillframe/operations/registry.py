@@ -89,8 +89,11 @@ class Operations:
         endpoint = self.public_url.rstrip("/") or reached_at
         return streams.get_data_endpoint(request, streams=self.streams, endpoint=endpoint)
 
-    def list_streams(self, request: ListStreamsRequest) -> dict[str, Any]:
-        return list_streams.list_streams(request, streams=self.streams, tokens=self.tokens)
+    def list_streams(
+        self, request: ListStreamsRequest, *, visible: Callable[[str], bool] | None = None
+    ) -> dict[str, Any]:
+        """``visible``: which stream names the caller may see (None: all)."""
+        return list_streams.list_streams(request, streams=self.streams, tokens=self.tokens, visible=visible)
 
     def list_fragments(self, request: ListFragmentsRequest) -> dict[str, Any]:
         return list_fragments.list_fragments(

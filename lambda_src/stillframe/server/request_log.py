@@ -11,13 +11,13 @@ so a client cannot write into the log.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Sequence
 from urllib.parse import unquote
 
-from stillframe.access.policy import operation_for, streams_named
-from stillframe.access.sigv4 import header_values
+from stillframe.domain.operations import operation_at
 
 logger = logging.getLogger("stillframe.server")
 
@@ -28,18 +28,34 @@ NONE = "-"
 
 def operation_of(target: str) -> str | None:
     """The KVS operation a request target names (``/getImages?x`` -> GetImages), None for any other path."""
-    return operation_for(unquote(target.split("?", 1)[0]))
+    spec = operation_at(unquote(target.split("?", 1)[0]))
+    return None if spec is None else spec.name
 
 
 def stream_of(operation: str | None, headers: Sequence[tuple[str, str]], body: bytes | None) -> str | None:
-    """The stream the request names, when it names one validly and cheaply; else None."""
-    if operation is None or (body is not None and len(body) > MAX_SCANNED_BODY and operation != "PutMedia"):
+    """The stream the request names, when it names one validly and cheaply; else None (for the log line only:
+    access is decided on the validated request, never on this reading)."""
+    if operation is None:
         return None
+    if operation == "PutMedia":
+        values = [value for name, value in headers if name.lower() in ("x-amzn-stream-name", "x-amzn-stream-arn")]
+    elif body is None or len(body) > MAX_SCANNED_BODY:
+        return None
+    else:
+        values = _body_streams(body)
+    names = [value.split("/")[1] if value.startswith("arn:") and value.count("/") >= 2 else value for value in values]
+    return next((name for name in names if _STREAM_NAME.fullmatch(name)), None)
+
+
+def _body_streams(body: bytes) -> list[str]:
     try:
-        named = streams_named(operation, header_values(headers), None if operation == "PutMedia" else body)
-    except RecursionError:  # JSON nested too deeply: the handler answers it with a 400
-        return None
-    return next((name for name in named if name is not None and _STREAM_NAME.fullmatch(name)), None)
+        document = json.loads(body) if body.strip() else {}
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply: the handler answers it with a 400
+        return []
+    if not isinstance(document, dict):
+        return []
+    values = (document.get(field) for field in ("StreamName", "StreamARN", "ResourceARN"))
+    return [value for value in values if isinstance(value, str)]
 
 
 def log_request(

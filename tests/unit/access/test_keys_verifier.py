@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,8 +12,11 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from stillframe.access.keystore import KeyStore, new_key
-from stillframe.access.policy import authorize, operation_for, streams_named, visible_streams
+from stillframe.access.policy import admit_operation, admit_streams, visible
 from stillframe.access.sigv4 import SignedRequest, SigV4Verifier, header_values
+from stillframe.domain.operations import OPERATIONS, operation_at, operation_named
+from stillframe.domain.put_media_headers import PutMediaHeaders
+from stillframe.domain.stream_requests import DescribeStreamRequest, ListStreamsRequest
 from stillframe.errors import NotAuthorizedError
 
 T = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
@@ -117,48 +119,49 @@ def test_malformed_authorization_is_a_refusal_not_a_crash(authorization: str) ->
 
 # --- policy: what a key may do -----------------------------------------------------------------------------
 
+ARN = "arn:aws:kinesisvideo:us-east-1:000000000000:stream/garage/1796122736074"
+
 
 def test_operations_come_from_the_exact_route_path() -> None:
-    assert operation_for("/getImages") == "GetImages" and operation_for("/putMedia") == "PutMedia"
-    assert operation_for("/v1/createStream") is None and operation_for("/nothing") is None
+    assert operation_at("/getImages").name == "GetImages" and operation_at("/putMedia").name == "PutMedia"
+    assert operation_at("/v1/createStream") is None and operation_at("/nothing") is None
 
 
-def names(operation: str, body: object = None, headers: dict[str, list[str]] | None = None) -> list[str | None]:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else None
-    return streams_named(operation, headers or {}, raw)
+def test_read_only_keys_may_only_call_read_only_operations() -> None:
+    # Given a read-only key
+    # When it calls each operation of the table (or a path that is no operation)
+    # Then exactly the read-only rows are admitted
+    for spec in OPERATIONS:
+        if spec.read_only:
+            admit_operation(LOBBY, spec)
+        else:
+            with pytest.raises(NotAuthorizedError, match="is read-only"):
+                admit_operation(LOBBY, spec)
+    with pytest.raises(NotAuthorizedError, match="is read-only"):
+        admit_operation(LOBBY, None)
+    assert {"GetImages", "ListFragments", "ListStreams"} <= {s.name for s in OPERATIONS if s.read_only}
+    assert not {"CreateStream", "DeleteStream", "PutMedia"} & {s.name for s in OPERATIONS if s.read_only}
 
 
-def test_streams_are_read_from_names_arns_and_put_media_headers() -> None:
-    arn = "arn:aws:kinesisvideo:us-east-1:000000000000:stream/garage/1796122736074"
-    assert names("DescribeStream", {"StreamName": "lobby-1", "StreamARN": arn}) == ["lobby-1", "garage"]
-    assert names("ListStreams", {}) == [] and names("ListStreams") == []
-    assert names("GetImages", b"not json") == [None] and names("GetImages", [1]) == [None]
-    # Nesting deep enough to exhaust the JSON parser's recursion is a body that names no clear stream, not a crash.
-    assert names("GetImages", b"[" * 200_000 + b"]" * 200_000) == [None]
-    assert names("GetImages", {"StreamName": 7}) == [None] and names("DeleteStream", {"StreamARN": "x"}) == [None]
-    headers = {"x-amzn-stream-name": ["lobby-1"], "x-amzn-stream-arn": [arn]}
-    assert names("PutMedia", b"\x1a\x45\xdf\xa3", headers) == ["lobby-1", "garage"]
-
-
-def test_read_only_keys_may_only_read() -> None:
-    for operation in ("DescribeStream", "ListStreams", "GetDataEndpoint", "GetImages", "ListFragments"):
-        authorize(LOBBY, operation, ["lobby-1"])
-    for operation in ("CreateStream", "DeleteStream", "PutMedia", None):
-        with pytest.raises(NotAuthorizedError, match="is read-only"):
-            authorize(LOBBY, operation, ["lobby-1"])
-
-
-def test_prefix_keys_may_only_touch_their_streams() -> None:
-    authorize(LOBBY, "GetImages", ["lobby-1"])
-    authorize(LOBBY, "ListStreams", [])
+def test_prefix_keys_may_only_touch_their_streams_as_the_validated_request_names_them() -> None:
+    get_images = operation_named("GetImages")
+    admit_streams(LOBBY, get_images, DescribeStreamRequest.model_validate({"StreamName": "lobby-1"}))
     with pytest.raises(NotAuthorizedError, match=r"may not use stream 'garage'.*starting with 'lobby-'"):
-        authorize(LOBBY, "GetImages", ["lobby-1", "garage"])
-    with pytest.raises(NotAuthorizedError, match="does not say clearly which stream"):
-        authorize(LOBBY, "GetImages", [None])
-    authorize(OPEN, "PutMedia", [None, "garage"])  # an open key is limited by nothing
+        admit_streams(LOBBY, get_images, DescribeStreamRequest.model_validate({"StreamARN": ARN}))
+    headers = PutMediaHeaders.model_validate({"x-amzn-stream-arn": ARN})
+    with pytest.raises(NotAuthorizedError, match="may not use stream 'garage'"):
+        admit_streams(LOBBY, operation_named("PutMedia"), headers)
+    admit_streams(OPEN, operation_named("PutMedia"), headers)  # an open key is limited by nothing
+    admit_streams(LOBBY, operation_named("ListStreams"), ListStreamsRequest.model_validate({}))
 
 
-def test_list_streams_answers_show_only_the_keys_streams() -> None:
-    body = json.dumps({"StreamInfoList": [{"StreamName": "lobby-1"}, {"StreamName": "garage"}], "NextToken": "t"})
-    assert json.loads(visible_streams(LOBBY, body)) == {"StreamInfoList": [{"StreamName": "lobby-1"}], "NextToken": "t"}
-    assert visible_streams(OPEN, body) == body
+def test_a_per_stream_operation_whose_request_names_no_stream_is_refused_to_a_prefix_key() -> None:
+    # A request model that forgot to say which streams it acts on must not open every stream.
+    with pytest.raises(NotAuthorizedError, match="does not say which stream"):
+        admit_streams(LOBBY, operation_named("GetImages"), ListStreamsRequest.model_validate({}))
+
+
+def test_listings_show_a_prefix_key_only_its_streams() -> None:
+    only = visible(LOBBY)
+    assert only is not None and only("lobby-1") and not only("garage")
+    assert visible(OPEN) is None and visible(None) is None
