@@ -18,7 +18,7 @@ from aws_cdk import aws_apigateway as apigw
 NOT_AUTHORIZED = "NotAuthorizedException"
 CLIENT_LIMIT_EXCEEDED = "ClientLimitExceededException"
 INVALID_ARGUMENT = "InvalidArgumentException"
-RESOURCE_NOT_FOUND = "ResourceNotFoundException"
+UNKNOWN_OPERATION = "UnknownOperationException"
 INTERNAL_FAILURE = "InternalFailure"
 
 # $context.error.messageString is already a quoted JSON string, so it goes into the body unquoted.
@@ -37,7 +37,7 @@ class ErrorMapping:
 # Every type a client of this API can meet; the two DEFAULT_ entries catch all other 4xx and 5xx types
 # (BAD_REQUEST_BODY, UNSUPPORTED_MEDIA_TYPE, INTEGRATION_TIMEOUT, ...). Unknown paths never get here when
 # signed: the API's catch-all route sends them to the control-plane function, which answers 404
-# ResourceNotFoundException. Unsigned requests, and other methods on known paths, get
+# UnknownOperationException. Unsigned requests, and other methods on known paths, get
 # MISSING_AUTHENTICATION_TOKEN, hence NotAuthorizedException.
 AWS_ERROR_MAPPINGS: tuple[ErrorMapping, ...] = (
     ErrorMapping(apigw.ResponseType.THROTTLED, CLIENT_LIMIT_EXCEEDED),
@@ -50,7 +50,7 @@ AWS_ERROR_MAPPINGS: tuple[ErrorMapping, ...] = (
     ErrorMapping(apigw.ResponseType.INVALID_API_KEY, NOT_AUTHORIZED),
     ErrorMapping(apigw.ResponseType.WAF_FILTERED, NOT_AUTHORIZED),
     ErrorMapping(apigw.ResponseType.REQUEST_TOO_LARGE, INVALID_ARGUMENT),
-    ErrorMapping(apigw.ResponseType.RESOURCE_NOT_FOUND, RESOURCE_NOT_FOUND),
+    ErrorMapping(apigw.ResponseType.RESOURCE_NOT_FOUND, UNKNOWN_OPERATION),
     ErrorMapping(apigw.ResponseType.DEFAULT_4_XX, INVALID_ARGUMENT),
     # A 5xx says nothing about the inside (timeouts, integration errors): the details are in the logs.
     ErrorMapping(apigw.ResponseType.DEFAULT_5_XX, INTERNAL_FAILURE, message="Internal failure"),

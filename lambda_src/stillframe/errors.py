@@ -34,6 +34,14 @@ class ResourceNotFoundError(StillframeError):
     status = 404
 
 
+class UnknownOperationError(StillframeError):
+    """A path or method that is no operation: not ResourceNotFoundException, which clients read as "no such
+    stream" and may carry on from (the AWS services answer unknown operations with this type)."""
+
+    code = "UnknownOperationException"
+    status = 404
+
+
 class ResourceInUseError(StillframeError):
     code = "ResourceInUseException"
     status = 400

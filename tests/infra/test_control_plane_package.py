@@ -80,6 +80,6 @@ def test_control_plane_routes_run_without_the_media_stack(tmp_path: Path) -> Non
     # (the data endpoint keeps the stage: boto3 clients built on it must reach the same API)
     assert results["endpoint"]["body"]["DataEndpoint"] == "https://abc123defg.execute-api.us-east-1.amazonaws.com/prod"
     assert results["loaded"] == []
-    # And an unknown operation answers 404 ResourceNotFoundException (the API's catch-all route sends it here)
+    # And an unknown operation answers 404 UnknownOperationException (the API's catch-all route sends it here)
     assert results["unknown"]["status"] == 404
-    assert results["unknown"]["body"]["__type"] == "ResourceNotFoundException"
+    assert results["unknown"]["body"]["__type"] == "UnknownOperationException"

@@ -95,7 +95,7 @@ def test_operations_route_to_the_light_or_the_media_function(api: Api) -> None:
         assert targets[f"POST {operation}"] == api.control_id
     for operation in MEDIA_OPERATIONS:
         assert targets[f"POST {operation}"] == api.media_id
-    # And unknown paths reach the light function (which answers 404 ResourceNotFoundException), not the image
+    # And unknown paths reach the light function (which answers 404 UnknownOperationException), not the image
     assert targets["ANY {proxy+}"] == api.control_id
     assert targets["ANY /"] == api.control_id
 
@@ -137,7 +137,7 @@ def test_stage_is_throttled_traced_and_access_logged(api: Api) -> None:
         ("EXPIRED_TOKEN", "NotAuthorizedException"),
         ("UNAUTHORIZED", "NotAuthorizedException"),
         ("REQUEST_TOO_LARGE", "InvalidArgumentException"),
-        ("RESOURCE_NOT_FOUND", "ResourceNotFoundException"),
+        ("RESOURCE_NOT_FOUND", "UnknownOperationException"),
         ("DEFAULT_4XX", "InvalidArgumentException"),
         ("DEFAULT_5XX", "InternalFailure"),
     ],

@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from stillframe.errors import ResourceNotFoundError, StillframeError
+from stillframe.errors import StillframeError, UnknownOperationError
 
 JSON = "application/json"
 
@@ -46,5 +46,5 @@ def internal_failure() -> StillframeError:
     return StillframeError("The server failed to process the request; it has been logged.")
 
 
-def not_found(method: str, path: str) -> ResourceNotFoundError:
-    return ResourceNotFoundError(f"There is no operation at {method} {path}.")
+def not_found(method: str, path: str) -> UnknownOperationError:
+    return UnknownOperationError(f"Unknown operation: there is no operation at {method} {path}.")

@@ -39,6 +39,11 @@ def stream_record_key(name: str) -> str:
     return f"streams/{name}.json"
 
 
+def is_stream_record_key(key: str) -> bool:
+    """True for ``streams/<name>.json`` with a name that could be a stream's (no folder below ``streams/``)."""
+    return key.startswith("streams/") and key.endswith(".json") and "/" not in stream_name_from_record_key(key)
+
+
 def stream_name_from_record_key(key: str) -> str:
     return key[len("streams/") : -len(".json")]
 

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 
 from stillframe.catalog import keys
-from stillframe.catalog.stream_record import StreamRecord
+from stillframe.catalog.stream_record import NotAStreamRecord, StreamRecord, skip_foreign
 from stillframe.catalog.stream_summaries import StreamSummaries
 from stillframe.errors import ObjectNotFound
 from stillframe.storage.port import ObjectInfo, ObjectStore
@@ -47,8 +47,9 @@ class StreamListing:
         listed = (
             info
             for info in self._store.list(prefix, start_after=start_after)
-            if keys.stream_name_from_record_key(info.key).startswith(begins_with)
-        )  # "streams/a." also matches "streams/a.json": the startswith filter drops it
+            if keys.is_stream_record_key(info.key)
+            and keys.stream_name_from_record_key(info.key).startswith(begins_with)
+        )  # "streams/a." also matches "streams/a.json": the startswith filter drops it; other objects are no records
         seen: list[str] = []
         read = 0
         finished = False
@@ -89,9 +90,11 @@ class StreamListing:
         """Read one listed record and cache it under the tag it was listed with (a newer read is fine: its tag
         differs, so the next listing reads it again)."""
         try:
-            data = self._store.get(info.key)
+            record = StreamRecord.from_json(self._store.get(info.key))
         except ObjectNotFound:
             return None
-        record = StreamRecord.from_json(data)
+        except NotAStreamRecord:
+            skip_foreign(info.key)
+            return None
         self._summaries.put(info.key, info.tag, asdict(record))
         return record

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 ACTIVE = "ACTIVE"
 DELETING = "DELETING"
@@ -38,8 +42,12 @@ class StreamRecord:
 
     @classmethod
     def from_json(cls, data: bytes) -> StreamRecord:
-        """The record ``to_json`` stored."""
-        return cls(**json.loads(data))
+        """The record ``to_json`` stored; NotAStreamRecord for anything else found where a record should be."""
+        try:
+            fields = json.loads(data)
+            return cls(**fields)
+        except (ValueError, TypeError, RecursionError) as exc:  # not JSON, not an object, or other members
+            raise NotAStreamRecord(str(exc)) from exc
 
     def stream_info(self) -> dict[str, object]:
         """The StreamInfo shape of the kinesisvideo model."""
@@ -55,6 +63,16 @@ class StreamRecord:
             if getattr(self, name) is not None:
                 info[name] = getattr(self, name)
         return info
+
+
+class NotAStreamRecord(ValueError):
+    """An object where a stream record should be that is none (written by something else, or damaged)."""
+
+
+@functools.lru_cache(maxsize=1024)
+def skip_foreign(key: str) -> None:
+    """Say once per process (per key) that ``key`` is no stream record and is treated as absent, never a 500."""
+    logger.warning("object among the stream records is no stream record; skipped", extra={"key": key})
 
 
 def stream_arn(region: str, account_id: str, name: str, creation_ms: int) -> str:

@@ -15,7 +15,7 @@ from stillframe.catalog import keys
 from stillframe.catalog.record_locks import record_lock
 from stillframe.catalog.stream_listing import StreamListing
 from stillframe.catalog.stream_purge import purge_deleted, purge_media, remember_purge
-from stillframe.catalog.stream_record import ACTIVE, DELETING, StreamRecord, stream_arn
+from stillframe.catalog.stream_record import ACTIVE, DELETING, NotAStreamRecord, StreamRecord, skip_foreign, stream_arn
 from stillframe.catalog.stream_summaries import StreamSummaries
 from stillframe.errors import (
     ObjectChanged,
@@ -76,9 +76,13 @@ class StreamCatalog:
 
     def load(self, name: str) -> StreamRecord | None:
         """The record whatever its status, or None."""
+        key = keys.stream_record_key(name)
         try:
-            return StreamRecord.from_json(self._store.get(keys.stream_record_key(name)))
+            return StreamRecord.from_json(self._store.get(key))
         except ObjectNotFound:
+            return None
+        except NotAStreamRecord:
+            skip_foreign(key)
             return None
 
     def find(self, name: str, arn: str | None = None, *, include_deleting: bool = False) -> StreamRecord:
@@ -89,11 +93,15 @@ class StreamCatalog:
         self, name: str, arn: str | None = None, *, include_deleting: bool = False
     ) -> tuple[StreamRecord, str]:
         """``find``, with the tag of the version read: writing it back with ``replace`` fails if it changed since."""
+        key = keys.stream_record_key(name)
         try:
-            data, tag = self._store.get_tagged(keys.stream_record_key(name))
+            data, tag = self._store.get_tagged(key)
+            record = StreamRecord.from_json(data)
         except ObjectNotFound:
             raise ResourceNotFoundError(f"The stream {arn or name} does not exist.") from None
-        record = StreamRecord.from_json(data)
+        except NotAStreamRecord:
+            skip_foreign(key)
+            raise ResourceNotFoundError(f"The stream {arn or name} does not exist.") from None
         if arn is not None and record.StreamARN != arn:
             raise ResourceNotFoundError(f"The stream {arn} does not exist.")
         if record.Status == DELETING and not include_deleting:

@@ -1,7 +1,9 @@
 """Where images are written: a real S3 bucket (boto3) or, on the embedded store, a directory per bucket.
 
 Embedded store (``STILLFRAME_STORE=local``): ``s3://<bucket>/<key>`` is the file ``<data-dir>/delivered/<bucket>/<key>``
-(written to a temporary name, then renamed; over-long key segments are kept as the local store keeps them).
+(written to a temporary name, then renamed; over-long key segments are kept as the local store keeps them). The
+bucket is one folder whatever it says (encoded as a key segment: ``..`` is ``%2E%2E``), so no configuration, not even
+one stored before bucket names were checked, writes outside ``delivered/``.
 There is no object metadata on disk: the content type follows from the extension (``.jpg``, ``.png``).
 S3 store (AWS, LocalStack, ``serve --bucket``): PutObject to the destination bucket in DestinationRegion, through
 the standard boto3 resolution (``AWS_ENDPOINT_URL`` included), with ContentType and KVS's object metadata.
@@ -13,6 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import quote
 
 from stillframe.storage import validate_key
 
@@ -41,7 +44,10 @@ class DirectorySink:
         from stillframe.storage.local_segments import segment_names
 
         validate_key(key)
-        return self.root.joinpath(bucket, *(name for segment in key.split("/") for name in segment_names(segment)))
+        # The bucket is one more key segment ("/" percent-encoded), encoded as the local store encodes them
+        # (".." is "%2E%2E"); valid bucket names come through unchanged.
+        segments = [quote(bucket, safe=""), *key.split("/")]
+        return self.root.joinpath(*(name for segment in segments for name in segment_names(segment)))
 
     def put(
         self, bucket: str, key: str, data: bytes, *, region: str, content_type: str, metadata: dict[str, str]

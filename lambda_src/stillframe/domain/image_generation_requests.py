@@ -2,11 +2,15 @@
 
 Rules of the ``kinesisvideo`` model's ImageGenerationConfiguration, plus what its documentation states in words:
 SamplingInterval 200..20,000 ms, JPEGQuality an integer 1..100, DestinationRegion the stream's own Region (checked
-by the operation, which knows the Region), and an ``s3://`` Uri (images are delivered to S3 only).
+by the operation, which knows the Region), and an ``s3://`` Uri (images are delivered to S3 only) whose bucket
+follows S3's bucket naming rules (a name S3 would refuse is refused here, so the embedded store's delivery folder
+can never be left through a bucket such as ``..``).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Le
@@ -22,11 +26,41 @@ MAX_SAMPLING_INTERVAL_MS = 20_000
 S3_SCHEME = "s3://"
 
 
+_BUCKET_CHARACTERS = re.compile(r"[a-z0-9.-]+")
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def bucket_rule_broken(name: str) -> str | None:
+    """The S3 bucket naming rule (general purpose buckets) ``name`` breaks, or None when it is a valid name."""
+    if not 3 <= len(name) <= 63:
+        return "a bucket name is 3 to 63 characters long"
+    if not _BUCKET_CHARACTERS.fullmatch(name):
+        return "a bucket name has only lowercase letters, digits, dots (.) and hyphens (-)"
+    if not (name[0].isalnum() and name[-1].isalnum()):
+        return "a bucket name begins and ends with a letter or digit"
+    if ".." in name:
+        return "a bucket name has no two adjacent dots"
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        pass
+    else:
+        return "a bucket name is not an IP address"
+    if name.startswith(_RESERVED_PREFIXES) or name.endswith(_RESERVED_SUFFIXES):
+        return "a bucket name does not use S3's reserved prefixes (xn--, sthree-, ...) or suffixes (-s3alias, ...)"
+    return None
+
+
 def _s3_uri(uri: str) -> str:
     if not uri.startswith(S3_SCHEME) or len(uri) == len(S3_SCHEME):
         raise invalid_argument(
             f"{DESTINATION}.Uri {uri!r} is not an S3 URI: images are delivered to s3://<bucket>[/<prefix>]."
         )
+    bucket = uri[len(S3_SCHEME) :].split("/", 1)[0]
+    broken = bucket_rule_broken(bucket)
+    if broken is not None:
+        raise invalid_argument(f"{DESTINATION}.Uri {uri!r} names the bucket {bucket!r}, which S3 refuses: {broken}.")
     return uri
 
 

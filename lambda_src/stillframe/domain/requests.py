@@ -7,8 +7,9 @@ Field types, lengths, patterns, ranges and enums come from the AWS SDK service m
 API.md wins. A validated model is a request whose every field is valid; a refusal is ``InvalidArgumentError``
 (``ValidationError`` for WidthPixels without HeightPixels, as the GetImages reference says), built by ``refusals``.
 
-Requests that page (GetImages, ListFragments, ListStreams) have ``binding()``: every parameter
-but NextToken, canonically encoded (``canonical``), so a token only works with the request that produced it.
+Requests that page (GetImages, ListFragments, ListStreams) have ``binding()``: every parameter but NextToken,
+canonically encoded (``canonical``), so a token only works with the request that produced it (ListFragments binds
+the stream alone: its range travels inside the token).
 """
 
 from __future__ import annotations
@@ -237,14 +238,6 @@ class ListFragmentsRequest(StreamRequest):
         return MAX_TIMESTAMP_MS if self.fragment_selector is None else self.fragment_selector.time_range.end_ms
 
     def binding(self) -> bytes:
-        """Every parameter but NextToken, canonically encoded."""
-        return canonical(
-            "ListFragments",
-            {
-                "Stream": self.stream.stream_name,
-                "FragmentSelectorType": self.selector,
-                "StartMs": self.start_ms,
-                "EndMs": self.end_ms,
-                "MaxResults": self.max_results,
-            },
-        )
+        """The stream only: the listing's range travels inside its NextToken, so a token continues its listing
+        whether or not the request repeats the FragmentSelector (``operations.list_fragments``)."""
+        return canonical("ListFragments", {"Stream": self.stream.stream_name})
