@@ -87,12 +87,12 @@ def test_a_record_changed_by_another_process_is_read_again(store: CountingStore)
     listed(reader)
     # When another process changes one stream's retention
     old = writer.find("cam-007")
-    StreamUpdates(store, writer).update(StreamRef("cam-007", None), lambda r: replace(r, DataRetentionInHours=6))
+    StreamUpdates(store, writer).update(StreamRef("cam-007", None), lambda r: replace(r, retention_hours=6))
     store.record_gets = 0
     # Then the reader's next listing shows the change, reading exactly that record
     infos, _ = listed(reader)
     changed = next(s for s in infos if s["StreamName"] == "cam-007")
-    assert changed["DataRetentionInHours"] == 6 and changed["Version"] != old.Version
+    assert changed["DataRetentionInHours"] == 6 and changed["Version"] != old.version
     assert store.record_gets == 1
 
 
@@ -102,7 +102,7 @@ def test_deleted_and_created_streams_show_at_once_in_a_warm_process(store: Count
     writer = make(store, 40)
     listed(reader)
     # When another process deletes one and creates one
-    writer.delete(writer.find("cam-010").StreamARN)
+    writer.delete(writer.find("cam-010").arn)
     writer.create("cam-new", retention_hours=1)
     # Then the warm reader lists neither the deleted stream nor misses the new one
     names = [s["StreamName"] for s in listed(reader)[0]]

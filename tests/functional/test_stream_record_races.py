@@ -33,7 +33,7 @@ store = LocalDirectoryStore(sys.argv[1])
 streams = StreamCatalog(store, region="us-east-1", account_id="123456789012")
 sys.stdin.readline()
 if sys.argv[2] == "delete":
-    streams.delete(streams.find("cam").StreamARN)
+    streams.delete(streams.find("cam").arn)
 else:
     StreamUpdates(store, streams).tag(StreamRef("cam", None), {"site": "north"})
 print("done", flush=True)
@@ -74,7 +74,7 @@ def test_an_update_racing_a_delete_does_not_bring_the_stream_back(root: Path) ->
 
     def change(record: StreamRecord) -> StreamRecord:
         b_deletes()  # B deletes the stream after A read it
-        return replace(record, DataRetentionInHours=48)
+        return replace(record, retention_hours=48)
 
     # When A's retention change is written back after B's delete
     # Then A is told the stream is gone, and the stream stays deleted
@@ -95,13 +95,13 @@ def test_two_processes_updating_one_stream_both_take_effect(root: Path) -> None:
     def change(record: StreamRecord) -> StreamRecord:
         if not seen:
             b_tags()  # B tags the stream after A's first read
-        seen.append(record.DataRetentionInHours)
-        return replace(record, DataRetentionInHours=48)
+        seen.append(record.retention_hours)
+        return replace(record, retention_hours=48)
 
     # When A's retention change is written back after B's tag
     updated = updates.update(StreamRef("cam", None), change)
     # Then A's change was applied again to B's version: the stream has both
     record = streams.find("cam")
     assert len(seen) == 2
-    assert record.DataRetentionInHours == 48 and record.Tags == {"site": "north"}
-    assert record.Version == updated.Version
+    assert record.retention_hours == 48 and record.tags == {"site": "north"}
+    assert record.version == updated.version

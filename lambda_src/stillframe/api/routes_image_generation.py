@@ -1,6 +1,6 @@
 """UpdateImageGenerationConfiguration and DescribeImageGenerationConfiguration.
 
-The configuration lives on the stream record (``StreamRecord.ImageGenerationConfiguration``); every update advances
+The configuration lives on the stream record (``StreamRecord.image_generation``); every update advances
 the stream's Version. Light, like the other control-plane routes: no media imports.
 """
 

@@ -11,7 +11,6 @@ import functools
 import itertools
 from collections.abc import Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
 
 from stillframe.catalog import keys
 from stillframe.catalog.stream_record import NotAStreamRecord, StreamRecord, skip_foreign
@@ -71,20 +70,30 @@ class StreamListing:
 
     def _records(self, chunk: Sequence[ObjectInfo]) -> tuple[Sequence[StreamRecord], int]:
         """The records of listed keys, in order (absent ones left out), and how many had to be read."""
-        cached = [self._summaries.get(info.key, info.tag) for info in chunk]
+        cached = [self._cached(info) for info in chunk]
         missing = [info for info, record in zip(chunk, cached, strict=True) if record is None]
         if len(missing) >= LOAD_SUMMARIES_AT:
             self._summaries.load()  # a cold process: one GET for the saved copy beats many record reads
-            cached = [self._summaries.get(info.key, info.tag) for info in chunk]
+            cached = [self._cached(info) for info in chunk]
             missing = [info for info, record in zip(chunk, cached, strict=True) if record is None]
         read = dict(zip((info.key for info in missing), _record_pool().map(self._read, missing), strict=True))
         records: list[StreamRecord] = []
         for info, record in zip(chunk, cached, strict=True):
             if record is not None:
-                records.append(StreamRecord(**record))
+                records.append(record)
             elif (fresh := read[info.key]) is not None:
                 records.append(fresh)
         return records, len(missing)
+
+    def _cached(self, info: ObjectInfo) -> StreamRecord | None:
+        """The cached record of a listed key, if current; a damaged cache entry only costs a read."""
+        stored = self._summaries.get(info.key, info.tag)
+        if stored is None:
+            return None
+        try:
+            return StreamRecord.from_stored(stored)
+        except NotAStreamRecord:
+            return None
 
     def _read(self, info: ObjectInfo) -> StreamRecord | None:
         """Read one listed record and cache it under the tag it was listed with (a newer read is fine: its tag
@@ -96,5 +105,5 @@ class StreamListing:
         except NotAStreamRecord:
             skip_foreign(info.key)
             return None
-        self._summaries.put(info.key, info.tag, asdict(record))
+        self._summaries.put(info.key, info.tag, record.to_stored())
         return record

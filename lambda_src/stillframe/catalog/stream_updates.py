@@ -10,6 +10,7 @@ from stillframe.catalog.record_locks import record_lock
 from stillframe.catalog.stream_record import ACTIVE, StreamRecord
 from stillframe.catalog.streams import WRITE_ATTEMPTS, StreamCatalog
 from stillframe.domain.requests import StreamRef
+from stillframe.domain.stream_arn import StreamArn
 from stillframe.errors import (
     InvalidResourceFormatError,
     ObjectChanged,
@@ -21,17 +22,11 @@ from stillframe.errors import (
 from stillframe.storage.port import ObjectStore
 
 MAX_TAGS = 50
-STREAM_RESOURCE = "stream"
 
 
 def new_version() -> str:
     """A fresh opaque Version (the model's pattern: [a-zA-Z0-9]+)."""
     return secrets.token_hex(10)
-
-
-def resource_type(arn: str) -> str:
-    """``stream`` of ``arn:aws:kinesisvideo:<region>:<account>:stream/<name>/<ms>`` (``channel`` for a channel)."""
-    return arn.split(":", 5)[-1].split("/", 1)[0]
 
 
 class StreamUpdates:
@@ -57,13 +52,13 @@ class StreamUpdates:
         with record_lock(name):  # threads of this process in turn; other processes through the conditional write
             for _ in range(WRITE_ATTEMPTS):
                 record, tag = self._streams.find_tagged(name, stream.arn, include_deleting=True)
-                if record.Status != ACTIVE:
-                    raise ResourceInUseError(f"The stream {name} is {record.Status}, not ACTIVE: it cannot be updated.")
-                if current_version is not None and current_version != record.Version:
+                if record.status != ACTIVE:
+                    raise ResourceInUseError(f"The stream {name} is {record.status}, not ACTIVE: it cannot be updated.")
+                if current_version is not None and current_version != record.version:
                     raise VersionMismatchError(
-                        f"CurrentVersion {current_version} does not match the stream's version {record.Version}."
+                        f"CurrentVersion {current_version} does not match the stream's version {record.version}."
                     )
-                updated = replace(change(record), Version=new_version())
+                updated = replace(change(record), version=new_version())
                 try:
                     self._streams.replace(updated, tag)
                     return updated
@@ -75,36 +70,36 @@ class StreamUpdates:
         """Add or replace tags; TagsPerResourceExceededLimitError when the stream would hold more than 50."""
 
         def change(record: StreamRecord) -> StreamRecord:
-            merged = {**record.Tags, **tags}
+            merged = {**record.tags, **tags}
             if len(merged) > MAX_TAGS:
                 raise TagsPerResourceExceededLimitError(
-                    f"The stream {record.StreamName} has {len(record.Tags)} tags; adding these would make "
+                    f"The stream {record.name} has {len(record.tags)} tags; adding these would make "
                     f"{len(merged)}, and a stream can hold at most {MAX_TAGS}."
                 )
-            return replace(record, Tags=merged)
+            return replace(record, tags=merged)
 
         return self.update(stream, change)
 
     def untag(self, stream: StreamRef, tag_keys: Iterable[str]) -> StreamRecord:
         """Remove tags by key; keys the stream does not have are ignored."""
         drop = set(tag_keys)
-        return self.update(stream, lambda r: replace(r, Tags={k: v for k, v in r.Tags.items() if k not in drop}))
+        return self.update(stream, lambda r: replace(r, tags={k: v for k, v in r.tags.items() if k not in drop}))
 
     def tags(self, stream: StreamRef) -> dict[str, str]:
         """The stream's tags (a stream being deleted is not found, as DescribeStream's siblings answer)."""
-        return dict(self._streams.find(stream.stream_name, stream.arn).Tags)
+        return dict(self._streams.find(stream.stream_name, stream.arn).tags)
 
 
 def stream_ref_for_stream_tags(stream: StreamRef) -> StreamRef:
     """TagStream's family: a StreamARN naming another resource type is InvalidResourceFormatException."""
-    if stream.arn is not None and resource_type(stream.arn) != STREAM_RESOURCE:
+    if stream.arn is not None and not StreamArn.parse(stream.arn).is_stream:
         raise InvalidResourceFormatError(f"StreamARN {stream.arn} is not the ARN of a stream.")
     return stream
 
 
 def stream_ref_for_resource(stream: StreamRef) -> StreamRef:
     """TagResource's family: only streams are resources here (there are no signaling channels)."""
-    if stream.arn is not None and resource_type(stream.arn) != STREAM_RESOURCE:
+    if stream.arn is not None and not StreamArn.parse(stream.arn).is_stream:
         raise ResourceNotFoundError(
             f"The resource {stream.arn} does not exist: this service has streams only, no signaling channels."
         )

@@ -17,6 +17,7 @@ from stillframe.catalog.stream_listing import StreamListing
 from stillframe.catalog.stream_purge import purge_deleted, purge_media, remember_purge
 from stillframe.catalog.stream_record import ACTIVE, DELETING, NotAStreamRecord, StreamRecord, skip_foreign, stream_arn
 from stillframe.catalog.stream_summaries import StreamSummaries
+from stillframe.domain.stream_arn import StreamArn
 from stillframe.errors import (
     ObjectChanged,
     ObjectExists,
@@ -57,16 +58,16 @@ class StreamCatalog:
         """Create an ACTIVE stream; ResourceInUseError if the name is taken (create-if-absent, race-free)."""
         created = int(self._clock() * 1000)
         record = StreamRecord(
-            StreamName=name,
-            StreamARN=stream_arn(self._region, self._account_id, name, created),
-            Version=secrets.token_hex(10),
-            Status=ACTIVE,
-            CreationTime=created,
-            DataRetentionInHours=retention_hours,
-            DeviceName=device_name,
-            MediaType=media_type,
-            KmsKeyId=kms_key_id,
-            Tags=dict(tags or {}),
+            name=name,
+            arn=stream_arn(self._region, self._account_id, name, created),
+            version=secrets.token_hex(10),
+            status=ACTIVE,
+            creation_ms=created,
+            retention_hours=retention_hours,
+            device_name=device_name,
+            media_type=media_type,
+            kms_key_id=kms_key_id,
+            tags=dict(tags or {}),
         )
         try:
             self._store.create(keys.stream_record_key(name), record.to_json())
@@ -102,21 +103,21 @@ class StreamCatalog:
         except NotAStreamRecord:
             skip_foreign(key)
             raise ResourceNotFoundError(f"The stream {arn or name} does not exist.") from None
-        if arn is not None and record.StreamARN != arn:
+        if arn is not None and record.arn != arn:
             raise ResourceNotFoundError(f"The stream {arn} does not exist.")
-        if record.Status == DELETING and not include_deleting:
+        if record.status == DELETING and not include_deleting:
             raise ResourceNotFoundError(f"The stream {name} is being deleted.")
         return record, tag
 
     def replace(self, record: StreamRecord, tag: str) -> None:
         """Write a changed record back if no other writer has written it since it was read at ``tag``
         (``ObjectChanged`` otherwise: read it again and retry)."""
-        self._store.replace(keys.stream_record_key(record.StreamName), record.to_json(), tag)
+        self._store.replace(keys.stream_record_key(record.name), record.to_json(), tag)
 
     @staticmethod
     def cursor(record: StreamRecord) -> str:
         """Where a listing resumes after ``record`` (``list``'s ``start_after``): the layout stays in the catalog."""
-        return keys.stream_record_key(record.StreamName)
+        return keys.stream_record_key(record.name)
 
     def list(self, *, begins_with: str = "", start_after: str = "") -> Generator[StreamRecord, None, None]:
         """Stream records in key order, optionally only names with a prefix, after a cursor key.
@@ -137,7 +138,7 @@ class StreamCatalog:
         re-created with the same name never sees old media.
         """
         deadline = time.monotonic() + budget_s
-        name = arn.split("/")[1] if arn.count("/") >= 2 else ""
+        name = StreamArn.parse(arn).name
         with record_lock(name):  # an update (stream_updates) must not write the record back after this
             record = self._mark_deleting(name, arn, current_version)
             remember_purge(self._store, record.media_id)
@@ -151,12 +152,12 @@ class StreamCatalog:
         fails to write it back (and, reading again, finds it DELETING), so nothing can bring the record back."""
         for _ in range(WRITE_ATTEMPTS):
             record, tag = self.find_tagged(name, arn, include_deleting=True)
-            if current_version is not None and current_version != record.Version:
+            if current_version is not None and current_version != record.version:
                 raise VersionMismatchError(
-                    f"CurrentVersion {current_version} does not match the stream's version {record.Version}."
+                    f"CurrentVersion {current_version} does not match the stream's version {record.version}."
                 )
             try:
-                self.replace(replace(record, Status=DELETING), tag)
+                self.replace(replace(record, status=DELETING), tag)
                 return record
             except ObjectChanged:
                 continue  # another process wrote it in between: check the version again

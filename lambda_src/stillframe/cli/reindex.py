@@ -73,9 +73,7 @@ def run(args: argparse.Namespace) -> int:
             for name, value in asdict(report).items()
             if value and name != "fragments"
         )
-        print(
-            f"reindexed stream {record.StreamName}: {report.fragments} fragments" + (f" ({details})" if details else "")
-        )
+        print(f"reindexed stream {record.name}: {report.fragments} fragments" + (f" ({details})" if details else ""))
     return 0
 
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.delivery.jobs import DeliveryJob
 from stillframe.delivery.layout import sample_times
+from stillframe.domain.image_generation_requests import ImageGenerationConfiguration
 from stillframe.domain.selection import covering
 from stillframe.images.engine import RenderSpec, render_page
 from stillframe.images.plan import plan_page
 
 TIMELINE = {"SERVER_TIMESTAMP": "server", "PRODUCER_TIMESTAMP": "producer"}
-DEFAULT_QUALITY = 80
 RENDER_BUDGET_S = 600.0  # no response to fit: the whole fragment is rendered
 UNLIMITED_BYTES = 1 << 62
 
@@ -40,9 +40,9 @@ def generate_images(job: DeliveryJob, index: FragmentIndex) -> tuple[list[Genera
     cannot be read now (the caller retries).
     """
     config, record = job.configuration, job.fragment
-    timeline = TIMELINE[config["ImageSelectorType"]]
+    timeline = TIMELINE[config.selector]
     other = "producer" if timeline == "server" else "server"
-    grid = sample_times(record.start(timeline), record.duration_ms, int(config["SamplingInterval"]))
+    grid = sample_times(record.start(timeline), record.duration_ms, config.interval_ms)
     if not grid:
         return [], 0
     data = index.blob(record)  # read errors surface here, not as MEDIA_ERROR inside the engine
@@ -67,22 +67,17 @@ def generate_images(job: DeliveryJob, index: FragmentIndex) -> tuple[list[Genera
     return images, len(outcomes) - len(images)
 
 
-def _spec(config: dict[str, object], data: bytes) -> RenderSpec:
+def _spec(config: ImageGenerationConfiguration, data: bytes) -> RenderSpec:
     """GetImages' rendering parameters from the configuration.
 
     WidthPixels alone is allowed here (the ImageGenerationConfiguration reference: the height follows the original
     aspect ratio), unlike GetImages; the height is computed from the fragment's display size.
     """
-    image_format = str(config["Format"])
-    format_config = config.get("FormatConfig") or {}
-    quality = int(format_config.get("JPEGQuality", DEFAULT_QUALITY)) if isinstance(format_config, dict) else 80
-    width, height = config.get("WidthPixels"), config.get("HeightPixels")
+    width, height = config.width, config.height
     if width is not None and height is None:
         from stillframe.media.fragment import open_fragment
 
         fragment = open_fragment(data)
         shown_w, shown_h = fragment.display.size(fragment.width, fragment.height)
-        height = max(1, round(shown_h * int(str(width)) / shown_w))
-    return RenderSpec(
-        image_format, quality, None if width is None else int(str(width)), None if height is None else int(str(height))
-    )
+        height = max(1, round(shown_h * width / shown_w))
+    return RenderSpec(config.image_format, config.quality, width, height)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.catalog.stream_record import StreamRecord
+from stillframe.domain.image_generation_requests import ImageGenerationConfiguration
+from stillframe.domain.stream_arn import StreamArn
 from stillframe.storage.port import ObjectStore
 
 PREFIX = "generate/"
@@ -27,7 +28,7 @@ class DeliveryJob:
     stream_name: str
     stream_arn: str
     fragment: FragmentRecord
-    configuration: dict[str, Any]
+    configuration: ImageGenerationConfiguration
 
     @property
     def key(self) -> str:
@@ -35,7 +36,7 @@ class DeliveryJob:
 
     @property
     def account_id(self) -> str:
-        return self.stream_arn.split(":")[4]
+        return StreamArn.parse(self.stream_arn).account_id
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -43,7 +44,7 @@ class DeliveryJob:
                 "stream_name": self.stream_name,
                 "stream_arn": self.stream_arn,
                 "fragment": asdict(self.fragment),
-                "configuration": self.configuration,
+                "configuration": self.configuration.stored(),
             },
             sort_keys=True,
         ).encode()
@@ -51,18 +52,15 @@ class DeliveryJob:
     @classmethod
     def from_json(cls, data: bytes) -> DeliveryJob:
         raw = json.loads(data)
-        return cls(raw["stream_name"], raw["stream_arn"], FragmentRecord(**raw["fragment"]), raw["configuration"])
+        configuration = ImageGenerationConfiguration.model_validate(raw["configuration"])
+        return cls(raw["stream_name"], raw["stream_arn"], FragmentRecord(**raw["fragment"]), configuration)
 
 
-def enabled_configuration(stream: StreamRecord) -> dict[str, Any] | None:
-    """The stream's image generation configuration when it is ENABLED, else None."""
-    config = stream.ImageGenerationConfiguration
-    return config if config is not None and config.get("Status") == "ENABLED" else None
-
-
-def write_job(store: ObjectStore, stream: StreamRecord, record: FragmentRecord, config: dict[str, Any]) -> DeliveryJob:
+def write_job(
+    store: ObjectStore, stream: StreamRecord, record: FragmentRecord, config: ImageGenerationConfiguration
+) -> DeliveryJob:
     """Persist the job's marker (before the fragment's ack) and return the job."""
-    job = DeliveryJob(stream.StreamName, stream.StreamARN, record, config)
+    job = DeliveryJob(stream.name, stream.arn, record, config)
     store.put(job.key, job.to_json())
     return job
 

@@ -21,7 +21,7 @@ from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.catalog.stream_record import StreamRecord
 from stillframe.delivery.generate import generate_images
-from stillframe.delivery.jobs import DeliveryJob, enabled_configuration, pending_jobs, write_job
+from stillframe.delivery.jobs import DeliveryJob, pending_jobs, write_job
 from stillframe.delivery.layout import CONTENT_TYPES, Destination, image_name
 from stillframe.delivery.queue import JobNotifier, job_queue, notify_or_leave_to_sweep
 from stillframe.delivery.sinks import ImageSink, sink_for
@@ -60,10 +60,10 @@ class Deliverer:
             logger.warning("fragment gone before its images were delivered", extra={"job": key})
             self.store.delete(key)
             return 0
-        destination = Destination.parse(job.configuration["DestinationConfig"]["Uri"])
-        region = job.configuration["DestinationConfig"]["DestinationRegion"]
-        image_format = job.configuration["Format"]
-        producer_first = job.configuration["ImageSelectorType"] == "PRODUCER_TIMESTAMP"
+        destination = Destination.parse(job.configuration.destination.uri)
+        region = job.configuration.destination.region
+        image_format = job.configuration.image_format
+        producer_first = job.configuration.selector == "PRODUCER_TIMESTAMP"
         for image in images:
             name = image_name(job.account_id, job.stream_name, image.timecode_ms, job.fragment.number, image_format)
             producer, server = (
@@ -196,7 +196,7 @@ class Deliveries:
 
     def enqueue(self, stream: StreamRecord, record: FragmentRecord) -> DeliveryJob | None:
         """Persist a job for a stored, tagged fragment when the stream's configuration is ENABLED (before the ack)."""
-        config = enabled_configuration(stream)
+        config = stream.enabled_image_generation
         if config is None:
             return None
         job = write_job(self.store, stream, record, config)

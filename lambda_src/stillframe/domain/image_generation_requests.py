@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from annotated_types import Ge, Le
 from pydantic import AfterValidator, Field, StringConstraints
 
-from stillframe.domain.requests import StreamRequest
+from stillframe.domain.requests import DEFAULT_JPEG_QUALITY, StreamRequest
 from stillframe.domain.shapes import WHOLE, WireModel, invalid_argument, model_pattern, rule
 
 CONFIG = "ImageGenerationConfiguration"
@@ -106,6 +106,12 @@ class ImageGenerationConfiguration(WireModel):
     width: Annotated[int, Ge(1), Le(3840), WHOLE] | None = Field(None, alias="WidthPixels")
     height: Annotated[int, Ge(1), Le(2160), WHOLE] | None = Field(None, alias="HeightPixels")
 
+    @property
+    def quality(self) -> int:
+        """JPEGQuality as a number (GetImages' default when absent; ignored for PNG)."""
+        text = (self.format_config or {}).get("JPEGQuality")
+        return DEFAULT_JPEG_QUALITY if text is None else int(text)
+
     def stored(self) -> dict[str, Any]:
         """The configuration's wire form, as kept on the stream record."""
         return self.model_dump(by_alias=True, exclude_none=True)
@@ -115,11 +121,6 @@ class UpdateImageGenerationRequest(StreamRequest):
     """A valid UpdateImageGenerationConfiguration request; no configuration deletes the stream's one."""
 
     config: ImageGenerationConfiguration | None = Field(None, alias="ImageGenerationConfiguration")
-
-    @property
-    def configuration(self) -> dict[str, Any] | None:
-        """The configuration to store, or None to delete it."""
-        return None if self.config is None else self.config.stored()
 
     @property
     def enabled(self) -> bool:

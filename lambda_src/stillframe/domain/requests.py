@@ -34,6 +34,7 @@ from stillframe.domain.shapes import (
     rule,
     validation_error,
 )
+from stillframe.domain.stream_arn import StreamArn
 from stillframe.domain.timestamps import MAX_TIMESTAMP_MS
 from stillframe.errors import InvalidArgumentError
 
@@ -89,8 +90,8 @@ class StreamRef:
 
 
 def stream_name_from_arn(arn: str) -> str:
-    """The ``<name>`` of ``arn:...:stream/<name>/<creation ms>`` (a name cannot contain '/')."""
-    return arn.split("/")[1]
+    """The ``<name>`` of ``arn:...:stream/<name>/<creation ms>`` (a validated StreamARN)."""
+    return StreamArn.parse(arn).name
 
 
 class StreamRequest(WireModel):

@@ -16,7 +16,6 @@ from stillframe.catalog.fragments import MAX_FRAGMENT_MS, FragmentIndex
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.catalog.stream_record import StreamRecord
 from stillframe.domain.acks import FragmentAck
-from stillframe.errors import NoDataRetentionError
 from stillframe.observability import metrics
 
 if TYPE_CHECKING:
@@ -44,11 +43,7 @@ class UploadClock:
 
 def require_retention(stream: StreamRecord) -> None:
     """Media sent to a stream that keeps nothing would be lost: refuse it instead."""
-    if stream.DataRetentionInHours == 0:
-        raise NoDataRetentionError(
-            f"The stream {stream.StreamName} has DataRetentionInHours 0, so media would not be kept; "
-            "give the stream a retention period (UpdateDataRetention)."
-        )
+    stream.require_retention("media would not be kept; give the stream a retention period (UpdateDataRetention).")
 
 
 def fragment_number(received_ms: int, sequence: int) -> str:
@@ -99,5 +94,5 @@ def store_fragments(
         acks.append(FragmentAck.persisted(timecode, record.number))
     persisted = sum(1 for ack in acks if ack.is_persisted)
     metrics.add_metric(name="FragmentsPersisted", unit="Count", value=persisted)
-    logger.info("upload stored", extra={"stream": stream.StreamName, "fragments": len(acks), "persisted": persisted})
+    logger.info("upload stored", extra={"stream": stream.name, "fragments": len(acks), "persisted": persisted})
     return acks

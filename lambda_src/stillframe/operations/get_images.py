@@ -20,7 +20,6 @@ from stillframe.errors import InvalidArgumentError
 from stillframe.images.engine import RenderSpec, render_page
 from stillframe.images.plan import plan_page
 from stillframe.observability import metrics
-from stillframe.operations.retention import require_retention, retained
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +44,8 @@ def get_images(
     """One page of GetImages: ``{"Images": [...], "NextToken"?: str}``; rendering stops at ``budget_s``."""
     deadline = time.monotonic() + budget_s  # the budget covers the whole request, lookups included
     stream = streams.find(request.stream.stream_name, request.stream.arn)
-    require_retention(stream)
-    binding = for_stream(request.binding(), stream.StreamARN)
+    stream.require_retention("GetImages reads stored media.")
+    binding = for_stream(request.binding(), stream.arn)
     offset = _offset(request, binding, tokens)
     samples = page_samples(request.start_ms, request.end_ms, request.interval_ms, offset, request.page_size)
     if not samples:
@@ -55,7 +54,7 @@ def get_images(
     candidates = [
         record
         for record in fragments.covering_candidates(stream.media_id, timeline, samples[0], samples[-1])
-        if retained(record, stream, now_ms=now_ms)
+        if stream.retains(record, now_ms=now_ms)
     ]
     # The next page's samples, so a decoder left mid-GOP can be kept for it (a paginator asks for it next).
     following = page_samples(
@@ -73,7 +72,7 @@ def get_images(
     logger.info(
         "page served",
         extra={
-            "stream": stream.StreamName,
+            "stream": stream.name,
             "images": stats.images,
             "fragments": stats.fragments,
             "frames_decoded": stats.frames_decoded,

@@ -13,7 +13,7 @@ from stillframe.domain.image_generation_requests import (
     DescribeImageGenerationRequest,
     UpdateImageGenerationRequest,
 )
-from stillframe.errors import InvalidArgumentError, NoDataRetentionError
+from stillframe.errors import InvalidArgumentError
 
 
 def update_image_generation(
@@ -25,15 +25,11 @@ def update_image_generation(
         raise InvalidArgumentError(
             f"{DESTINATION}.DestinationRegion {config.destination.region!r} must be the stream's Region, {region}."
         )
-    stored = request.configuration
 
     def change(record: StreamRecord) -> StreamRecord:
-        if request.enabled and record.DataRetentionInHours == 0:
-            raise NoDataRetentionError(
-                f"The stream {record.StreamName} has no data retention (DataRetentionInHours is 0): "
-                "images are made from stored media."
-            )
-        return replace(record, ImageGenerationConfiguration=stored)
+        if request.enabled:
+            record.require_retention("images are made from stored media.")
+        return replace(record, image_generation=config)
 
     updates.update(request.stream, change)
     return {}
@@ -41,5 +37,5 @@ def update_image_generation(
 
 def describe_image_generation(request: DescribeImageGenerationRequest, *, streams: StreamCatalog) -> dict[str, Any]:
     """``{"ImageGenerationConfiguration": ...}``, or ``{}`` when the stream has none."""
-    config = streams.find(request.stream.stream_name, request.stream.arn).ImageGenerationConfiguration
-    return {} if config is None else {"ImageGenerationConfiguration": config}
+    config = streams.find(request.stream.stream_name, request.stream.arn).image_generation
+    return {} if config is None else {"ImageGenerationConfiguration": config.stored()}

@@ -20,7 +20,6 @@ from stillframe.domain.requests import ListFragmentsRequest
 from stillframe.domain.token import FOREIGN, TokenCodec, for_stream
 from stillframe.errors import InvalidArgumentError
 from stillframe.operations.paging import take_page
-from stillframe.operations.retention import retained, retention_cutoff
 
 
 def list_fragments(
@@ -33,7 +32,7 @@ def list_fragments(
 ) -> dict[str, Any]:
     """``{"Fragments": [...], "NextToken"?: str}``; without a selector, every retained fragment in server time."""
     stream = streams.find(request.stream.stream_name, request.stream.arn)
-    binding = for_stream(request.binding(), stream.StreamARN)
+    binding = for_stream(request.binding(), stream.arn)
     listing = _Listing.of(request)
     after = ""
     if request.next_token:
@@ -41,11 +40,11 @@ def list_fragments(
     if listing.selector:
         start, end = listing.start_ms, listing.end_ms
     else:  # start at the retention cutoff: expired fragments are never walked
-        start, end = retention_cutoff(stream, now_ms), LAST_INDEXED_MS
+        start, end = stream.retention_cutoff(now_ms), LAST_INDEXED_MS
     scan = fragments.scan(
         stream.media_id, timeline_of(listing.selector), start, end, after_key=after, expected=request.max_results + 1
     )
-    kept = ((key, record) for key, record in scan if retained(record, stream, now_ms=now_ms))
+    kept = ((key, record) for key, record in scan if stream.retains(record, now_ms=now_ms))
     page, cursor_token = take_page(kept, request.max_results, lambda key: tokens.encode(binding, listing.cursor(key)))
     result: dict[str, Any] = {"Fragments": [_fragment(record) for record in page]}
     if cursor_token is not None:

@@ -38,7 +38,7 @@ def list_streams(
             (
                 (streams.cursor(record), record.stream_info())
                 for record in records
-                if visible is None or visible(record.StreamName)
+                if visible is None or visible(record.name)
             ),
             request.max_results,
             lambda cursor: tokens.encode(request.binding(), cursor),

@@ -14,7 +14,7 @@ def update_data_retention(request: UpdateDataRetentionRequest, *, updates: Strea
     """Change the retention by the signed amount; refused when it would leave 0..87600 hours."""
     updates.update(
         request.stream,
-        lambda record: replace(record, DataRetentionInHours=request.new_retention(record.DataRetentionInHours)),
+        lambda record: replace(record, retention_hours=request.new_retention(record.retention_hours)),
         current_version=request.current_version,
     )
     return {}
@@ -26,8 +26,8 @@ def update_stream(request: UpdateStreamRequest, *, updates: StreamUpdates) -> di
     def change(record: StreamRecord) -> StreamRecord:
         return replace(
             record,
-            DeviceName=request.device_name if request.device_name is not None else record.DeviceName,
-            MediaType=request.media_type if request.media_type is not None else record.MediaType,
+            device_name=request.device_name if request.device_name is not None else record.device_name,
+            media_type=request.media_type if request.media_type is not None else record.media_type,
         )
 
     updates.update(request.stream, change, current_version=request.current_version)

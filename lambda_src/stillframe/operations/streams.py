@@ -23,7 +23,7 @@ def create_stream(request: CreateStreamRequest, *, streams: StreamCatalog) -> di
         kms_key_id=request.kms_key_id,
         tags=request.tags,
     )
-    return {"StreamARN": record.StreamARN}
+    return {"StreamARN": record.arn}
 
 
 def describe_stream(request: DescribeStreamRequest, *, streams: StreamCatalog) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from urllib.parse import unquote
 
 from stillframe.domain.operations import operation_at
+from stillframe.domain.stream_arn import StreamArn
 
 logger = logging.getLogger("stillframe.server")
 
@@ -43,8 +44,16 @@ def stream_of(operation: str | None, headers: Sequence[tuple[str, str]], body: b
         return None
     else:
         values = _body_streams(body)
-    names = [value.split("/")[1] if value.startswith("arn:") and value.count("/") >= 2 else value for value in values]
-    return next((name for name in names if _STREAM_NAME.fullmatch(name)), None)
+    return next((name for name in map(_name_of, values) if name and _STREAM_NAME.fullmatch(name)), None)
+
+
+def _name_of(value: str) -> str | None:
+    if not value.startswith("arn:"):
+        return value
+    try:
+        return StreamArn.parse(value).name
+    except ValueError:
+        return None
 
 
 def _body_streams(body: bytes) -> list[str]:

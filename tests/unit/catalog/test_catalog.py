@@ -34,10 +34,10 @@ def test_marker_and_blob_keys_round_trip():
 
 def test_create_find_and_arn(streams):
     created = streams.create("cam", retention_hours=2)
-    assert created.StreamARN == "arn:aws:kinesisvideo:eu-west-1:123456789012:stream/cam/1795600800500"
-    assert streams.find("cam", created.StreamARN) == created
+    assert created.arn == "arn:aws:kinesisvideo:eu-west-1:123456789012:stream/cam/1795600800500"
+    assert streams.find("cam", created.arn) == created
     with pytest.raises(ResourceNotFoundError):
-        streams.find("cam", created.StreamARN.replace("800500", "800501"))
+        streams.find("cam", created.arn.replace("800500", "800501"))
     with pytest.raises(ResourceInUseError):
         streams.create("cam")
 
@@ -46,16 +46,16 @@ def test_list_streams_does_not_see_media(streams, store):
     for name in ("b", "a", "a.b"):
         streams.create(name)
     FragmentIndex(store).add(record("1", 1000, stream="a"), b"x" * 42)
-    assert sorted(r.StreamName for r in streams.list()) == ["a", "a.b", "b"]
-    assert [r.StreamName for r in streams.list(begins_with="a.")] == ["a.b"]
+    assert sorted(r.name for r in streams.list()) == ["a", "a.b", "b"]
+    assert [r.name for r in streams.list(begins_with="a.")] == ["a.b"]
 
 
 def test_delete_removes_media_and_checks_version(streams, store):
     created = streams.create("cam")
     FragmentIndex(store).add(record("1", 1000, stream=created.media_id), b"x" * 42)
     with pytest.raises(VersionMismatchError):
-        streams.delete(created.StreamARN, "wrong")
-    assert streams.delete(created.StreamARN, created.Version) is True
+        streams.delete(created.arn, "wrong")
+    assert streams.delete(created.arn, created.version) is True
     assert list(store.list("")) == []
 
 
@@ -63,7 +63,7 @@ def test_a_recreated_stream_starts_empty_even_if_old_media_remains(streams, stor
     # Given a stream deleted with no time to remove its media (the lifecycle rule will)
     old = streams.create("cam")
     FragmentIndex(store).add(record("1", 1000, stream=old.media_id), b"x" * 42)
-    assert streams.delete(old.StreamARN, budget_s=-1) is False
+    assert streams.delete(old.arn, budget_s=-1) is False
     assert len(list(store.list(old.media_id.join(["media/", "/"])))) == 4
     # When a stream of the same name is created again (later)
     later = StreamCatalog(store, region="eu-west-1", account_id="123456789012", clock=lambda: 1_795_600_900.0)
@@ -101,7 +101,7 @@ def test_delete_frees_the_name_at_once_and_a_later_purge_removes_what_was_left(s
     index = FragmentIndex(store)
     for n in range(3):
         index.add(record(str(n), 1000 + n * 2000, stream=old.media_id), b"x%d" % n)
-    assert streams.delete(old.StreamARN, budget_s=-1) is False
+    assert streams.delete(old.arn, budget_s=-1) is False
     # Then the name is free at once and the stream is not found
     with pytest.raises(ResourceNotFoundError):
         streams.find("cam")
@@ -120,7 +120,7 @@ def test_delete_removes_media_in_batches(streams, store, monkeypatch):
     real = store.delete_many
     monkeypatch.setattr(store, "delete_many", lambda keys: (batches.append(len(keys)), real(keys)))
     # When it is deleted
-    assert streams.delete(created.StreamARN) is True
+    assert streams.delete(created.arn) is True
     # Then three batch deletes (at most 1000 keys each: one S3 DeleteObjects each) removed everything
     assert batches == [1000, 1000, 500]
     assert list(store.list("")) == []
@@ -133,6 +133,6 @@ def test_list_streams_reads_records_in_batches_and_keeps_key_order(streams):
         streams.create(name)
     # When they are listed, all or by prefix, or after a cursor
     # Then every record comes once, in key order
-    assert [r.StreamName for r in streams.list()] == sorted(names)
-    assert [r.StreamName for r in streams.list(begins_with="cam-")] == sorted(names)[:300]
-    assert [r.StreamName for r in streams.list(start_after="streams/cam-297.json")] == ["cam-298", "cam-299", "other"]
+    assert [r.name for r in streams.list()] == sorted(names)
+    assert [r.name for r in streams.list(begins_with="cam-")] == sorted(names)[:300]
+    assert [r.name for r in streams.list(start_after="streams/cam-297.json")] == ["cam-298", "cam-299", "other"]

@@ -19,6 +19,7 @@ import pytest
 from botocore.stub import Stubber
 
 from stillframe.delivery.queue import SWEEP_MIN_AGE_MS, SqsJobQueue, job_key, message_body
+from stillframe.domain.image_generation_requests import ImageGenerationConfiguration
 from stillframe.handlers.delivery import lambda_handler
 from stillframe.ingest.service import UploadClock, store_fragments
 from stillframe.media.split import iter_fragments
@@ -70,7 +71,7 @@ def ingest(svc: Services, clip_factory: Callable[..., bytes]) -> Callable[..., l
 
     def run(stream_name: str = "cam", received_ms: int | None = None) -> list[str]:
         stream = svc.streams.create(stream_name, retention_hours=24)
-        stream = dataclasses.replace(stream, ImageGenerationConfiguration=CONFIG)
+        stream = dataclasses.replace(stream, image_generation=ImageGenerationConfiguration.model_validate(CONFIG))
         clip = clip_factory(seconds=3, fps=10, gop=10)
         clock = UploadClock(received_ms=received_ms or int(time.time() * 1000), producer_start_ms=T0 * 1000)
         before = set(markers(svc))
@@ -182,7 +183,7 @@ def test_the_schedule_finishes_deleting_the_media_a_delete_stream_left(svc: Serv
     # Given a stream deleted with no time to delete its media (its purge record stays)
     ingest("old-cam")
     record = svc.streams.find("old-cam")
-    assert svc.streams.delete(record.StreamARN, budget_s=0) is False
+    assert svc.streams.delete(record.arn, budget_s=0) is False
     assert list(svc.store.list(f"media/{record.media_id}/"))
     svc.deliveries.queue = RecordingQueue(svc.store)
     # When the scheduled event arrives
