@@ -25,10 +25,12 @@ from stillframe.api import (
     routes_streams,
     validation,
 )
+from stillframe.api.cors import resolver_cors
 from stillframe.errors import StillframeError
 from stillframe.observability import logger
 
-app = APIGatewayRestResolver(enable_validation=True)
+# CORS as KVS answers it (``api.cors``): a browser app signing with the JS SDK can read every answer.
+app = APIGatewayRestResolver(enable_validation=True, cors=resolver_cors())
 validation.install(app)
 app.include_router(routes_streams.router)
 app.include_router(routes_media.router)
