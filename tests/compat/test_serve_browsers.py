@@ -270,6 +270,42 @@ def test_put_media_bodies_are_media_whatever_their_type(url: str) -> None:
     assert answer.status != 415 and answer.error[1] == "InvalidArgumentException"  # the media is refused, not its type
 
 
+AWS_CLI = Path(sys.executable).with_name("aws")
+JS_CALLS = Path(__file__).resolve().parents[1] / "e2e" / "js" / "kvs_calls.mjs"
+
+
+@pytest.mark.skipif(not AWS_CLI.exists(), reason="the AWS CLI is not installed in the venv (dev extra)")
+def test_the_aws_cli_passes_every_check(url: str) -> None:
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_CONFIG_FILE": os.devnull}
+    common = ["--endpoint-url", url, "--region", "us-east-1", "--output", "json"]
+
+    def aws(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(AWS_CLI), *args, *common], capture_output=True, text=True, env=env, timeout=60)
+
+    made = aws("kinesisvideo", "create-stream", "--stream-name", "by-cli", "--data-retention-in-hours", "1")
+    assert made.returncode == 0, made.stderr
+    assert "by-cli" in [
+        info["StreamName"] for info in json.loads(aws("kinesisvideo", "list-streams").stdout)["StreamInfoList"]
+    ]
+
+
+@pytest.mark.skipif(not (JS_CALLS.parent / "node_modules").is_dir(), reason="tests/e2e/js/node_modules is missing")
+def test_the_js_sdk_v3_passes_every_check(url: str) -> None:
+    post(url, "createStream", {"StreamName": "by-js", "DataRetentionInHours": 1}, Content_Type="application/json")
+    env = {
+        **os.environ,
+        "ENDPOINT": url,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }
+    described = subprocess.run(
+        ["node", str(JS_CALLS), "describe", "by-js"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert described.returncode == 0, described.stdout + described.stderr
+    assert json.loads(described.stdout)["StreamInfo"]["StreamName"] == "by-js"
+
+
 # ---- with authentication: CORS as KVS answers it -------------------------------------------------------------------
 
 
