@@ -43,7 +43,9 @@ def keep_alive_latency(host: str, port: int, count: int) -> list[float]:
 
 
 def burst(host: str, port: int, size: int) -> int:
-    request = b"POST /describeStream HTTP/1.1\r\nHost: x\r\nContent-Length: 22\r\n\r\n" + b'{"StreamName":"bench"}'
+    request = (
+        b"POST /describeStream HTTP/1.1\r\nHost: localhost\r\nContent-Length: 22\r\n\r\n" + b'{"StreamName":"bench"}'
+    )
     barrier = threading.Barrier(size)
     answered: list[bool] = []
 

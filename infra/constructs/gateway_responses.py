@@ -6,6 +6,7 @@ KVS client expects, e.g. ``client.exceptions.ClientLimitExceededException``.
 
 The gateway's status codes are kept: 429 makes SDKs back off and retry a throttled call, 5xx makes them
 retry a failed one, and 401/403/404/413 tell a curl user what happened. Only the type and body change.
+Each also carries CORS headers, so a browser app (the JS SDK) can read why its call was refused.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ CLIENT_LIMIT_EXCEEDED = "ClientLimitExceededException"
 INVALID_ARGUMENT = "InvalidArgumentException"
 UNKNOWN_OPERATION = "UnknownOperationException"
 INTERNAL_FAILURE = "InternalFailure"
+
+# Headers a browser shows the caller's script: without x-amzn-ErrorType the SDK cannot name the exception.
+CORS_EXPOSE_HEADERS = ("x-amzn-RequestId", "x-amzn-ErrorType", "x-amzn-ErrorMessage", "Date")
 
 # $context.error.messageString is already a quoted JSON string, so it goes into the body unquoted.
 GATEWAY_MESSAGE = "$context.error.messageString"
@@ -69,7 +73,11 @@ def add_aws_error_responses(api: apigw.RestApi) -> list[apigw.GatewayResponse]:
         api.add_gateway_response(
             f"{mapping.response_type.response_type.title().replace('_', '')}Response",
             type=mapping.response_type,
-            response_headers={"x-amzn-ErrorType": f"'{mapping.error_type}'"},
+            response_headers={
+                "x-amzn-ErrorType": f"'{mapping.error_type}'",
+                "Access-Control-Allow-Origin": "'*'",
+                "Access-Control-Expose-Headers": f"'{','.join(CORS_EXPOSE_HEADERS)}'",
+            },
             templates={"application/json": error_body_template(mapping)},
         )
         for mapping in AWS_ERROR_MAPPINGS

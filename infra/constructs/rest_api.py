@@ -1,20 +1,24 @@
-"""The public face: a REST API with SigV4 auth, one POST route per KVS operation.
+"""The public face: a REST API with SigV4 auth, one POST route per KVS operation, and CORS as KVS answers it.
 
 SigV4 is checked by API Gateway (AWS_IAM on every method), or, with ``authorization_type`` NONE, by the
-functions themselves against the deployment's access keys (authMode=keys).
+functions themselves against the deployment's access keys (authMode=keys). Browser apps may call it from any
+origin, as they may call KVS: every call must still be signed, which a foreign page cannot do. So each resource
+answers the CORS preflight (OPTIONS, which browsers send without credentials) from a mock integration, the
+functions put ``Access-Control-Allow-Origin`` on their answers (``stillframe.api.cors``) and the gateway on its own
+errors (``gateway_responses``).
 """
 
 from __future__ import annotations
 
 import json
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.constructs.gateway_responses import add_aws_error_responses
+from infra.constructs.gateway_responses import CORS_EXPOSE_HEADERS, add_aws_error_responses
 
 CONTROL_PLANE_OPERATIONS = ("createStream", "describeStream", "listStreams", "deleteStream", "getDataEndpoint")
 MEDIA_OPERATIONS = ("getImages", "listFragments", "putMedia")
@@ -23,6 +27,31 @@ MEDIA_OPERATIONS = ("getImages", "listFragments", "putMedia")
 # clients that send no or another Content-Type (JSON then arrives base64 too; Powertools decodes it), so no
 # body is ever re-encoded on the way: the function sees the signed bytes, as SigV4 checking needs.
 BINARY_MEDIA_TYPES = ["application/octet-stream", "video/*", "*/*"]
+
+# The preflight answer KVS gives (stillframe.api.cors holds the same lists for the functions and serve; a test
+# checks they agree): every origin, POST, the headers the JS SDK v3 signs and sends, PutMedia's, two days.
+CORS_ALLOW_HEADERS = [
+    "authorization",
+    "content-type",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-user-agent",
+    "x-amz-content-sha256",
+    "amz-sdk-invocation-id",
+    "amz-sdk-request",
+    "x-amzn-stream-name",
+    "x-amzn-stream-arn",
+    "x-amzn-fragment-timecode-type",
+    "x-amzn-producer-start-timestamp",
+]
+CORS_PREFLIGHT = apigw.CorsOptions(
+    allow_origins=apigw.Cors.ALL_ORIGINS,
+    allow_methods=["POST"],
+    allow_headers=CORS_ALLOW_HEADERS,
+    expose_headers=list(CORS_EXPOSE_HEADERS),
+    max_age=Duration.seconds(172_800),
+    status_code=200,
+)
 
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
@@ -44,7 +73,7 @@ ACCESS_LOG_FIELDS = {
 
 
 class StillframeApi(Construct):
-    """REST API: one authorization on every method, binary bodies, throttling, access logs, X-Ray, AWS errors.
+    """REST API: one authorization on every method, binary bodies, throttling, access logs, X-Ray, AWS errors, CORS.
 
     Control-plane operations and the catch-all (``/`` and ``/{proxy+}``: unknown paths answer 404 from the
     function) go to ``control_plane``; GetImages, ListFragments and PutMedia go to ``media``.
@@ -80,6 +109,8 @@ class StillframeApi(Construct):
             endpoint_types=[apigw.EndpointType.REGIONAL],
             binary_media_types=BINARY_MEDIA_TYPES,
             default_method_options=apigw.MethodOptions(authorization_type=authorization_type),
+            # An OPTIONS method with a mock integration and no authorization on every resource.
+            default_cors_preflight_options=CORS_PREFLIGHT,
             # Execution logs (errors only) need the account-level CloudWatch role; it is kept on delete
             # because it is shared by every REST API of the account and region.
             cloud_watch_role=True,

@@ -71,9 +71,14 @@ def acknowledge_findings(stack: StillframeStack) -> None:
         )
 
 
-# How callers are authenticated decides the API findings' reasons (and, with keys, adds APIG4).
+# How callers are authenticated decides the API findings' reasons.
+PREFLIGHT_REASON = (
+    "The CORS preflights (OPTIONS) carry no authorization: browsers send them without credentials, and a mock "
+    "integration answers them with headers only, reaching no function."
+)
 API_REASONS = {
     "iam": {
+        "AwsSolutions-APIG4": f"Every other method requires SigV4 (AWS_IAM). {PREFLIGHT_REASON}",
         "AwsSolutions-APIG3": "Every method requires SigV4 (AWS_IAM), so unauthenticated traffic never reaches an "
         "integration, and the stage is throttled. A WAF web ACL can be attached per deployment if wanted; it is not "
         "required.",
@@ -83,7 +88,7 @@ API_REASONS = {
     "keys": {
         "AwsSolutions-APIG4": "authMode=keys: the functions verify every request's SigV4 signature themselves, "
         "against the access keys in the deployment's KeysSecret, and answer NotAuthorizedException otherwise; a "
-        "gateway authorizer would need IAM users or a second copy of the keys.",
+        f"gateway authorizer would need IAM users or a second copy of the keys. {PREFLIGHT_REASON}",
         "AwsSolutions-APIG3": "Every request must carry a valid SigV4 signature (checked by the functions, "
         "authMode=keys) and the stage is throttled. A WAF web ACL can be attached per deployment if wanted; it is "
         "not required.",

@@ -114,6 +114,21 @@ class SignatureRefusedError(NotAuthorizedError):
     status = 403
 
 
+class BrowserRefusedError(NotAuthorizedError):
+    """serve without authentication refusing what a foreign web page could send: an Origin it does not serve, or a
+    Host it does not answer to (DNS rebinding). 403, as a refused signature; the message says how to allow it."""
+
+    status = 403
+
+
+class UnsupportedContentTypeError(InvalidArgumentError):
+    """A JSON operation's body sent with a type that is not JSON, refused by serve without authentication (a form or
+    ``text/plain`` is what a foreign page can post without a preflight). 415, as API Gateway's UNSUPPORTED_MEDIA_TYPE.
+    """
+
+    status = 415
+
+
 class MediaError(Exception):
     """Media that cannot be demuxed, decoded or encoded (not an API error by itself)."""
 

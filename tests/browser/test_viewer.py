@@ -57,13 +57,29 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+# Every violation of the viewer's Content-Security-Policy, as the page sees them (an inline script or style, a
+# foreign fetch): the viewer must run under its own strict policy without one.
+RECORD_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+});
+"""
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(RECORD_VIOLATIONS)
     tab = context.new_page()
     tab.set_default_timeout(WAIT_MS)
+    console: list[str] = []
+    tab.on("console", lambda message: console.append(message.text))
     yield tab
+    # Then nothing the viewer did was refused by its Content-Security-Policy
+    seen = tab.evaluate("() => window.cspViolations || []")
     context.close()
+    assert seen == [] and not [text for text in console if "Content Security Policy" in text], (seen, console)
 
 
 def shown_frame(page: Any, at_ms: int) -> int:
@@ -174,3 +190,18 @@ def test_follow_live_shows_new_video_as_it_arrives(site, page, clip_factory, tmp
     assert page.locator("#timeline .covered").count() == 2
     started = datetime.fromtimestamp(T0 + 104, UTC).strftime("%Y-%m-%d %H:%M:%S")
     assert page.locator("#timeline .gap").get_attribute("title").startswith(f"gap of 6.000 s: {started}")
+
+
+def test_another_site_cannot_frame_the_viewer(site, browser: Any) -> None:
+    url, _ = site
+    context = browser.new_context()
+    tab = context.new_page()
+    console: list[str] = []
+    tab.on("console", lambda message: console.append(message.text))
+    # Given a page of another origin that frames the viewer (to trick clicks on its buttons)
+    tab.set_content(f'<iframe id="framed" src="{url}/#stream=porch" width="800" height="600"></iframe>')
+    # Then the browser refuses to show it there, citing the viewer's policy
+    framed = tab.frame_locator("#framed")
+    assert framed.locator("#stream").count() == 0
+    assert any("frame-ancestors" in text for text in console), console
+    context.close()

@@ -230,3 +230,15 @@ def test_a_prefix_keys_list_streams_pages_are_full_and_continue(
         if token is None:
             break
     assert seen == ["lobby-1", "lobby-2", "lobby-3"]
+
+
+def test_a_keys_refusal_is_readable_by_a_browser_app(handle: Callable[..., Any], keys: dict[str, AccessKey]) -> None:
+    # Given a browser app's signed call (it carries an Origin) that the key may not make
+    event = boto3_event(keys["viewer"], "create_stream", StreamName="lobby-9")
+    event["headers"]["Origin"] = "https://app.example"
+    event["multiValueHeaders"]["Origin"] = ["https://app.example"]
+    # When it is refused / Then the 401 carries CORS headers, so the app sees NotAuthorizedException, not a CORS error
+    answer = handle(event)
+    assert answer["status"] == 401
+    assert answer["headers"]["Access-Control-Allow-Origin"] == "*"
+    assert "x-amzn-ErrorType" in answer["headers"]["Access-Control-Expose-Headers"]

@@ -13,7 +13,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
-from infra.constructs.rest_api import CONTROL_PLANE_OPERATIONS, MEDIA_OPERATIONS, StillframeApi
+from infra.constructs.gateway_responses import CORS_EXPOSE_HEADERS
+from infra.constructs.rest_api import CONTROL_PLANE_OPERATIONS, CORS_ALLOW_HEADERS, MEDIA_OPERATIONS, StillframeApi
+from stillframe.api.cors import ALLOW_HEADERS, EXPOSE_HEADERS, MAX_AGE_S
 
 
 def _stand_in(stack: Stack, name: str) -> lambda_.Function:
@@ -57,6 +59,8 @@ class Api:
         }
         targets = {}
         for method in self.methods():
+            if method["HttpMethod"] == "OPTIONS":
+                continue  # the CORS preflights: a mock integration, no function
             uri = json.dumps(method["Integration"]["Uri"])
             target = self.media_id if self.media_id in uri else self.control_id
             resource = method["ResourceId"]
@@ -76,8 +80,13 @@ def api(bare_stack: Callable[..., Stack]) -> Api:
     return Api(bare_stack())
 
 
+def operations(api: Api) -> list[dict[str, Any]]:
+    """The methods that reach a function (every one but the CORS preflights)."""
+    return [method for method in api.methods() if method["HttpMethod"] != "OPTIONS"]
+
+
 def test_every_method_requires_sigv4(api: Api) -> None:
-    methods = api.methods()
+    methods = operations(api)
     assert len(methods) == len(CONTROL_PLANE_OPERATIONS) + len(MEDIA_OPERATIONS) + 2
     assert {m["AuthorizationType"] for m in methods} == {"AWS_IAM"}
 
@@ -86,7 +95,31 @@ def test_with_authorization_none_no_method_is_checked_by_the_gateway(bare_stack:
     # authMode=keys: the functions verify SigV4 themselves, so the gateway must let every request through
     api = Api(bare_stack(), authorization_type=apigw.AuthorizationType.NONE)
     assert {m["AuthorizationType"] for m in api.methods()} == {"NONE"}
-    assert len(api.methods()) == len(CONTROL_PLANE_OPERATIONS) + len(MEDIA_OPERATIONS) + 2
+    assert len(operations(api)) == len(CONTROL_PLANE_OPERATIONS) + len(MEDIA_OPERATIONS) + 2
+
+
+def test_every_resource_answers_the_cors_preflight_as_kvs_does(api: Api) -> None:
+    # Given the preflights a browser sends before a signed call (without credentials)
+    preflights = [method for method in api.methods() if method["HttpMethod"] == "OPTIONS"]
+    # Then every resource (root, each operation, the catch-all) has one, unsigned, answered by a mock integration
+    assert len(preflights) == len(CONTROL_PLANE_OPERATIONS) + len(MEDIA_OPERATIONS) + 2
+    for method in preflights:
+        assert method["AuthorizationType"] == "NONE" and method["Integration"]["Type"] == "MOCK"
+        [answer] = method["Integration"]["IntegrationResponses"]
+        headers = {name.rsplit(".", 1)[1]: value.strip("'") for name, value in answer["ResponseParameters"].items()}
+        # with what KVS answers: any origin, POST, the JS SDK's signing headers, the error type exposed
+        assert headers["Access-Control-Allow-Origin"] == "*"
+        assert headers["Access-Control-Allow-Methods"] == "POST"
+        assert headers["Access-Control-Allow-Headers"].split(",") == list(ALLOW_HEADERS)
+        assert "x-amzn-ErrorType" in headers["Access-Control-Expose-Headers"].split(",")
+        assert headers["Access-Control-Max-Age"] == str(MAX_AGE_S)
+        assert answer["StatusCode"] == "200"
+
+
+def test_the_gateway_uses_the_functions_cors_lists() -> None:
+    # One contract, written twice (infra does not import the runtime package): they must not drift
+    assert list(ALLOW_HEADERS) == CORS_ALLOW_HEADERS
+    assert CORS_EXPOSE_HEADERS == EXPOSE_HEADERS
 
 
 def test_operations_route_to_the_light_or_the_media_function(api: Api) -> None:
@@ -105,7 +138,7 @@ def test_binary_bodies_arrive_base64_encoded(api: Api) -> None:
     assert {"application/octet-stream", "video/*", "*/*"} <= set(rest_api["Properties"]["BinaryMediaTypes"])
     # "*/*": every body (JSON too) reaches the function as its exact bytes, as SigV4 verification needs;
     # no method or integration converts or maps bodies
-    for method in api.methods():
+    for method in operations(api):
         assert "ContentHandling" not in method["Integration"]
         assert "RequestTemplates" not in method["Integration"]
         assert method["Integration"]["Type"] == "AWS_PROXY"
@@ -146,7 +179,11 @@ def test_gateway_errors_carry_the_aws_error_type(api: Api, response_type: str, e
     # Given the gateway response for one of API Gateway's own errors
     response = api.gateway_responses()[response_type]
     # Then boto3 finds the modeled error name in the header and in the body
-    assert response["ResponseParameters"] == {"gatewayresponse.header.x-amzn-ErrorType": f"'{error_type}'"}
+    headers = response["ResponseParameters"]
+    assert headers["gatewayresponse.header.x-amzn-ErrorType"] == f"'{error_type}'"
+    # (and a browser app may read both: the gateway's refusals carry CORS too)
+    assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
+    assert "x-amzn-ErrorType" in headers["gatewayresponse.header.Access-Control-Expose-Headers"]
     body = response["ResponseTemplates"]["application/json"]
     # ($context.error.messageString is substituted by the gateway as a quoted JSON string)
     rendered = json.loads(body.replace("$context.error.messageString", json.dumps("Too Many Requests")))

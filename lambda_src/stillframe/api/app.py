@@ -31,6 +31,7 @@ from stillframe.api import (
 )
 from stillframe.api.body import headers_request
 from stillframe.api.context import caller
+from stillframe.api.cors import resolver_cors
 from stillframe.domain.operations import OperationSpec, operation_at
 from stillframe.domain.shapes import WireModel
 from stillframe.errors import StillframeError
@@ -64,7 +65,8 @@ def validated_request(resolver: APIGatewayRestResolver, spec: OperationSpec) -> 
     return found[0]
 
 
-app = APIGatewayRestResolver(enable_validation=True)
+# CORS as KVS answers it (``api.cors``): a browser app signing with the JS SDK can read every answer.
+app = APIGatewayRestResolver(enable_validation=True, cors=resolver_cors())
 validation.install(app)
 app.use(middlewares=[authorize_streams])
 app.include_router(routes_streams.router)

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from stillframe.api import keys_auth
 from stillframe.api.app import app
 from stillframe.api.context import CALLER, OPERATIONS
+from stillframe.api.cors import refusal_headers
 from stillframe.api.errors import internal_failure, proxy_error
 from stillframe.errors import NotAuthorizedError
 from stillframe.observability import logger, metrics, tracer
@@ -43,6 +44,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, svc: Servic
     except NotAuthorizedError as exc:
         logger.info("request refused", extra={"error_type": exc.code, "reason": exc.message})
         response = proxy_error(exc)
+        response.setdefault("headers", {}).update(refusal_headers(event))
     except Exception:  # even a broken event gets the AWS error shape, never a Lambda error
         logger.exception("request could not be resolved")
         response = proxy_error(internal_failure())

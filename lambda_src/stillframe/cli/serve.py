@@ -26,14 +26,18 @@ from stillframe.cli.serve_environment import prepare_environment
 from stillframe.cli.serve_gate import (
     ACCESS_KEY_ENV,
     SECRET_KEY_ENV,
+    browser_banner,
+    browser_policy,
     build_gate,
     gate_banner,
     keys_banner,
     prepare_keys_auth,
+    register_browser_flags,
 )
 from stillframe.cli.serve_runtime import serve_until_signalled, start_leftover_sweep
 from stillframe.client import is_loopback
 from stillframe.server import ProxyHandler, RequestGate, ServerConfig, ServerLimits, StillframeServer
+from stillframe.server.browsers import BrowserPolicy
 from stillframe.server.site import with_site
 from stillframe.server.tls import TlsFiles, TlsUnavailable, ensure_local_ca, server_context, wanted_hosts
 from stillframe.settings import Settings, SettingsError
@@ -75,6 +79,7 @@ def register(subparsers: Any) -> None:
     )
     _register_tls(parser)
     _register_gate(parser)
+    register_browser_flags(parser)
     _register_limits(parser)
     parser.set_defaults(run=run)
 
@@ -166,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
     gate = build_gate(args, os.environ)  # usage errors before anything is created
     location = prepare_environment(args, os.environ)
     keys_file = prepare_keys_auth(args, os.environ)
+    browsers = browser_policy(args, os.environ, authenticated=gate.verifier is not None or keys_file is not None)
     tls, tls_lines = tls_setup(args)
     try:
         settings = Settings.from_env()
@@ -177,13 +183,13 @@ def run(args: argparse.Namespace) -> int:
     config = ServerConfig(
         time_budget_ms=settings.time_budget_ms, region=settings.region, account_id=settings.account_id
     )
-    server = _listen(args, handler, config=config, gate=gate, tls=tls)
+    server = _listen(args, handler, config=config, gate=gate, tls=tls, browsers=browsers)
     endpoint = public_url(args, server)
     if endpoint is None:
         print("warning: GetDataEndpoint answers with the Host each client sent; give --public-url", file=sys.stderr)
     else:
         os.environ["STILLFRAME_PUBLIC_URL"] = endpoint  # the handler reads its settings on the first request
-    _announce(server, gate, keys_file, tls_lines, location)
+    _announce(server, gate, keys_file, [*browser_banner(browsers, args), *tls_lines], location)
     start_leftover_sweep()
     serve_until_signalled(server)
     print("stopped", flush=True)
@@ -197,11 +203,18 @@ def _listen(
     config: ServerConfig,
     gate: RequestGate,
     tls: ssl.SSLContext | None,
+    browsers: BrowserPolicy,
 ) -> StillframeServer:
     """The server bound to ``--host``/``--port``; CommandFailed (with a hint when the port is taken) if it cannot."""
     try:
         return StillframeServer(
-            (args.host, args.port), handler, config=config, gate=gate, limits=server_limits(args), tls=tls
+            (args.host, args.port),
+            handler,
+            config=config,
+            gate=gate,
+            limits=server_limits(args),
+            tls=tls,
+            browsers=browsers,
         )
     except OSError as exc:
         hint = (
@@ -211,14 +224,14 @@ def _listen(
 
 
 def _announce(
-    server: StillframeServer, gate: RequestGate, keys_file: Path | None, tls_lines: list[str], location: str
+    server: StillframeServer, gate: RequestGate, keys_file: Path | None, lines: list[str], location: str
 ) -> None:
     """The start-up lines: a warning when nothing authenticates a reachable server, which checks are on, where."""
     if gate.verifier is None and keys_file is None and not is_loopback(server.url):
         print("warning: requests are not authenticated; anyone who can reach this address can use it", file=sys.stderr)
     if keys_file is not None:
         print(keys_banner(keys_file), flush=True)
-    for line in [*gate_banner(gate), *tls_lines]:
+    for line in [*gate_banner(gate), *lines]:
         print(line, flush=True)
     print(f"Stillframe listening on {server.url} (data: {location})", flush=True)
 

@@ -1,6 +1,6 @@
 """What ``stillframe serve`` puts in front of the handler, as API Gateway does on AWS: SigV4 with one key pair and
-a token bucket (the request gate), or "keys" auth checked by the handler against a key store file; and the start-up
-lines that say which is on.
+a token bucket (the request gate), or "keys" auth checked by the handler against a key store file; what web pages
+may do with a server that has neither (``server.browsers``); and the start-up lines that say which is on.
 
 The secret of ``--access-key-id`` comes from a file, the flag or the environment, in that order.
 """
@@ -8,14 +8,17 @@ The secret of ``--access-key-id`` comes from a file, the flag or the environment
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from stillframe.access.backends import KeyFile, KeyStoreUnavailable
 from stillframe.access.keystore import KeyStore
 from stillframe.cli.errors import UsageError
 from stillframe.server import RequestGate, SigV4Verifier, TokenBucket, default_burst
+from stillframe.server.browsers import BrowserPolicy, origin_problem, policy_for
 from stillframe.server.site import OPEN_PATHS
 
 ACCESS_KEY_ENV = "STILLFRAME_SERVE_ACCESS_KEY_ID"
@@ -106,3 +109,57 @@ def keys_banner(keys_file: Path) -> str:
         f"auth: keys from {keys_file} ({active} active{hint}); SigV4 for kinesisvideo or execute-api, any region; "
         "otherwise 401 NotAuthorizedException"
     )
+
+
+def register_browser_flags(parser: argparse.ArgumentParser) -> None:
+    """Add ``--allow-origin`` and ``--allow-host``: what a server without authentication lets web pages do."""
+    browsers = parser.add_argument_group(
+        "web pages (without authentication)",
+        "A server that checks no signatures answers only to its own names (loopback names, IP addresses, --host, "
+        "the host of --public-url, this machine's name) and takes requests from loopback pages and its own only; "
+        "others get 403 NotAuthorizedException. JSON bodies must be sent as JSON (else 415). With signatures "
+        "required, every origin may call it, as KVS allows.",
+    )
+    browsers.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="also take requests from pages of ORIGIN (scheme://host[:port], e.g. https://app.example); repeatable",
+    )
+    browsers.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer to the host name NAME (e.g. a LAN name of a server on 0.0.0.0); repeatable",
+    )
+
+
+def browser_policy(args: argparse.Namespace, env: Mapping[str, str], *, authenticated: bool) -> BrowserPolicy:
+    """The policy the flags ask for; UsageError for a flag that cannot apply or a value that is no origin or name."""
+    if authenticated and (args.allow_origin or args.allow_host):
+        raise UsageError(
+            "--allow-origin and --allow-host only apply without authentication: with signatures required, "
+            "every origin and host name is answered"
+        )
+    for origin in args.allow_origin:
+        problem = origin_problem(origin)
+        if problem is not None:
+            raise UsageError(f"--allow-origin: {problem}")
+    for name in args.allow_host:
+        if not name.strip() or any(mark in name for mark in ("/", "@", " ")):
+            raise UsageError(f"--allow-host takes a host name such as box.lan, not {name!r}")
+    public = args.public_url or env.get("STILLFRAME_PUBLIC_URL") or ""
+    # This machine's name is its own: a rebinding page comes with the attacker's name, never with this one.
+    hosts = [args.host, urlsplit(public).hostname, socket.gethostname(), *args.allow_host]
+    return policy_for(authenticated=authenticated, hosts=hosts, origins=args.allow_origin)
+
+
+def browser_banner(policy: BrowserPolicy, args: argparse.Namespace) -> list[str]:
+    """The start-up line of ``--allow-origin``/``--allow-host`` (none without them: the defaults are in --help)."""
+    if not (args.allow_origin or args.allow_host):
+        return []
+    origins = ", ".join(["loopback pages", "its own", *sorted(policy.origins)])
+    names = ", ".join(["loopback names", "IP addresses", *sorted(policy.hosts)])
+    return [f"browsers: requests from {origins}; host names {names}"]

@@ -22,6 +22,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from stillframe.server import wire
+from stillframe.server.browsers import BrowserPolicy
 from stillframe.server.context import ServerConfig
 from stillframe.server.gate import RequestGate
 from stillframe.server.limits import Admission, ServerLimits, release_memory
@@ -51,6 +52,7 @@ class StillframeServer(ThreadingHTTPServer):
         gate: RequestGate | None = None,
         limits: ServerLimits | None = None,
         tls: ssl.SSLContext | None = None,
+        browsers: BrowserPolicy | None = None,
     ):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
@@ -65,6 +67,8 @@ class StillframeServer(ThreadingHTTPServer):
         self.proxy_handler = handler
         self.config = config or ServerConfig()
         self.gate = gate or RequestGate()
+        # Without a policy: loopback names and addresses only, and every origin once a signature is required.
+        self.browsers = browsers or BrowserPolicy(authenticated=self.gate.verifier is not None)
         self.admission = Admission(self.limits.max_concurrent_requests, self.limits.max_queued_requests)
         self.pool = ThreadPoolExecutor(self.limits.max_concurrent_requests, thread_name_prefix="stillframe-handler")
         self._lock = threading.Lock()

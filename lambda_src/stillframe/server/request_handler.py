@@ -30,6 +30,7 @@ from stillframe.errors import (
     ThrottledError,
 )
 from stillframe.server import wire
+from stillframe.server.browsers import is_preflight
 from stillframe.server.context import invocation_context
 from stillframe.server.events import build_event, decode_response
 from stillframe.server.request_log import log_request, operation_of, stream_of
@@ -132,6 +133,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.server.track(self.connection, busy=True)
         try:
             status, headers, payload = self._serve_one()
+            headers = self._with_cors(headers)
             if self.server.stopping:
                 self.close_connection = True
             self._respond(status, headers, payload, head_only=self.command == "HEAD")
@@ -166,11 +168,14 @@ class RequestHandler(BaseHTTPRequestHandler):
         except wire.BadRequest as exc:
             self.close_connection = True
             return http_error(MalformedRequestError(str(exc)), request_id)
-        self._signed = self.server.gate.needs_signature(self.command, self.path)
-        refusal = self.server.gate.admit(list(self.headers.items()), signed=self._signed)
-        if refusal is not None:
+        headers = list(self.headers.items())
+        refusal = self.server.browsers.refusal(self.command, self.path, headers)
+        preflight = is_preflight(self.command)
+        self._signed = not preflight and self.server.gate.needs_signature(self.command, self.path)
+        refusal = refusal or self.server.gate.admit(headers, signed=self._signed)
+        if refusal is not None or preflight:
             self._drop_body(framing)
-            return http_error(refusal, request_id)
+            return http_error(refusal, request_id) if refusal is not None else self._preflight(request_id)
         if not self.server.admission.enter():
             self._drop_body(framing)
             return limit_exceeded("too many requests are waiting", request_id)
@@ -199,6 +204,18 @@ class RequestHandler(BaseHTTPRequestHandler):
         if refusal is not None:
             return http_error(refusal, request_id)
         return self._invoke(body, request_id)
+
+    def _preflight(self, request_id: str) -> Answer:
+        """A CORS preflight's answer: 200, no body, the CORS headers when the Origin is one the server serves."""
+        cors = self.server.browsers.cors_headers(list(self.headers.items()), preflight=True)
+        return 200, [*cors, ("x-amzn-RequestId", request_id)], b""
+
+    def _with_cors(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """``headers`` with the server's CORS headers in place of any the handler set (the resolver's allow all)."""
+        if self.command == "OPTIONS":
+            return headers
+        kept = [(name, value) for name, value in headers if not name.lower().startswith("access-control-")]
+        return kept + self.server.browsers.cors_headers(list(self.headers.items()))
 
     def _drop_body(self, framing: wire.Framing) -> None:
         """After a refusal: read a small body away to keep the connection, else close it."""

@@ -25,6 +25,12 @@ VIEWER_FILES = {
     "/viewer/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/viewer/style.css": ("style.css", "text/css; charset=utf-8"),
 }
+# The viewer runs only its own files: no inline script or style, stills as data: URLs, calls to this server alone,
+# and no other site may frame it (clickjacking its buttons).
+VIEWER_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 # What GET may fetch unsigned when serve requires signatures: nothing here names or shows a stream.
 OPEN_PATHS = frozenset({HEALTH_PATH, *VIEWER_FILES})
 
@@ -60,5 +66,8 @@ def _answer(body: str, content_type: str, context: Any, *, revalidate: bool) -> 
         "X-Content-Type-Options": "nosniff",
         # no-cache: a new version of the viewer is picked up on the next load; health is never stored.
         "Cache-Control": "no-cache" if revalidate else "no-store",
+        "Content-Security-Policy": VIEWER_CSP,
+        "X-Frame-Options": "DENY",  # frame-ancestors' older spelling, for browsers without CSP 2
+        "Referrer-Policy": "no-referrer",
     }
     return {"statusCode": 200, "headers": headers, "body": body, "isBase64Encoded": False}

@@ -175,12 +175,12 @@ def _server_cert_fits(path: Path, ca_cert: Any, hosts: list[str], now: datetime)
         return False
     have = {str(value) for value in names.get_values_for_type(x509.DNSName)}
     have |= {str(value) for value in names.get_values_for_type(x509.IPAddress)}
-    wanted = {str(ipaddress.ip_address(host)) if _is_ip(host) else host for host in hosts}
+    wanted = {str(ipaddress.ip_address(host)) if is_ip(host) else host for host in hosts}
     return wanted <= have and cert.not_valid_after_utc - RENEW_BEFORE > now
 
 
 def _general_name(x509: Any, host: str) -> Any:
-    return x509.IPAddress(ipaddress.ip_address(host)) if _is_ip(host) else x509.DNSName(host)
+    return x509.IPAddress(ipaddress.ip_address(host)) if is_ip(host) else x509.DNSName(host)
 
 
 def _write_private(path: Path, key: Any, cert: Any) -> None:
@@ -202,7 +202,8 @@ def _write(path: Path, data: bytes, *, mode: int) -> None:
         raise TlsUnavailable(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def _is_ip(host: str) -> bool:
+def is_ip(host: str) -> bool:
+    """True when ``host`` is an IPv4 or IPv6 address (without brackets), not a name."""
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -211,7 +212,7 @@ def _is_ip(host: str) -> bool:
 
 
 def _is_wildcard(host: str) -> bool:
-    return _is_ip(host) and ipaddress.ip_address(host).is_unspecified
+    return is_ip(host) and ipaddress.ip_address(host).is_unspecified
 
 
 def _x509() -> Any:

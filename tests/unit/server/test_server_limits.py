@@ -28,7 +28,7 @@ def start() -> Iterator[Callable[..., StillframeServer]]:
 
 
 def post(body: bytes = b"{}", *extra: str) -> bytes:
-    head = ["POST /describeStream HTTP/1.1", "Host: x", "Content-Type: application/json", *extra]
+    head = ["POST /describeStream HTTP/1.1", "Host: localhost", "Content-Type: application/json", *extra]
     if not any(line.lower().startswith(("content-length", "transfer-encoding")) for line in extra):
         head.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
@@ -79,12 +79,12 @@ def test_identical_duplicate_content_lengths_are_one(start: Callable[..., Stillf
 @pytest.mark.parametrize(
     ("raw", "status"),
     [
-        (b"BREW /describeStream HTTP/1.1\r\nHost: x\r\n\r\n", 404),  # any method reaches the handler's 404
-        (b"POST /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
-        (b"POST / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 70_000 + b"\r\n\r\n", 431),
+        (b"BREW /describeStream HTTP/1.1\r\nHost: localhost\r\n\r\n", 404),  # any method reaches the handler's 404
+        (b"POST /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", 414),
+        (b"POST / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"b" * 70_000 + b"\r\n\r\n", 431),
         (b"POST / HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % n for n in range(120)) + b"\r\n", 431),
         (b"GET /\r\n", 400),  # HTTP/0.9
-        (b"POST / HTTP/2.0\r\nHost: x\r\n\r\n", 400),  # not 505: no 5xx for what a client sends
+        (b"POST / HTTP/2.0\r\nHost: localhost\r\n\r\n", 400),  # not 505: no 5xx for what a client sends
         (b"P\x00ST / HTTP/1.1\r\n\r\n", 400),
     ],
 )
@@ -182,7 +182,7 @@ def test_refusals_come_before_the_body_is_read(start: Callable[..., StillframeSe
         gate.throttle.take()  # the one token is gone
     with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=5) as sock:
         # A 50 MB body is announced but never sent: the answer cannot have waited for it.
-        sock.sendall(b"POST /describeStream HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n")
+        sock.sendall(b"POST /describeStream HTTP/1.1\r\nHost: localhost\r\nContent-Length: 50000000\r\n\r\n")
         answer = sock.recv(65536)
     assert answer.split(b" ", 2)[1] in (b"429", b"403")
     assert b"Connection: close" in answer
