@@ -20,7 +20,25 @@ from constructs import Construct
 
 from infra.constructs.gateway_responses import CORS_EXPOSE_HEADERS, add_aws_error_responses
 
-CONTROL_PLANE_OPERATIONS = ("createStream", "describeStream", "listStreams", "deleteStream", "getDataEndpoint")
+# Every operation's path, by the function that answers it: the runtime's operation table
+# (``stillframe.domain.operations``, which infra does not import) in route form; tests/infra keeps the two equal.
+CONTROL_PLANE_OPERATIONS = (
+    "createStream",
+    "describeStream",
+    "listStreams",
+    "deleteStream",
+    "getDataEndpoint",
+    "updateDataRetention",
+    "updateStream",
+    "tagStream",
+    "untagStream",
+    "listTagsForStream",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+    "updateImageGenerationConfiguration",
+    "describeImageGenerationConfiguration",
+)
 MEDIA_OPERATIONS = ("getImages", "listFragments", "putMedia")
 
 # Bodies of these types reach Lambda base64-encoded and intact; PutMedia sends raw media bytes. "*/*" covers

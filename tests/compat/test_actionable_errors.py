@@ -101,4 +101,4 @@ def test_health_and_viewer_routes_on_serve(tmp_path) -> None:
     assert "getImages" in script
     # An unknown path is still the API's AWS-shaped 404
     assert missing.value.code == 404
-    assert missing.value.headers["x-amzn-ErrorType"] == "ResourceNotFoundException"
+    assert missing.value.headers["x-amzn-ErrorType"] == "UnknownOperationException"

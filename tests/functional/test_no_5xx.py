@@ -6,37 +6,14 @@ import random
 
 import pytest
 
-OPERATIONS = [
-    "/createStream",
-    "/describeStream",
-    "/listStreams",
-    "/deleteStream",
-    "/getDataEndpoint",
-    "/getImages",
-    "/listFragments",
-    "/putMedia",
-]
-FIELDS = [
-    "StreamName",
-    "StreamARN",
-    "DataRetentionInHours",
-    "MaxResults",
-    "NextToken",
-    "StartTimestamp",
-    "EndTimestamp",
-    "SamplingInterval",
-    "Format",
-    "FormatConfig",
-    "ImageSelectorType",
-    "WidthPixels",
-    "HeightPixels",
-    "APIName",
-    "CurrentVersion",
-    "FragmentSelector",
-    "StreamNameCondition",
-    "Tags",
-    "MediaType",
-]
+from stillframe.domain.operations import OPERATIONS as OPERATION_TABLE
+
+OPERATIONS = [spec.path for spec in OPERATION_TABLE]  # every operation, from the one table
+# Every member any request model reads, plus a few it does not.
+MODELED = sorted(
+    {field.alias for spec in OPERATION_TABLE for field in spec.request.model_fields.values() if field.alias}
+)
+FIELDS = [*MODELED, "stream_name_given", "resource_arn", "Unknown"]
 NASTY = [
     None,
     True,

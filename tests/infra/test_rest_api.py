@@ -122,6 +122,14 @@ def test_the_gateway_uses_the_functions_cors_lists() -> None:
     assert CORS_EXPOSE_HEADERS == EXPOSE_HEADERS
 
 
+def test_the_gateway_routes_every_operation_of_the_table_to_its_plane() -> None:
+    # One table (stillframe.domain.operations), copied in route form by infra: the two must not drift
+    from stillframe.domain.operations import OPERATIONS, Plane
+
+    for plane, paths in ((Plane.CONTROL, CONTROL_PLANE_OPERATIONS), (Plane.MEDIA, MEDIA_OPERATIONS)):
+        assert sorted(f"/{path}" for path in paths) == sorted(spec.path for spec in OPERATIONS if spec.plane == plane)
+
+
 def test_operations_route_to_the_light_or_the_media_function(api: Api) -> None:
     targets = api.route_targets()
     for operation in CONTROL_PLANE_OPERATIONS:

@@ -34,3 +34,20 @@ def test_document_carries_the_models_wire_names_and_constraints() -> None:
     assert (interval["minimum"], interval["default"]) == (200, 3000)
     name = schemas["CreateStreamRequest"]["properties"]["StreamName"]
     assert (name["minLength"], name["maxLength"]) == (1, 256)
+
+
+def test_the_routes_and_the_document_agree_with_the_operation_table() -> None:
+    # Given the one operation table, the resolver's routes and the generated document
+    from stillframe.api.app import app
+    from stillframe.domain.operations import OPERATIONS
+
+    routes = {(route.method, route.path): route for route in app._static_routes + app._dynamic_routes}
+    paths = json.loads(document())["paths"]
+    # Then every row has exactly one POST route and one documented path, and nothing else is routed
+    assert set(routes) == {("POST", spec.path) for spec in OPERATIONS}
+    assert set(paths) == {spec.path for spec in OPERATIONS}
+    # And each route validates the row's request model (PutMedia's is its headers, read by the route itself)
+    for spec in OPERATIONS:
+        schema = paths[spec.path]["post"].get("requestBody", {}).get("content", {}).get("application/json", {})
+        expected = None if spec.from_headers else {"$ref": f"#/components/schemas/{spec.request.__name__}"}
+        assert schema.get("schema") == expected, spec.name
