@@ -44,7 +44,7 @@ def run_engine(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -
     from stillframe.operations.get_images import get_images
     from stillframe.settings import Settings
     from stillframe.storage import open_store
-    from stillframe.wiring import build_services
+    from stillframe.wiring import build
 
     settings = Settings.from_env()
     store = open_store(settings)
@@ -53,7 +53,7 @@ def run_engine(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -
     decoded = _PageLog()
     logging.getLogger("stillframe.operations.get_images").addHandler(decoded)
     logging.getLogger("stillframe.operations.get_images").setLevel(logging.INFO)
-    services = build_services(settings, store)
+    services = build(settings, store=store)
 
     def fetch(body: dict[str, Any]) -> dict[str, Any]:
         return get_images(
@@ -68,7 +68,7 @@ def run_engine(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -
     _warm_up(scenario, fetch)
     walls, images, frames, gets = [], [], 0, {}
     for rep in range(scenario.reps):
-        services = build_services(settings, store)
+        services = build(settings, store=store)
         decoded.frames = 0
         if isinstance(store, SimulatedS3):
             store.gets = 0

@@ -112,7 +112,7 @@ def invoke(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
     The services are built from ``Settings`` here (``invoke.services``), not from the environment.
     """
     from stillframe.settings import Settings
-    from stillframe.wiring import build_services
+    from stillframe.wiring import build
 
     if request.param == "local":
         settings = Settings(store="local", data_dir=str(tmp_path / "data"), token_secret="test-secret")
@@ -125,7 +125,7 @@ def invoke(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
         )
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    return Invoker(build_services(settings))
+    return Invoker(build(settings))
 
 
 # Tests use AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test

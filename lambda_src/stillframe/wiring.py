@@ -1,4 +1,10 @@
-"""Build the services once per process (cold start) from validated settings, and hand them to routes."""
+"""The composition root: ``build(settings)`` makes everything a process serves with, in one visible place.
+
+Every entry point calls it: the Lambda handlers (``services()``, once per cold start, from the environment),
+``stillframe serve`` (from its flags, with no environment writes), the CLI commands that open a store, the tests
+and the bench. Process-wide resources below it (the S3 client, thread pools) are ``functools.cache`` factories in
+the modules that own them.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +31,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Services:
+    """One process's store, catalog, fragment index, token codec, image deliveries and operations over them."""
+
     settings: Settings
     store: ObjectStore
+    clock: Clock = time.time
     streams: StreamCatalog = field(init=False)
     fragments: FragmentIndex = field(init=False)
 
@@ -41,8 +50,10 @@ class Services:
 
     @cached_property
     def operations(self) -> Operations:
-        """Every KVS operation over these services (``operations_over``), built once."""
-        return operations_over(self)
+        """Every KVS operation over these services, as the routes call them."""
+        from stillframe.operations.registry import Operations
+
+        return Operations(self)
 
     @cached_property
     def deliveries(self) -> Deliveries:
@@ -52,13 +63,13 @@ class Services:
         return Deliveries(self.store, self.fragments, self.settings)
 
 
-def build_services(settings: Settings, store: ObjectStore | None = None) -> Services:
-    """Wire the catalog, index and token codec over one store."""
+def build(settings: Settings, *, store: ObjectStore | None = None, clock: Clock = time.time) -> Services:
+    """Everything over one store (``settings``' own unless given): the one way a process gets its services."""
     if store is None:
         from stillframe.storage import open_store
 
         store = open_store(settings)
-    return Services(settings=settings, store=store)
+    return Services(settings=settings, store=store, clock=clock)
 
 
 def _token_secret(settings: Settings) -> bytes:
@@ -73,35 +84,15 @@ def _token_secret(settings: Settings) -> bytes:
     return secrets.token_bytes(32)
 
 
-@cache
-def services() -> Services:
-    """The process-wide services, built on first use from the environment.
-
-    Outside Lambda this also starts the image delivery worker, which resumes deliveries a crash left pending.
-    """
-    svc = build_services(Settings.from_env())
+def start_background(svc: Services) -> Services:
+    """Start what a long-lived process runs beside its requests: the image delivery worker (outside Lambda),
+    which also resumes deliveries a crash left pending."""
     if svc.settings.delivery == "thread":  # Lambda (delivery "none") never imports the delivery package here
         svc.deliveries.start()
     return svc
 
 
-def operations(settings: Settings, *, store: ObjectStore | None = None, clock: Clock = time.time) -> Operations:
-    """Every KVS operation over one store, built from ``settings`` (tests build them so, without the environment)."""
-    return operations_over(build_services(settings, store), clock=clock)
-
-
-def operations_over(svc: Services, *, clock: Clock = time.time) -> Operations:
-    """The operations over already-built services (their store, catalog, index and token codec)."""
-    from stillframe.operations.registry import Operations
-
-    return Operations(
-        store=svc.store,
-        streams=svc.streams,
-        fragments=svc.fragments,
-        token_codec=lambda: svc.tokens,
-        region=svc.settings.region,
-        public_url=svc.settings.public_url,
-        time_budget_ms=svc.settings.time_budget_ms,
-        clock=clock,
-        delivery_jobs=lambda: svc.deliveries,
-    )
+@cache
+def services() -> Services:
+    """The Lambda entry points' services: built once per cold start from the environment's settings."""
+    return start_background(build(Settings.from_env()))

@@ -133,7 +133,7 @@ def handle(
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     from stillframe.api.handler import lambda_handler
     from stillframe.settings import Settings
-    from stillframe.wiring import build_services
+    from stillframe.wiring import build
 
     settings = Settings(
         store="local",
@@ -142,7 +142,7 @@ def handle(
         auth="keys",
         keys_file=str(tmp_path / "keys.json"),
     )
-    svc = build_services(settings)
+    svc = build(settings)
 
     def call(event: dict[str, Any]) -> dict[str, Any]:
         response = lambda_handler(event, FakeContext(), svc=svc)

@@ -7,17 +7,14 @@ the local store (``--data-dir``) or on S3 (``--bucket``, ``--prefix``, the stand
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.repair import PENDING_GRACE_MS
-from stillframe.catalog.streams import StreamCatalog
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.settings import Settings
-from stillframe.storage import open_store
-from stillframe.storage.port import ObjectStore
+from stillframe.wiring import build
 
 
 def register(subparsers: Any) -> None:
@@ -52,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
     """Open the store and repair the named stream (or all of them)."""
     if args.grace_seconds < 0:
         raise UsageError("--grace-seconds must be 0 or more")
-    store = _open(args)
-    catalog = StreamCatalog(store, region="us-east-1", account_id="000000000000")
+    svc = build(_settings(args))  # the environment's Region and account, as the server's ARNs have them
+    catalog = svc.streams
     if args.all:
         records = list(catalog.list())
     else:
@@ -65,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         finished = catalog.purge_deleted()  # media of streams deleted while DeleteStream's budget ran out
         if finished:
             print(f"finished deleting the media of {finished} deleted streams")
-    index = FragmentIndex(store)
+    index = svc.fragments
     for record in records:
         report = index.reindex(record.media_id, grace_ms=int(args.grace_seconds * 1000))
         details = ", ".join(
@@ -77,12 +74,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open(args: argparse.Namespace) -> ObjectStore:
+def _settings(args: argparse.Namespace) -> Settings:
+    """The environment's settings with the store the flags name."""
+    base = Settings.from_env()
     if args.data_dir is not None:
         if not args.data_dir.is_dir():
             raise UsageError(f"{args.data_dir}: no such directory")
-        return open_store(Settings(store="local", data_dir=str(args.data_dir)))
-    return open_store(Settings(store="s3", bucket=args.bucket, prefix=args.prefix))
+        return replace(base, store="local", data_dir=str(args.data_dir))
+    return replace(base, store="s3", bucket=args.bucket, prefix=args.prefix)
 
 
 def _where(args: argparse.Namespace) -> str:

@@ -1,7 +1,7 @@
 """``stillframe serve``: the whole service on one machine, over a local directory or an S3 bucket.
 
-The handler reads its settings from the environment when it is imported (a Lambda cold start), so this command
-writes the environment first and imports the handler after. What API Gateway adds in front of the Lambda on AWS,
+Its settings are the environment's with the flags on top (``serve_environment``), handed to ``wiring.build`` once
+the address is bound; the handler answers with those services. What API Gateway adds in front of the Lambda on AWS,
 SigV4 auth and stage throttling, is off unless asked for (``--access-key-id``/``--secret-access-key``,
 ``--rate-limit``). ``--keys-file`` turns on "keys" auth instead: the handler checks signatures against a key store
 file, exactly as the deployed functions do with ``STILLFRAME_AUTH=keys``.
@@ -10,6 +10,8 @@ file, exactly as the deployed functions do with ``STILLFRAME_AUTH=keys``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import ipaddress
 import os
 import ssl
@@ -22,7 +24,7 @@ from urllib.parse import urlsplit
 
 from stillframe.cli.arguments import positive_float, positive_int
 from stillframe.cli.errors import CommandFailed, UsageError
-from stillframe.cli.serve_environment import prepare_environment
+from stillframe.cli.serve_environment import quiet_powertools, serve_settings
 from stillframe.cli.serve_gate import (
     ACCESS_KEY_ENV,
     SECRET_KEY_ENV,
@@ -31,7 +33,7 @@ from stillframe.cli.serve_gate import (
     build_gate,
     gate_banner,
     keys_banner,
-    prepare_keys_auth,
+    keys_file_of,
     register_browser_flags,
 )
 from stillframe.cli.serve_runtime import serve_until_signalled, start_leftover_sweep
@@ -40,7 +42,7 @@ from stillframe.server import ProxyHandler, RequestGate, ServerConfig, ServerLim
 from stillframe.server.browsers import BrowserPolicy
 from stillframe.server.site import with_site
 from stillframe.server.tls import TlsFiles, TlsUnavailable, ensure_local_ca, server_context, wanted_hosts
-from stillframe.settings import Settings, SettingsError
+from stillframe.wiring import Services, build, start_background
 
 TLS_DIR = "tls"  # in the data directory: the local CA and server certificate of --https
 DEFAULT_DATA_DIR = "./stillframe-data"
@@ -169,28 +171,25 @@ def run(args: argparse.Namespace) -> int:
     if args.prefix and not args.bucket:
         raise UsageError("--prefix only applies with --bucket")
     gate = build_gate(args, os.environ)  # usage errors before anything is created
-    location = prepare_environment(args, os.environ)
-    keys_file = prepare_keys_auth(args, os.environ)
+    keys_file = keys_file_of(args)
+    settings, location = serve_settings(args, os.environ, keys_file=keys_file)
     browsers = browser_policy(args, os.environ, authenticated=gate.verifier is not None or keys_file is not None)
     tls, tls_lines = tls_setup(args)
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        raise UsageError(str(exc)) from exc
+    quiet_powertools(os.environ)
     # Metrics are off locally; Powertools would still warn on every request that it has none to publish.
     warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
-    handler = with_site(load_handler(), store=location)  # GET /health and the viewer at /
     config = ServerConfig(
         time_budget_ms=settings.time_budget_ms, region=settings.region, account_id=settings.account_id
     )
-    server = _listen(args, handler, config=config, gate=gate, tls=tls, browsers=browsers)
+    server = _listen(args, config=config, gate=gate, tls=tls, browsers=browsers)
     endpoint = public_url(args, server)
     if endpoint is None:
         print("warning: GetDataEndpoint answers with the Host each client sent; give --public-url", file=sys.stderr)
-    else:
-        os.environ["STILLFRAME_PUBLIC_URL"] = endpoint  # the handler reads its settings on the first request
+    # The services exist once the address is known (a port-0 bind picks it): GetDataEndpoint answers with it.
+    svc = start_background(build(dataclasses.replace(settings, public_url=endpoint or "")))
+    server.proxy_handler = with_site(handler_for(svc), store=location)  # GET /health and the viewer at /
     _announce(server, gate, keys_file, [*browser_banner(browsers, args), *tls_lines], location)
-    start_leftover_sweep()
+    start_leftover_sweep(svc)
     serve_until_signalled(server)
     print("stopped", flush=True)
     return 0
@@ -198,7 +197,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _listen(
     args: argparse.Namespace,
-    handler: ProxyHandler,
     *,
     config: ServerConfig,
     gate: RequestGate,
@@ -209,7 +207,7 @@ def _listen(
     try:
         return StillframeServer(
             (args.host, args.port),
-            handler,
+            _not_ready,
             config=config,
             gate=gate,
             limits=server_limits(args),
@@ -269,7 +267,7 @@ def public_url(args: argparse.Namespace, server: StillframeServer) -> str | None
 
     None when bound to a wildcard address: then no one address is right for every client.
     """
-    given = args.public_url or os.environ.get("STILLFRAME_PUBLIC_URL")
+    given = args.public_url or os.environ.get("STILLFRAME_PUBLIC_URL")  # the settings' own variable
     if given:
         parts = urlsplit(given)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
@@ -280,8 +278,12 @@ def public_url(args: argparse.Namespace, server: StillframeServer) -> str | None
     return server.url
 
 
-def load_handler() -> ProxyHandler:
-    """Import the API handler (after the environment is set: it reads settings at import)."""
+def handler_for(svc: Services) -> ProxyHandler:
+    """The API handler answering with ``svc`` (imported here: Powertools reads its switches at import)."""
     from stillframe.api.handler import lambda_handler
 
-    return lambda_handler
+    return functools.partial(lambda_handler, svc=svc)
+
+
+def _not_ready(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    raise RuntimeError("serve answers only once its handler is attached")  # never reached: attached before serving

@@ -1,5 +1,6 @@
-"""The environment ``stillframe serve`` writes for the handler, which reads its settings at import (a Lambda cold
-start): the store (a data directory or an S3 bucket), Powertools kept quiet, and the NextToken secret.
+"""The settings ``stillframe serve`` runs with: the environment's ``STILLFRAME_*`` values, with the flags on top
+(the store: a data directory or an S3 bucket; the NextToken secret). They are passed to ``wiring.build``; nothing
+is written into the environment but Powertools' own switches, which it reads nowhere else.
 
 The secret comes from ``--token-secret-file``, else STILLFRAME_TOKEN_SECRET (or its ARN with ``--bucket``), else
 ``<data-dir>/token-secret``, made on first start so tokens stay valid across restarts.
@@ -8,23 +9,32 @@ The secret comes from ``--token-secret-file``, else STILLFRAME_TOKEN_SECRET (or 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import secrets
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
+from typing import Any
 
 from stillframe.cli.errors import UsageError
+from stillframe.settings import Settings, SettingsError
 
 TOKEN_SECRET_FILE = "token-secret"
 
 
-def prepare_environment(args: argparse.Namespace, env: MutableMapping[str, str]) -> str:
-    """Write the handler's settings into ``env``; return where the data lives, for the banner."""
+def quiet_powertools(env: MutableMapping[str, str]) -> None:
+    """Powertools' switches, which it reads from the environment only: no EMF metrics or traces on stdout, and
+    its logger at WARNING, so the per-request lines stay readable. Defaults only: a user's own values win."""
     env.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    env["POWERTOOLS_TRACE_DISABLED"] = "true"
-    env.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # keeps the per-request lines readable
+    env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    env.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+
+def serve_settings(args: argparse.Namespace, env: Mapping[str, str], *, keys_file: Path | None) -> tuple[Settings, str]:
+    """The settings the flags ask for over the environment's, and where the data lives (for the banner)."""
+    fields: dict[str, Any] = {}
     if args.bucket:
-        env.update(STILLFRAME_STORE="s3", STILLFRAME_BUCKET=args.bucket, STILLFRAME_PREFIX=args.prefix)
+        fields.update(store="s3", bucket=args.bucket, prefix=args.prefix)
         location = f"s3://{args.bucket}/{args.prefix}"
         secret = _secret_from(args.token_secret_file, env, data_dir=None)
     else:
@@ -33,12 +43,22 @@ def prepare_environment(args: argparse.Namespace, env: MutableMapping[str, str])
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot create data directory {data_dir}: {exc.strerror or exc}") from exc
-        env.update(STILLFRAME_STORE="local", STILLFRAME_DATA_DIR=str(data_dir))
+        fields.update(store="local", data_dir=str(data_dir))
         location = str(data_dir)
         secret = _secret_from(args.token_secret_file, env, data_dir=data_dir)
     if secret is not None:
-        env["STILLFRAME_TOKEN_SECRET"] = secret
-    return location
+        fields["token_secret"] = secret
+    if keys_file is not None:  # only the flag turns keys auth on; a local file is cheap to check: changes at once
+        cache_s = int(env.get("STILLFRAME_KEYS_CACHE_SECONDS", "0") or 0)
+        fields.update(auth="keys", keys_file=str(keys_file), keys_secret_arn="", keys_cache_seconds=cache_s)
+    else:
+        fields.update(auth="none")
+    try:
+        settings = dataclasses.replace(Settings.from_env({**env, "STILLFRAME_AUTH": "none"}), **fields)
+        settings.validate()
+    except (SettingsError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+    return settings, location
 
 
 def ensure_token_secret(path: Path) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -83,10 +83,9 @@ def gate_banner(gate: RequestGate) -> list[str]:
     return lines
 
 
-def prepare_keys_auth(args: argparse.Namespace, env: MutableMapping[str, str]) -> Path | None:
-    """With ``--keys-file``, have the handler check signatures against that key store; return its path."""
+def keys_file_of(args: argparse.Namespace) -> Path | None:
+    """With ``--keys-file``, the key store the handler checks signatures against (it must be readable)."""
     if args.keys_file is None:
-        env.pop("STILLFRAME_AUTH", None)  # only the flag turns keys auth on
         return None
     path = Path(args.keys_file).expanduser().resolve()
     if path.is_dir():
@@ -95,9 +94,6 @@ def prepare_keys_auth(args: argparse.Namespace, env: MutableMapping[str, str]) -
         KeyFile(path).load()
     except KeyStoreUnavailable as exc:
         raise UsageError(str(exc)) from exc
-    env.update(STILLFRAME_AUTH="keys", STILLFRAME_KEYS_FILE=str(path))
-    env.pop("STILLFRAME_KEYS_SECRET_ARN", None)
-    env.setdefault("STILLFRAME_KEYS_CACHE_SECONDS", "0")  # a local file is cheap to check: changes apply at once
     return path
 
 

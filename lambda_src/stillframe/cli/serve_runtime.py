@@ -9,19 +9,18 @@ import threading
 import time
 
 from stillframe.server import StillframeServer
+from stillframe.wiring import Services
 
 
-def start_leftover_sweep() -> threading.Thread:
+def start_leftover_sweep(svc: Services) -> threading.Thread:
     """Once, in the background: what ``stillframe reindex`` does for crash leftovers (pending writes older than an
     hour, media of deleted streams), over the store the handler uses; one line when done."""
 
     def sweep() -> None:
         from stillframe.catalog.repair import sweep_leftovers
-        from stillframe.wiring import services
 
         started = time.monotonic()
         try:
-            svc = services()
             report = sweep_leftovers(svc.store, svc.streams, now_ms=int(time.time() * 1000))
         except Exception as exc:  # a sweep that fails must not stop serving; reindex can do it later
             print(f"warning: start-up sweep of crash leftovers failed: {exc}", file=sys.stderr, flush=True)

@@ -1,20 +1,15 @@
 """``Operations``: every operation bound to one process's ports, so a route makes exactly one call.
 
-Built by ``wiring.operations`` (once per process for the handlers, directly from ``Settings`` in tests). Each method
-passes exactly the ports its operation takes; the operation modules stay plain functions.
+Built once per process by ``wiring.build`` (``Services.operations``). Each method passes exactly the ports its
+operation takes; the operation modules stay plain functions.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.stream_updates import StreamUpdates
-from stillframe.catalog.streams import StreamCatalog
 from stillframe.domain.image_generation_requests import DescribeImageGenerationRequest, UpdateImageGenerationRequest
 from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
@@ -37,43 +32,63 @@ from stillframe.operations import (
     streams,
     tags,
 )
-from stillframe.operations.paging import Clock, now_ms
-from stillframe.settings import DEFAULT_TIME_BUDGET_MS
-from stillframe.storage.port import ObjectStore
+from stillframe.operations.paging import now_ms
 
 if TYPE_CHECKING:
+    from stillframe.catalog.fragments import FragmentIndex
+    from stillframe.catalog.streams import StreamCatalog
     from stillframe.delivery.worker import Deliveries
+    from stillframe.operations.paging import Clock
+    from stillframe.settings import Settings
+    from stillframe.storage.port import ObjectStore
 
 
-@dataclass
+class Ports(Protocol):
+    """What the operations are built over: one process's services (``wiring.Services`` is one)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> ObjectStore: ...
+
+    @property
+    def streams(self) -> StreamCatalog: ...
+
+    @property
+    def fragments(self) -> FragmentIndex: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def tokens(self) -> TokenCodec: ...
+
+    @property
+    def deliveries(self) -> Deliveries: ...
+
+
 class Operations:
-    """The KVS operations over one store.
+    """The KVS operations over one process's services (``wiring.build``): each method hands its operation function
+    exactly the ports it takes, so a route makes one call."""
 
-    ``token_codec`` is called once, on the first request that pages; ``delivery_jobs`` once, on the first upload
-    (none: uploads write no image-delivery jobs).
-    """
+    def __init__(self, svc: Ports) -> None:
+        self._svc = svc
+        self.streams = svc.streams
+        self.fragments = svc.fragments
+        self.updates = StreamUpdates(svc.store, svc.streams)
 
-    store: ObjectStore
-    streams: StreamCatalog
-    fragments: FragmentIndex
-    token_codec: Callable[[], TokenCodec]
-    region: str
-    public_url: str = ""
-    time_budget_ms: int = DEFAULT_TIME_BUDGET_MS
-    clock: Clock = time.time
-    delivery_jobs: Callable[[], Deliveries] | None = None
-    updates: StreamUpdates = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.updates = StreamUpdates(self.store, self.streams)
-
-    @cached_property
+    @property
     def tokens(self) -> TokenCodec:
-        return self.token_codec()
+        return self._svc.tokens
 
-    @cached_property
-    def deliveries(self) -> Deliveries | None:
-        return None if self.delivery_jobs is None else self.delivery_jobs()
+    @property
+    def deliveries(self) -> Deliveries:
+        """Image deliveries for uploads (built on the first upload)."""
+        return self._svc.deliveries
+
+    def now_ms(self) -> int:
+        return now_ms(self._svc.clock)
 
     def create_stream(self, request: CreateStreamRequest) -> dict[str, Any]:
         return streams.create_stream(request, streams=self.streams)
@@ -86,7 +101,7 @@ class Operations:
 
     def get_data_endpoint(self, request: GetDataEndpointRequest, *, reached_at: str) -> dict[str, Any]:
         """``reached_at``: the URL the request came in on, used unless a public URL is configured."""
-        endpoint = self.public_url.rstrip("/") or reached_at
+        endpoint = self._svc.settings.public_url.rstrip("/") or reached_at
         return streams.get_data_endpoint(request, streams=self.streams, endpoint=endpoint)
 
     def list_streams(
@@ -97,18 +112,18 @@ class Operations:
 
     def list_fragments(self, request: ListFragmentsRequest) -> dict[str, Any]:
         return list_fragments.list_fragments(
-            request, streams=self.streams, fragments=self.fragments, tokens=self.tokens, now_ms=now_ms(self.clock)
+            request, streams=self.streams, fragments=self.fragments, tokens=self.tokens, now_ms=self.now_ms()
         )
 
     def get_images(self, request: GetImagesRequest, *, remaining_ms: int | None = None) -> dict[str, Any]:
         """``remaining_ms``: the time the caller has left (Lambda's); without one, the configured budget (serve)."""
-        remaining = self.time_budget_ms if remaining_ms is None else remaining_ms
+        remaining = self._svc.settings.time_budget_ms if remaining_ms is None else remaining_ms
         return get_images.get_images(
             request,
             streams=self.streams,
             fragments=self.fragments,
             tokens=self.tokens,
-            now_ms=now_ms(self.clock),
+            now_ms=self.now_ms(),
             budget_s=get_images.budget_s(remaining),
         )
 
@@ -120,7 +135,7 @@ class Operations:
             streams=self.streams,
             fragments=self.fragments,
             deliveries=self.deliveries,
-            now_ms=now_ms(self.clock),
+            now_ms=self.now_ms(),
         )
 
     def update_data_retention(self, request: UpdateDataRetentionRequest) -> dict[str, Any]:
@@ -139,7 +154,7 @@ class Operations:
         return tags.list_tags(request, updates=self.updates)
 
     def update_image_generation(self, request: UpdateImageGenerationRequest) -> dict[str, Any]:
-        return image_generation.update_image_generation(request, updates=self.updates, region=self.region)
+        return image_generation.update_image_generation(request, updates=self.updates, region=self._svc.settings.region)
 
     def describe_image_generation(self, request: DescribeImageGenerationRequest) -> dict[str, Any]:
         return image_generation.describe_image_generation(request, streams=self.streams)

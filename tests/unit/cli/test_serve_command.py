@@ -1,4 +1,4 @@
-"""`stillframe serve` set-up: the handler's environment, the NextToken secret, and proxy translation rules."""
+"""`stillframe serve` set-up: its settings (no environment writes), the NextToken secret, and proxy translation rules."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from stillframe.cli.errors import UsageError
-from stillframe.cli.serve_environment import prepare_environment
+from stillframe.cli.serve_environment import quiet_powertools, serve_settings
 from stillframe.server import decode_response, is_text_type
 
 
@@ -20,73 +20,93 @@ def serve_args(**overrides: object) -> argparse.Namespace:
     return argparse.Namespace(**values)
 
 
-def test_local_mode_environment_and_a_private_secret(tmp_path: Path) -> None:
-    # Given a fresh data directory
+def test_local_mode_settings_and_a_private_secret(tmp_path: Path) -> None:
+    # Given a fresh data directory and an empty environment
     data_dir = tmp_path / "data"
     env: dict[str, str] = {}
 
-    # When serve prepares the handler's environment
-    location = prepare_environment(serve_args(data_dir=str(data_dir)), env)
+    # When serve makes its settings
+    settings, location = serve_settings(serve_args(data_dir=str(data_dir)), env, keys_file=None)
 
-    # Then the handler is pointed at the directory, with telemetry off and a quiet log
+    # Then they point at the directory, and nothing was written into the environment
     assert location == str(data_dir.resolve())
-    assert env["STILLFRAME_STORE"] == "local" and env["STILLFRAME_DATA_DIR"] == str(data_dir.resolve())
-    assert env["POWERTOOLS_METRICS_DISABLED"] == "true" and env["POWERTOOLS_TRACE_DISABLED"] == "true"
-    assert env["POWERTOOLS_LOG_LEVEL"] == "WARNING"
+    assert (settings.store, settings.data_dir, settings.auth) == ("local", str(data_dir.resolve()), "none")
+    assert env == {}
     # And a random secret was written readable by the owner only, and handed over
     secret_file = data_dir / "token-secret"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
-    assert env["STILLFRAME_TOKEN_SECRET"] == secret_file.read_text().strip()
-    assert len(env["STILLFRAME_TOKEN_SECRET"]) >= 32
+    assert settings.token_secret == secret_file.read_text().strip()
+    assert len(settings.token_secret) >= 32
+
+
+def test_powertools_is_kept_quiet_unless_the_user_chose(tmp_path: Path) -> None:
+    quiet: dict[str, str] = {}
+    quiet_powertools(quiet)
+    assert quiet == {
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+    chosen = {"POWERTOOLS_METRICS_DISABLED": "false", "POWERTOOLS_LOG_LEVEL": "DEBUG"}
+    quiet_powertools(chosen)
+    assert chosen["POWERTOOLS_METRICS_DISABLED"] == "false" and chosen["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
 
 
 def test_secret_survives_restarts(tmp_path: Path) -> None:
     # Given a first start / When serve starts again on the same directory / Then it reuses the secret
-    first: dict[str, str] = {}
-    second: dict[str, str] = {}
-    prepare_environment(serve_args(data_dir=str(tmp_path)), first)
-    prepare_environment(serve_args(data_dir=str(tmp_path)), second)
-    assert first["STILLFRAME_TOKEN_SECRET"] == second["STILLFRAME_TOKEN_SECRET"]
+    first, _ = serve_settings(serve_args(data_dir=str(tmp_path)), {}, keys_file=None)
+    second, _ = serve_settings(serve_args(data_dir=str(tmp_path)), {}, keys_file=None)
+    assert first.token_secret == second.token_secret
 
 
 def test_other_data_dirs_get_other_secrets(tmp_path: Path) -> None:
-    one: dict[str, str] = {}
-    two: dict[str, str] = {}
-    prepare_environment(serve_args(data_dir=str(tmp_path / "a")), one)
-    prepare_environment(serve_args(data_dir=str(tmp_path / "b")), two)
-    assert one["STILLFRAME_TOKEN_SECRET"] != two["STILLFRAME_TOKEN_SECRET"]
+    one, _ = serve_settings(serve_args(data_dir=str(tmp_path / "a")), {}, keys_file=None)
+    two, _ = serve_settings(serve_args(data_dir=str(tmp_path / "b")), {}, keys_file=None)
+    assert one.token_secret != two.token_secret
 
 
 def test_user_settings_win(tmp_path: Path) -> None:
-    # Given the user enabled metrics, chose a log level and a secret
-    env = {"POWERTOOLS_METRICS_DISABLED": "false", "POWERTOOLS_LOG_LEVEL": "DEBUG", "STILLFRAME_TOKEN_SECRET": "mine"}
+    # Given the user chose a secret and a time budget in the environment
+    env = {"STILLFRAME_TOKEN_SECRET": "mine", "STILLFRAME_TIME_BUDGET_MS": "9000"}
 
-    # When serve prepares the environment / Then their choices stand
-    prepare_environment(serve_args(data_dir=str(tmp_path)), env)
-    assert env["POWERTOOLS_METRICS_DISABLED"] == "false" and env["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
-    assert env["STILLFRAME_TOKEN_SECRET"] == "mine"
+    # When serve makes its settings / Then their choices stand
+    settings, _ = serve_settings(serve_args(data_dir=str(tmp_path)), env, keys_file=None)
+    assert (settings.token_secret, settings.time_budget_ms) == ("mine", 9000)
     assert not (tmp_path / "token-secret").exists()
+
+
+def test_only_the_flag_turns_keys_auth_on(tmp_path: Path) -> None:
+    # Given an environment that asks for keys auth from a secret (a deployed function's)
+    env = {"STILLFRAME_AUTH": "keys", "STILLFRAME_KEYS_SECRET_ARN": "arn:aws:secretsmanager:x"}
+    # When serve runs without --keys-file, and with one
+    without, _ = serve_settings(serve_args(data_dir=str(tmp_path)), env, keys_file=None)
+    keys = tmp_path / "keys.json"
+    with_file, _ = serve_settings(serve_args(data_dir=str(tmp_path)), env, keys_file=keys)
+    # Then only the flag's file is used, re-read at once
+    assert without.auth == "none"
+    assert (with_file.auth, with_file.keys_file, with_file.keys_secret_arn) == ("keys", str(keys), "")
+    assert with_file.keys_cache_seconds == 0
 
 
 def test_bucket_mode_reads_the_secret_file(tmp_path: Path) -> None:
     secret_file = tmp_path / "secret"
     secret_file.write_text("s3-secret\n")
-    env: dict[str, str] = {}
-    location = prepare_environment(serve_args(bucket="media", prefix="kvs/", token_secret_file=secret_file), env)
+    args = serve_args(bucket="media", prefix="kvs/", token_secret_file=secret_file)
+    settings, location = serve_settings(args, {}, keys_file=None)
     assert location == "s3://media/kvs/"
-    assert (env["STILLFRAME_STORE"], env["STILLFRAME_BUCKET"], env["STILLFRAME_PREFIX"]) == ("s3", "media", "kvs/")
-    assert env["STILLFRAME_TOKEN_SECRET"] == "s3-secret"
+    assert (settings.store, settings.bucket, settings.prefix) == ("s3", "media", "kvs/")
+    assert settings.token_secret == "s3-secret"
 
 
 def test_bucket_mode_without_a_secret_is_refused() -> None:
     with pytest.raises(UsageError, match="--token-secret-file"):
-        prepare_environment(serve_args(bucket="media"), {})
+        serve_settings(serve_args(bucket="media"), {}, keys_file=None)
 
 
 def test_empty_secret_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "token-secret").write_text("\n")
     with pytest.raises(UsageError, match="is empty"):
-        prepare_environment(serve_args(data_dir=str(tmp_path)), {})
+        serve_settings(serve_args(data_dir=str(tmp_path)), {}, keys_file=None)
 
 
 @pytest.mark.parametrize(

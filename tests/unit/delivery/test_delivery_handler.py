@@ -24,7 +24,7 @@ from stillframe.handlers.delivery import lambda_handler
 from stillframe.ingest.service import UploadClock, store_fragments
 from stillframe.media.split import iter_fragments
 from stillframe.settings import Settings, SettingsError
-from stillframe.wiring import Services, build_services
+from stillframe.wiring import Services, build
 from tests.conftest import T0, FakeContext
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -60,7 +60,7 @@ class BrokenSink:
 @pytest.fixture
 def svc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Services:
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    services = build_services(Settings(store="local", data_dir=str(tmp_path / "data"), delivery="none"))
+    services = build(Settings(store="local", data_dir=str(tmp_path / "data"), delivery="none"))
     services.deliveries.queue = RecordingQueue(services.store)
     return services
 
@@ -147,7 +147,7 @@ def test_only_the_failed_messages_are_reported_and_their_markers_stay(
     assert response == {"batchItemFailures": [{"itemIdentifier": "message-0"}, {"itemIdentifier": "message-1"}]}
     assert markers(svc) == keys
     # And once the destination is fixed, the redelivered message delivers
-    svc.deliveries.deliverer.sink = build_services(svc.settings, svc.store).deliveries.deliverer.sink
+    svc.deliveries.deliverer.sink = build(svc.settings, store=svc.store).deliveries.deliverer.sink
     assert lambda_handler(sqs_event(keys), FakeContext(), svc=svc) == {"batchItemFailures": []}  # type: ignore[arg-type]
     assert delivered(tmp_path) and markers(svc) == []
 
