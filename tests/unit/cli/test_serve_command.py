@@ -1,4 +1,4 @@
-"""`stillframe serve` set-up: its settings (no environment writes), the NextToken secret, and proxy translation rules."""
+"""`stillframe serve` set-up: its settings (no environment writes), the NextToken secret, proxy translation rules."""
 
 from __future__ import annotations
 
