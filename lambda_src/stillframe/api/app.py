@@ -45,12 +45,18 @@ def authorize_streams(resolver: APIGatewayRestResolver, next_middleware: NextMid
     """A stream-limited caller reaches only its streams: decided on the validated request, as the route will see it.
 
     Runs after validation (a request that breaks a rule never gets here) and before the route; with no key in
-    the context (no keys auth) there is nothing to decide.
+    the context (no keys auth) there is nothing to decide. The stream is also noted for the invoker's request log
+    (serve's context has a ``request_log``; Lambda's has none).
     """
-    key = caller(resolver)
     spec = operation_at(resolver.current_event.path)
-    if key is not None and spec is not None:
-        admit_streams(key, spec, validated_request(resolver, spec))
+    if spec is not None:
+        request = validated_request(resolver, spec)
+        key = caller(resolver)
+        if key is not None:
+            admit_streams(key, spec, request)
+        note = getattr(resolver.lambda_context, "request_log", None)
+        if isinstance(note, dict) and (streams := request.streams_named()):
+            note["stream"] = streams[0]
     return next_middleware(resolver)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 DEADLINE_MARGIN_MS = 5_000  # the handler's own time budget stops work first; this is Lambda's hard timeout
@@ -31,6 +31,8 @@ class LocalLambdaContext:
     memory_limit_in_mb: int = 2048
     log_group_name: str = "/aws/lambda/stillframe-local"
     log_stream_name: str = "local"
+    # What the handler learnt about the request, for serve's log line (``api.app`` notes the validated stream).
+    request_log: dict[str, str] = field(default_factory=dict)
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the per-request deadline (never negative)."""

@@ -33,7 +33,7 @@ from stillframe.server import wire
 from stillframe.server.browsers import is_preflight
 from stillframe.server.context import invocation_context
 from stillframe.server.events import build_event, decode_response
-from stillframe.server.request_log import log_request, operation_of, stream_of
+from stillframe.server.request_log import log_request
 
 if TYPE_CHECKING:
     from stillframe.server.http import StillframeServer
@@ -197,7 +197,6 @@ class RequestHandler(BaseHTTPRequestHandler):
         finally:
             self._reader.deadline = None
         headers = list(self.headers.items())
-        self._stream = stream_of(operation_of(self.path), headers, body)
         # The signature covers the body, so only this part of the check waits for it.
         signed = SignedRequest(self.command, self.path, headers, body)
         refusal = self.server.gate.authenticate(signed) if self._signed else None
@@ -243,7 +242,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         del body  # the event holds the body now; one copy fewer while the handler runs
         context = invocation_context(request_id, config)
         try:
-            return decode_response(self.server.run_handler(event, context))
+            answer = decode_response(self.server.run_handler(event, context))
+            self._stream = context.request_log.get("stream")
+            return answer
         except Exception:
             logger.exception("handler failed", extra={"request_id": request_id, "path": event["path"]})
             message = "The service hit an internal error; the server log has details."
