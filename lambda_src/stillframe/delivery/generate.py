@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.delivery.jobs import DeliveryJob
 from stillframe.delivery.layout import sample_times
+from stillframe.domain.clocks import timeline_of
 from stillframe.domain.image_generation_requests import ImageGenerationConfiguration
 from stillframe.domain.selection import covering
 from stillframe.images.engine import RenderSpec, render_page
 from stillframe.images.plan import plan_page
 
-TIMELINE = {"SERVER_TIMESTAMP": "server", "PRODUCER_TIMESTAMP": "producer"}
 RENDER_BUDGET_S = 600.0  # no response to fit: the whole fragment is rendered
 UNLIMITED_BYTES = 1 << 62
 
@@ -40,8 +40,8 @@ def generate_images(job: DeliveryJob, index: FragmentIndex) -> tuple[list[Genera
     cannot be read now (the caller retries).
     """
     config, record = job.configuration, job.fragment
-    timeline = TIMELINE[config.selector]
-    other = "producer" if timeline == "server" else "server"
+    timeline = timeline_of(config.selector)
+    other = timeline.other
     grid = sample_times(record.start(timeline), record.duration_ms, config.interval_ms)
     if not grid:
         return [], 0
