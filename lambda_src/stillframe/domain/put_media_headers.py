@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, StringConstraints
 
 from stillframe.domain.requests import StreamARN, StreamName, StreamRef, one_stream
 from stillframe.domain.shapes import Timestamp, WireModel, model_validator
@@ -19,7 +19,11 @@ STREAM_NAME = "x-amzn-stream-name"
 STREAM_ARN = "x-amzn-stream-arn"
 TIMECODE_TYPE = "x-amzn-fragment-timecode-type"
 PRODUCER_START = "x-amzn-producer-start-timestamp"
-HEADERS = (STREAM_NAME, STREAM_ARN, TIMECODE_TYPE, PRODUCER_START)
+# Stillframe's own: what the put-media client states about a chunk it cut from a file (how a player shows it, and
+# which frames an edit list leaves out), since the server never reads Stillframe's tags from an upload.
+DISPLAY = "x-stillframe-display"  # "rotate-cw=90;mirror=0;sar=1:1" (media.display.from_statement)
+PRESENTATION_WINDOW = "x-stillframe-presentation-window"  # "<from ms>-<until ms>" from the chunk's earliest frame
+HEADERS = (STREAM_NAME, STREAM_ARN, TIMECODE_TYPE, PRODUCER_START, DISPLAY, PRESENTATION_WINDOW)
 
 
 def _upper(value: object) -> object:
@@ -45,6 +49,21 @@ class PutMediaHeaders(WireModel):
     producer_start_ms: Annotated[Timestamp, BeforeValidator(_number_if_numeric)] | None = Field(
         None, alias="x-amzn-producer-start-timestamp"
     )
+
+    display: Annotated[str, StringConstraints(max_length=64, pattern=r"^[a-z0-9=:; -]*$")] | None = Field(
+        None, alias="x-stillframe-display"
+    )
+    presentation_window: Annotated[str, StringConstraints(pattern=r"^\d{1,9}-\d{1,9}$")] | None = Field(
+        None, alias="x-stillframe-presentation-window"
+    )
+
+    @property
+    def window(self) -> tuple[int, int] | None:
+        """The stated presentation window as (from, until) ms, or None."""
+        if self.presentation_window is None:
+            return None
+        start, _, end = self.presentation_window.partition("-")
+        return int(start), int(end)
 
     @property
     def stream(self) -> StreamRef:

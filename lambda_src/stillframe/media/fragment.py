@@ -36,8 +36,10 @@ from stillframe.errors import MediaError
 from stillframe.media import chain
 from stillframe.media import display as display_tags
 from stillframe.media.demux import (
+    MAX_PICTURE_PIXELS,
     MILLISECONDS,
     TimedPacket,
+    check_picture_size,
     iter_packets,
     presentation_window,
     time_base_of,
@@ -261,6 +263,7 @@ def open_fragment(data: bytes, key: str | None = None) -> DemuxedFragment:
         if not packets:
             raise MediaError("the fragment holds no video frames")
         context = stream.codec_context
+        check_picture_size(context.width, context.height)
         return DemuxedFragment(
             packets,
             time_base_of(stream),
@@ -328,4 +331,6 @@ def _new_decoder(codec: av.codec.Codec, extradata: bytes | None) -> av.video.cod
     if extradata:
         decoder.extradata = extradata
     decoder.thread_count = 1
+    # libavcodec refuses a picture over the limit before allocating it, whatever the container's header said
+    decoder.options = {"max_pixels": str(MAX_PICTURE_PIXELS)}
     return decoder
