@@ -1,7 +1,7 @@
 """Media written to hurt: what it claims about itself cannot make stills enormous or pass for Stillframe's own.
 
-Issue 18, item 3. Every clip is generated here: a forged tag set, a 250:1 pixel aspect ratio on a tall, thin
-picture, and a coded picture larger than any codec level allows.
+Issue 18, items 3 and 4. Every clip is generated here: a forged tag set, a 250:1 pixel aspect ratio on a tall,
+thin picture, a coded picture larger than any codec level allows, and a GOP too long to decode a sample from.
 """
 
 from __future__ import annotations
@@ -26,6 +26,14 @@ FORGED = {
     "STILLFRAME_PRESENT_FROM": "1000",
     "STILLFRAME_PRESENT_UNTIL": "1200",
 }
+LISTING = {
+    "FragmentSelector": {
+        "FragmentSelectorType": "SERVER_TIMESTAMP",
+        "TimestampRange": {"StartTimestamp": 0, "EndTimestamp": 4_000_000_000},
+    }
+}
+
+
 MEDIA_SOURCES = Path(__file__).resolve().parents[2] / "lambda_src" / "stillframe" / "media"
 
 
@@ -95,14 +103,25 @@ def test_pictures_larger_than_any_codec_level_are_refused_at_ingest(invoke, stre
     # Then it is refused, naming the size, and nothing is stored
     assert answer["status"] == 400 and answer["headers"]["x-amzn-ErrorType"].startswith("InvalidArgumentException")
     assert "6000x6000" in answer["body"]["message"]
-    listing = invoke(
-        "/listFragments",
-        {
-            "StreamName": stream,
-            "FragmentSelector": {
-                "FragmentSelectorType": "SERVER_TIMESTAMP",
-                "TimestampRange": {"StartTimestamp": 0, "EndTimestamp": 4_000_000_000},
-            },
-        },
-    )
-    assert listing["body"]["Fragments"] == []
+    assert invoke("/listFragments", {"StreamName": stream, **LISTING})["body"]["Fragments"] == []
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_a_gop_of_more_than_1200_frames_is_refused_at_ingest(invoke, stream, tmp_path, door):
+    # Given 1.3 s at 1000 fps with a single key frame: one GOP of 1,300 frames
+    media = plain_clip(width=64, height=64, frames=1300, fps=1000)
+
+    # When it is ingested
+    acks = ingest(door, invoke, stream, media, T0, tmp_path)
+
+    # Then PutMedia answers an ERROR ack with KVS's MAX_FRAGMENT_SIZE_REACHED, and nothing is stored
+    if door != "drop-zone":
+        assert [(ack["EventType"], ack.get("ErrorId")) for ack in acks] == [("ERROR", 4001)]
+        assert "1300 frames" in acks[0]["ErrorMessage"]
+    assert invoke("/listFragments", {"StreamName": stream, **LISTING})["body"]["Fragments"] == []
+    assert get_images(invoke, stream, T0, T0 + 1)["Images"][0]["Error"] == "NO_MEDIA"
+
+
+def test_a_gop_of_1200_frames_is_accepted(invoke, stream, tmp_path):
+    acks = ingest("body", invoke, stream, plain_clip(width=64, height=64, frames=1200, fps=1000), T0, tmp_path)
+    assert [ack["EventType"] for ack in acks] == ["PERSISTED"]

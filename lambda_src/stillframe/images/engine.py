@@ -3,6 +3,12 @@
 Fragments, and the GOPs inside each, are decoded in parallel (PyAV and the encoders release the GIL)
 but consumed in time order, so the page can stop early, with a NextToken, before the byte or time
 budget runs out. Each GOP's wanted frames are rendered as they leave its decoder.
+
+The time budget is also checked inside every decoder, before each packet: a sample deep in a long GOP stops
+decoding at the page's deadline instead of holding a worker for as long as the GOP takes. Its sample then ends
+the page (a NextToken leads to it) when the page already has an image, or is MEDIA_ERROR when it is the page's
+first (it alone took the whole budget: asked again it would only do the same). A page that ends, for whatever
+reason, also stops its decoders still running, so workers go to other requests.
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ class ImageOutcome:
     timestamp_ms: int
     content: str | None = None  # base64
     error: ImageError | None = None
+    timed_out: bool = False  # a MEDIA_ERROR because decoding reached the deadline: may end the page instead
 
     def to_json(self) -> dict[str, object]:
         entry: dict[str, object] = {"TimeStamp": self.timestamp_ms / 1000}
@@ -88,10 +95,17 @@ _Renders = dict[int, "Future[ImageOutcome]"]  # frame index -> its image, being 
 
 @dataclass(frozen=True)
 class _Page:
-    """What the tasks of one page share: their place in line, and the signal that the page needs no more work."""
+    """What the tasks of one page share: their place in line, the signal that the page needs no more work, and
+    the deadline its decoders check."""
 
     number: int
     stop: threading.Event
+    deadline: float = float("inf")
+    clock: Callable[[], float] = time.monotonic
+
+    def interrupted(self) -> bool:
+        """Whether a decoder working for this page should stop: the page ended, or its deadline passed."""
+        return self.stop.is_set() or self.clock() > self.deadline
 
 
 @dataclass
@@ -134,7 +148,7 @@ def render_page(
     the encoding all spread over the cores.
     """
     cpu, io = _pools()
-    page = _Page(next(_page_numbers), threading.Event())
+    page = _Page(next(_page_numbers), threading.Event(), deadline, clock)
     stats = PageStats(fragments=len(plan.work))
     jobs = [io.submit(_prepare, work, index, spec, cpu, page) for work in plan.work]
     job_of = {pos: i for i, work in enumerate(plan.work) for pos, _ in work.samples}
@@ -155,6 +169,9 @@ def render_page(
                     stats.frames_decoded += decoded
                 outcome = done[job][position]
                 outcome.timestamp_ms = t_ms
+                if outcome.timed_out and outcomes:  # the next page starts at this sample, with a fresh budget
+                    stats.stopped_early = "time"
+                    break
             if outcomes and used + outcome.json_size > byte_budget:
                 stats.stopped_early = "bytes"
                 break
@@ -181,7 +198,7 @@ def _collect(job: _FragmentJob) -> tuple[dict[int, ImageOutcome], int]:
     results = dict(job.errors)
     for pos, index in job.choice.items():
         image = renders[index].result() if index in renders else _error()
-        results[pos] = ImageOutcome(0, content=image.content, error=image.error)
+        results[pos] = ImageOutcome(0, content=image.content, error=image.error, timed_out=image.timed_out)
     return results, job.fragment.frames_decoded if job.fragment else 0
 
 
@@ -251,17 +268,23 @@ def _decode_gop(
 
     ``follow``: the next page's frames in this GOP, for which the decoder is kept (``media.chain``).
     """
+    from stillframe.media.chain import DecodeInterrupted
+
     renders: _Renders = {}
     if page.stop.is_set():
         return renders
+    failed: Future[ImageOutcome] = Future()
     try:
-        for index, frame in fragment.iter_gop(gop, set(frames), follow):
+        for index, frame in fragment.iter_gop(gop, set(frames), follow, page.interrupted):
             task = partial(_render, frame, fragment.width, fragment.height, fragment.display, spec, page.stop)
             renders[index] = cpu.submit((RENDER, page.number, frames[index]), task)
     except MediaError as exc:  # a GOP that cannot be decoded fails its own samples only
         logger.warning("fragment undecodable", extra={"gop": gop, "error": str(exc)})
-        failed: Future[ImageOutcome] = Future()
         failed.set_result(_error())
+    except DecodeInterrupted:
+        logger.info("decoding stopped at the deadline", extra={"gop": gop, "frames_decoded": fragment.frames_decoded})
+        failed.set_result(ImageOutcome(0, error=ImageError.MEDIA_ERROR, timed_out=True))
+    if failed.done():
         renders.update({index: failed for index in frames if index not in renders})
     return renders
 

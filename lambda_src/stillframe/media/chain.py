@@ -34,6 +34,15 @@ MAX_AGE_S = 30.0  # a paginator asks for its next page at once; older decoders a
 _PICTURES_HELD = 8  # estimate of reference and delayed pictures a parked decoder holds, for the byte bound
 
 
+class DecodeInterrupted(Exception):
+    """The caller's ``interrupted`` said stop (a page past its deadline, or one that needs no more): no frame."""
+
+
+def never() -> bool:
+    """An ``interrupted`` that never interrupts."""
+    return False
+
+
 class Untimed(Exception):
     """The decoder returned a frame without a timestamp: which frame it is cannot be told while pictures are skipped."""
 
@@ -110,6 +119,7 @@ def decode_chain(
     parked: Parked | None,
     new_decoder: Callable[[], Decoder],
     count: Callable[[], None],
+    interrupted: Callable[[], bool] = never,
 ) -> Generator[tuple[int, Frame], None, Parked | None]:
     """Yield the ``missing`` ranks' frames (removing them), decoding the reference chain and them only.
 
@@ -117,6 +127,7 @@ def decode_chain(
     nal_ref_idc 0, HEVC sub-layer non-reference pictures), except a wanted or followed frame's own packet (DEFAULT).
     A skipped picture returns no frame, so frames returned (``count``) are pictures decoded. Continues ``parked``
     when given (the caller checked ``Parked.serves``). Returns the decoder to park, or None when it was drained.
+    ``interrupted`` is asked before each packet: True raises DecodeInterrupted (the decoder is dropped).
     """
     run = _Run(dict(zip(pts, ranks, strict=True)), missing, follow, count)
     if parked is not None:
@@ -132,6 +143,8 @@ def decode_chain(
     # Fed through the last wanted packet; then on (references and followed frames only) while this page's
     # pictures are still inside a decoder that is to be kept, since draining would end it.
     while position < len(packets) and (position <= last or (missing and follow)):
+        if interrupted():
+            raise DecodeInterrupted
         full = ranks[position] in missing or ranks[position] in follow
         decoder.skip_frame = "DEFAULT" if full else "NONREF"
         if full:

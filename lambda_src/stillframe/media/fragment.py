@@ -23,7 +23,7 @@ import concurrent.futures
 import io
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -160,7 +160,11 @@ class DemuxedFragment:
         return dict(self.iter_gop(gop_number, wanted))
 
     def iter_gop(
-        self, gop_number: int, wanted: set[int], follow: Iterable[int] = ()
+        self,
+        gop_number: int,
+        wanted: set[int],
+        follow: Iterable[int] = (),
+        interrupted: Callable[[], bool] = chain.never,
     ) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
         """Yield (frame index, frame) for the GOP's wanted frames as the decoder returns them.
 
@@ -168,6 +172,8 @@ class DemuxedFragment:
         worth. Thread-safe: GOPs of one fragment may be decoded by several threads at once. H.264 and HEVC decode
         only the reference pictures up to the last wanted one plus the wanted pictures themselves (``_iter_chain``);
         other codecs decode every picture from the key frame on until the wanted ones have come out.
+        ``interrupted`` is asked before each packet is decoded; True raises ``chain.DecodeInterrupted``, so one
+        request's decoding stops at its deadline however long the GOP.
         """
         gop = self._gops[gop_number]
         missing = {index + self._first for index in wanted}  # in ranks, like _Gop.frame_of_packet
@@ -175,11 +181,11 @@ class DemuxedFragment:
             if self._codec.name in _SKIPS_NONREF:
                 try:
                     followed = frozenset(index + self._first for index in follow)
-                    for rank, frame in self._iter_chain(gop_number, missing, followed):
+                    for rank, frame in self._iter_chain(gop_number, missing, followed, interrupted):
                         yield rank - self._first, frame
                 except chain.Untimed:  # cannot tell the frames apart without timestamps: decode the rest in full
                     pass
-            for rank, frame in self._iter_all(gop, missing):
+            for rank, frame in self._iter_all(gop, missing, interrupted):
                 yield rank - self._first, frame
         except (av.FFmpegError, ValueError) as exc:
             raise MediaError(f"cannot decode the fragment: {exc}") from exc
@@ -187,7 +193,7 @@ class DemuxedFragment:
             raise MediaError("cannot decode the fragment: the decoder did not return every frame of a GOP")
 
     def _iter_chain(
-        self, gop_number: int, missing: set[int], follow: frozenset[int]
+        self, gop_number: int, missing: set[int], follow: frozenset[int], interrupted: Callable[[], bool]
     ) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
         """The wanted frames (ranks, removed from ``missing``): the reference chain and them only (``media.chain``).
 
@@ -214,13 +220,16 @@ class DemuxedFragment:
             parked=parked,
             new_decoder=lambda: _new_decoder(self._codec, self._extradata),
             count=self._count_decoded,
+            interrupted=interrupted,
         )
         kept = yield from run
         if kept is not None and key is not None:
             for old in chain.PARKED.park(key, kept):
                 chain.retire(old, self._count_decoded)
 
-    def _iter_all(self, gop: _Gop, missing: set[int]) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
+    def _iter_all(
+        self, gop: _Gop, missing: set[int], interrupted: Callable[[], bool]
+    ) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
         """The wanted frames (ranks, removed from ``missing``), decoding every packet from the key frame on."""
         if not missing:
             return
@@ -229,6 +238,8 @@ class DemuxedFragment:
         out_order = sorted(gop.frame_of_packet)  # frames leave the decoder in presentation order
         emitted = 0
         for timed in (*gop.packets, None):
+            if interrupted():
+                raise chain.DecodeInterrupted
             if timed is not None:
                 self._count_decoded()
             for frame in decoder.decode(timed.packet if timed is not None else None):

@@ -84,6 +84,7 @@ class MediaFragment:
     notes: tuple[str, ...] = ()  # what the user should know about the upload, found up to this fragment
     image_generation: bool = False  # carries IMAGE_GENERATION_TAG
     window: tuple[int, int] | None = None  # presentation window, ms from the earliest frame; None: all presented
+    longest_gop: int = 0  # packets of its longest GOP: what decoding its last frame may cost
 
     @property
     def statement(self) -> dict[str, str]:
@@ -238,6 +239,7 @@ def _build(
         notes=notes,
         image_generation=tagged,
         window=window,
+        longest_gop=max(len(gop.packets) for gop in gops),
     )
 
 
