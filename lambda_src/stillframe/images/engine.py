@@ -209,10 +209,13 @@ def _prepare(work: FragmentWork, index: FragmentIndex, spec: RenderSpec, cpu: Wo
     except Exception as exc:  # a missing or unreadable blob is a MEDIA_ERROR for its samples, never a 500
         return _unreadable(work, exc)
     # Imported after the fetch: in a cold process the first fetches overlap the media libraries' import.
+    from stillframe.media.chain import DecodeInterrupted
     from stillframe.media.fragment import open_fragment
 
     try:
-        fragment = open_fragment(data, key=work.record.blob_key)
+        fragment = open_fragment(data, key=work.record.blob_key, interrupted=page.interrupted)
+    except DecodeInterrupted:
+        return _FragmentJob({pos: _timed_out() for pos, _ in work.samples}, {}, [])
     except Exception as exc:
         return _unreadable(work, exc)
     errors: dict[int, ImageOutcome] = {}
@@ -283,7 +286,7 @@ def _decode_gop(
         failed.set_result(_error())
     except DecodeInterrupted:
         logger.info("decoding stopped at the deadline", extra={"gop": gop, "frames_decoded": fragment.frames_decoded})
-        failed.set_result(ImageOutcome(0, error=ImageError.MEDIA_ERROR, timed_out=True))
+        failed.set_result(_timed_out())
     if failed.done():
         renders.update({index: failed for index in frames if index not in renders})
     return renders
@@ -291,6 +294,10 @@ def _decode_gop(
 
 def _error() -> ImageOutcome:
     return ImageOutcome(0, error=ImageError.MEDIA_ERROR)
+
+
+def _timed_out() -> ImageOutcome:
+    return ImageOutcome(0, error=ImageError.MEDIA_ERROR, timed_out=True)
 
 
 def _render(

@@ -58,6 +58,7 @@ _PROBE_OPTIONS = {"skip_frame": "all"}
 # HEVC sub-layer non-reference NAL types), read per slice at decode time, so it can be switched packet by packet.
 # VP9 and the rest keep the full decode from the key frame.
 _SKIPS_NONREF = frozenset({"h264", "hevc"})
+_CHECK_EVERY = 64  # packets demuxed between two deadline checks (~10 ms of demuxing)
 
 
 @dataclass(frozen=True)
@@ -257,10 +258,14 @@ class DemuxedFragment:
             self.frames_decoded += 1
 
 
-def open_fragment(data: bytes, key: str | None = None) -> DemuxedFragment:
+def open_fragment(
+    data: bytes, key: str | None = None, interrupted: Callable[[], bool] = chain.never
+) -> DemuxedFragment:
     """Demux a stored fragment (our Matroska) into memory; MediaError if unreadable.
 
     ``key`` (the blob's store key) lets its GOPs continue decoders parked by an earlier page (``media.chain``).
+    ``interrupted`` is asked every ``_CHECK_EVERY`` packets (``chain.DecodeInterrupted``): demuxing costs Python
+    work per packet, and a fragment stored with tens of thousands of frames would otherwise hold the GIL for seconds.
     """
     if not data:
         raise MediaError("cannot parse the fragment: it is empty")
@@ -270,7 +275,11 @@ def open_fragment(data: bytes, key: str | None = None) -> DemuxedFragment:
         raise MediaError(f"cannot parse the fragment: {exc}") from exc
     with container:
         stream = video_stream(container)
-        packets = list(iter_packets(container, stream))
+        packets: list[TimedPacket] = []
+        for packet in iter_packets(container, stream):
+            if len(packets) % _CHECK_EVERY == 0 and interrupted():
+                raise chain.DecodeInterrupted
+            packets.append(packet)
         if not packets:
             raise MediaError("the fragment holds no video frames")
         context = stream.codec_context

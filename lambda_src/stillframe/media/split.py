@@ -66,6 +66,10 @@ logger = logging.getLogger(__name__)
 
 # Matroska overhead besides the packet payloads, used to keep fragments under max_bytes.
 _HEADER_OVERHEAD = 1024
+# A fragment is also cut before it would hold more frames than this (whole GOPs permitting): a reader demuxes every
+# packet of a fragment it serves a sample from, so frames per fragment, not only seconds, bound a request's work
+# (2 s at 10,000 fps claimed would otherwise be one 20,000-frame fragment).
+MAX_FRAGMENT_FRAMES = 2400
 
 
 @dataclass(frozen=True)
@@ -190,10 +194,13 @@ def _should_cut(
     max_bytes: int | None,
     header: int,
 ) -> bool:
-    """Cut before ``gop`` when the fragment is long enough, or when ``gop`` would make it too big.
+    """Cut before ``gop`` when the fragment is long enough, or when ``gop`` would make it too big or hold too many
+    frames (``MAX_FRAGMENT_FRAMES``).
 
     The length counts ``gop``'s leading pictures, which a cut here would move to the end of this fragment.
     """
+    if sum(len(g.packets) for g in pending) + len(gop.packets) > MAX_FRAGMENT_FRAMES:
+        return True
     lead_in, _ = gop.split_leading()
     start, end = _span_ms([p for g in (*pending, Gop.of(lead_in)) for p in g.packets], time_base_of(stream))
     if end - start >= target_ms:

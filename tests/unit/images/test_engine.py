@@ -153,3 +153,11 @@ def test_the_pages_of_a_range_continue_the_decoder_the_previous_page_kept(clip_f
     assert second[1].frames_decoded < fresh[1][1].frames_decoded
     assert first[1].frames_decoded + second[1].frames_decoded < fresh[0][1].frames_decoded + fresh[1][1].frames_decoded
     assert len(chain.PARKED) == 0  # the last page named no next one
+
+
+def test_demuxing_a_fragment_of_many_frames_also_stops_at_the_deadline(long_gop):
+    records, index = long_gop
+    # Given a deadline a few clock readings away: demuxing the 1,000 packets reaches it before any decoding
+    clock, deadline = ticking(5)
+    outcomes, stats = render_page(plan_page([0], records, "producer"), index, JPEG, deadline=deadline, clock=clock)
+    assert [o.error for o in outcomes] == ["MEDIA_ERROR"] and stats.frames_decoded == 0
