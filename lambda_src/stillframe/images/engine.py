@@ -18,9 +18,9 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
@@ -29,11 +29,12 @@ from stillframe.catalog.fragments import FragmentIndex
 from stillframe.errors import MediaError
 from stillframe.images.memory import keep_freed_buffers
 from stillframe.images.plan import FragmentWork, PagePlan
-from stillframe.images.workers import Workers, usable_cpus
+from stillframe.images.workers import Continue, Workers, usable_cpus
 
 if TYPE_CHECKING:  # media modules load on the first page, not when the handler module is imported
     from av.video.frame import VideoFrame
 
+    from stillframe.media.chain import Step
     from stillframe.media.display import Display
     from stillframe.media.fragment import DemuxedFragment
 
@@ -89,6 +90,9 @@ class PageStats:
 
 
 RENDER, DECODE = 0, 1  # task priorities: a decoded frame is rendered (and released) before more decoding starts
+# A GOP decoding for longer than this gives its worker up when other tasks wait, and queues again behind them: a
+# sample deep in a long GOP takes its turns instead of holding a core until it is done (or its deadline passes).
+SLICE_S = 0.05
 _page_numbers = itertools.count()  # pages in arrival order: a page's tasks run before a later page's
 _Renders = dict[int, "Future[ImageOutcome]"]  # frame index -> its image, being rendered
 
@@ -233,7 +237,7 @@ def _prepare(work: FragmentWork, index: FragmentIndex, spec: RenderSpec, cpu: Wo
         return _FragmentJob(errors, choice, [], fragment)
     follow = _followed(fragment, work.follow, by_gop)
     gops = [
-        cpu.submit(
+        cpu.submit_sliced(
             (DECODE, page.number, min(frames.values())),
             partial(_decode_gop, fragment, gop, frames, follow.get(gop, set()), spec, cpu, page),
         )
@@ -266,30 +270,54 @@ def _decode_gop(
     spec: RenderSpec,
     cpu: Workers,
     page: _Page,
-) -> _Renders:
+) -> _Renders | Continue:
     """Decode one GOP up to its last wanted frame, queueing a render for each wanted frame as it comes out.
 
-    ``follow``: the next page's frames in this GOP, for which the decoder is kept (``media.chain``).
+    ``follow``: the next page's frames in this GOP, for which the decoder is kept (``media.chain``). Runs in
+    slices (``SLICE_S``) while other tasks wait.
     """
+    if page.stop.is_set():
+        return {}
+    steps = fragment.steps(gop, set(frames), follow, page.interrupted)
+    return _decode_slice(_GopRun(fragment, gop, frames, steps), spec, cpu, page)
+
+
+@dataclass
+class _GopRun:
+    """A GOP being decoded across slices: its decoding steps, and the renders queued so far."""
+
+    fragment: DemuxedFragment
+    gop: int
+    frames: dict[int, int]  # frame index -> first page position showing it
+    steps: Iterator[Step]
+    renders: _Renders = field(default_factory=dict)
+
+
+def _decode_slice(run: _GopRun, spec: RenderSpec, cpu: Workers, page: _Page) -> _Renders | Continue:
+    """Go on decoding ``run`` until it is done, or its slice is over while other tasks wait (then ``Continue``)."""
     from stillframe.media.chain import DecodeInterrupted
 
-    renders: _Renders = {}
-    if page.stop.is_set():
-        return renders
+    fragment, started = run.fragment, time.monotonic()
     failed: Future[ImageOutcome] = Future()
     try:
-        for index, frame in fragment.iter_gop(gop, set(frames), follow, page.interrupted):
+        for step in run.steps:
+            if step is None:
+                if time.monotonic() - started > SLICE_S and cpu.waiting():  # behind what waits now, before later pages
+                    turn = (DECODE, next(_page_numbers), min(run.frames.values()))
+                    return Continue(turn, partial(_decode_slice, run, spec, cpu, page))
+                continue
+            index, frame = step
             task = partial(_render, frame, fragment.width, fragment.height, fragment.display, spec, page.stop)
-            renders[index] = cpu.submit((RENDER, page.number, frames[index]), task)
+            run.renders[index] = cpu.submit((RENDER, page.number, run.frames[index]), task)
     except MediaError as exc:  # a GOP that cannot be decoded fails its own samples only
-        logger.warning("fragment undecodable", extra={"gop": gop, "error": str(exc)})
+        logger.warning("fragment undecodable", extra={"gop": run.gop, "error": str(exc)})
         failed.set_result(_error())
     except DecodeInterrupted:
-        logger.info("decoding stopped at the deadline", extra={"gop": gop, "frames_decoded": fragment.frames_decoded})
+        logger.info("decoding stopped", extra={"gop": run.gop, "frames_decoded": fragment.frames_decoded})
         failed.set_result(_timed_out())
     if failed.done():
-        renders.update({index: failed for index in frames if index not in renders})
-    return renders
+        run.renders.update({index: failed for index in run.frames if index not in run.renders})
+    return run.renders
 
 
 def _error() -> ImageOutcome:

@@ -1,4 +1,8 @@
-"""CPU worker threads that run the most urgent task first (renders before decodes, earlier samples first)."""
+"""CPU worker threads that run the most urgent task first (renders before decodes, earlier samples first).
+
+A long task may run in slices: it returns ``Continue`` with the rest of its work and its new place in line, and is
+queued again under the same future, so tasks of other requests run in between.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,18 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Continue:
+    """What a task returns to be run again later under the same future: the rest of its work, and where in line."""
+
+    priority: tuple[int, ...]
+    task: Callable[[], Any]
 
 
 class Workers:
@@ -24,7 +37,7 @@ class Workers:
 
     def __init__(self, count: int) -> None:
         self.count = count
-        self._queue: queue.PriorityQueue[tuple[tuple[int, ...], int, Future[Any], Callable[[], Any]]] = (
+        self._queue: queue.PriorityQueue[tuple[tuple[int, ...], int, Future[Any], Callable[[], Any], bool]] = (
             queue.PriorityQueue()
         )
         self._order = itertools.count()  # ties keep submission order
@@ -34,18 +47,31 @@ class Workers:
     def submit(self, priority: tuple[int, ...], task: Callable[[], T]) -> Future[T]:
         """Queue ``task`` at ``priority`` (e.g. kind, page, sample position); lower runs first."""
         future: Future[T] = Future()
-        self._queue.put((priority, next(self._order), future, task))
+        self._queue.put((priority, next(self._order), future, task, False))
         return future
+
+    def submit_sliced(self, priority: tuple[int, ...], task: Callable[[], T | Continue]) -> Future[T]:
+        """Queue ``task``, which may return ``Continue`` to be queued again; the future gets its final result."""
+        return cast("Future[T]", self.submit(priority, task))
+
+    def waiting(self) -> bool:
+        """Whether tasks wait for a worker (a sliced task then gives its worker up)."""
+        return not self._queue.empty()
 
     def _work(self) -> None:
         while True:
-            _, _, future, task = self._queue.get()
-            if not future.set_running_or_notify_cancel():
+            _, _, future, task, resumed = self._queue.get()
+            if not resumed and not future.set_running_or_notify_cancel():
                 continue
             try:
-                future.set_result(task())
+                result = task()
             except BaseException as exc:  # delivered to whoever waits on the future
                 future.set_exception(exc)
+                continue
+            if isinstance(result, Continue):
+                self._queue.put((result.priority, next(self._order), future, result.task, True))
+            else:
+                future.set_result(result)
 
 
 def usable_cpus() -> int:

@@ -27,6 +27,9 @@ import av.video.frame
 
 Decoder = av.video.codeccontext.VideoCodecContext
 Frame = av.video.frame.VideoFrame
+# What a decoding generator yields: a wanted frame (rank, picture), or None after each packet it decoded, where its
+# caller may pause it (and run another request's work) before going on.
+Step = tuple[int, Frame] | None
 
 MAX_PARKED = 4  # decoders kept per process: a paginator walks one range at a time; a few for concurrent walks
 MAX_PARKED_BYTES = 192 * 1024 * 1024  # estimated, all parked decoders together
@@ -120,14 +123,15 @@ def decode_chain(
     new_decoder: Callable[[], Decoder],
     count: Callable[[], None],
     interrupted: Callable[[], bool] = never,
-) -> Generator[tuple[int, Frame], None, Parked | None]:
+) -> Generator[Step, None, Parked | None]:
     """Yield the ``missing`` ranks' frames (removing them), decoding the reference chain and them only.
 
     Before each packet the decoder is told to skip it if nothing refers to it (``skip_frame`` NONREF: H.264
     nal_ref_idc 0, HEVC sub-layer non-reference pictures), except a wanted or followed frame's own packet (DEFAULT).
     A skipped picture returns no frame, so frames returned (``count``) are pictures decoded. Continues ``parked``
     when given (the caller checked ``Parked.serves``). Returns the decoder to park, or None when it was drained.
-    ``interrupted`` is asked before each packet: True raises DecodeInterrupted (the decoder is dropped).
+    ``interrupted`` is asked before each packet: True raises DecodeInterrupted (the decoder is dropped). Yields
+    None after each packet fed (a point to pause at).
     """
     run = _Run(dict(zip(pts, ranks, strict=True)), missing, follow, count)
     if parked is not None:
@@ -151,6 +155,7 @@ def decode_chain(
             run.fed.add(ranks[position])
         yield from run.take(decoder.decode(packets[position]))
         position += 1
+        yield None
     if follow and position < len(packets) and not missing:
         return Parked(decoder, position, run.fed, run.kept, _held_bytes(decoder))
     yield from run.take(decoder.decode(None))

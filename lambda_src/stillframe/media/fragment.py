@@ -161,20 +161,30 @@ class DemuxedFragment:
         return dict(self.iter_gop(gop_number, wanted))
 
     def iter_gop(
+        self, gop_number: int, wanted: set[int], follow: Iterable[int] = ()
+    ) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
+        """Yield (frame index, frame) for the GOP's wanted frames as the decoder returns them (``steps`` without
+        its pauses)."""
+        for step in self.steps(gop_number, wanted, follow):
+            if step is not None:
+                yield step
+
+    def steps(
         self,
         gop_number: int,
         wanted: set[int],
         follow: Iterable[int] = (),
         interrupted: Callable[[], bool] = chain.never,
-    ) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
-        """Yield (frame index, frame) for the GOP's wanted frames as the decoder returns them.
+    ) -> Iterator[chain.Step]:
+        """Yield (frame index, frame) for the GOP's wanted frames as the decoder returns them, and None after each
+        packet decoded: a point where the caller may pause this GOP to run other work, and resume it later.
 
         A caller can render each frame while the next decodes, holding one picture at a time instead of a GOP's
-        worth. Thread-safe: GOPs of one fragment may be decoded by several threads at once. H.264 and HEVC decode
-        only the reference pictures up to the last wanted one plus the wanted pictures themselves (``_iter_chain``);
-        other codecs decode every picture from the key frame on until the wanted ones have come out.
-        ``interrupted`` is asked before each packet is decoded; True raises ``chain.DecodeInterrupted``, so one
-        request's decoding stops at its deadline however long the GOP.
+        worth. Thread-safe: GOPs of one fragment may be decoded by several threads at once (one GOP's steps by one
+        thread at a time). H.264 and HEVC decode only the reference pictures up to the last wanted one plus the
+        wanted pictures themselves (``_iter_chain``); other codecs decode every picture from the key frame on until
+        the wanted ones have come out. ``interrupted`` is asked before each packet; True raises
+        ``chain.DecodeInterrupted``, so one request's decoding stops at its deadline however long the GOP.
         """
         gop = self._gops[gop_number]
         missing = {index + self._first for index in wanted}  # in ranks, like _Gop.frame_of_packet
@@ -182,12 +192,12 @@ class DemuxedFragment:
             if self._codec.name in _SKIPS_NONREF:
                 try:
                     followed = frozenset(index + self._first for index in follow)
-                    for rank, frame in self._iter_chain(gop_number, missing, followed, interrupted):
-                        yield rank - self._first, frame
+                    for step in self._iter_chain(gop_number, missing, followed, interrupted):
+                        yield None if step is None else (step[0] - self._first, step[1])
                 except chain.Untimed:  # cannot tell the frames apart without timestamps: decode the rest in full
                     pass
-            for rank, frame in self._iter_all(gop, missing, interrupted):
-                yield rank - self._first, frame
+            for step in self._iter_all(gop, missing, interrupted):
+                yield None if step is None else (step[0] - self._first, step[1])
         except (av.FFmpegError, ValueError) as exc:
             raise MediaError(f"cannot decode the fragment: {exc}") from exc
         if missing:
@@ -195,7 +205,7 @@ class DemuxedFragment:
 
     def _iter_chain(
         self, gop_number: int, missing: set[int], follow: frozenset[int], interrupted: Callable[[], bool]
-    ) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
+    ) -> Iterator[chain.Step]:
         """The wanted frames (ranks, removed from ``missing``): the reference chain and them only (``media.chain``).
 
         With a ``key`` the decoder may continue one an earlier page parked under this fragment and GOP, and is
@@ -228,9 +238,7 @@ class DemuxedFragment:
             for old in chain.PARKED.park(key, kept):
                 chain.retire(old, self._count_decoded)
 
-    def _iter_all(
-        self, gop: _Gop, missing: set[int], interrupted: Callable[[], bool]
-    ) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
+    def _iter_all(self, gop: _Gop, missing: set[int], interrupted: Callable[[], bool]) -> Iterator[chain.Step]:
         """The wanted frames (ranks, removed from ``missing``), decoding every packet from the key frame on."""
         if not missing:
             return
@@ -252,6 +260,7 @@ class DemuxedFragment:
                     yield rank, frame
             if not missing:
                 return
+            yield None
 
     def _count_decoded(self) -> None:
         with self._lock:
