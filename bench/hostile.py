@@ -6,10 +6,11 @@ the page, after the same process served a 1-sample warm-up page of another strea
 ratio to the normal 1080p page of the same run, so runs of different checkouts compare.
 
 Decode time: a 1080p clip at 1000 fps whose single GOP lasts 19.9 s (as in the issue) is stored, bypassing the
-ingest cap (a fragment stored before the cap existed), and served by a real ``stillframe serve`` with a 2 s time
+ingest cap (a fragment stored before the cap existed), and served by a real ``stillframe serve`` with a 3.5 s
 budget. Two requests for a sample at its end run at once while another client asks for one small still of a normal
-stream: that request's latency, alone and behind them, and what the hostile requests answered. The same clip sent
-through PutMedia shows what ingest says about it now.
+stream: that request's latency, alone and behind them, and what the hostile requests answered; once with serve's
+default admission (requests in the handler at once: one per core, here two), once with one slot more. The same
+clip sent through PutMedia shows what ingest says about it now.
 
 Run against another checkout with ``PYTHONPATH=<checkout>/lambda_src:.`` for "before" figures. Not part of
 ``make bench``: the "before" memory rows of a checkout without the size bound need several GB.
