@@ -120,6 +120,7 @@ def _sizes(images: list[dict[str, Any]]) -> list[str]:
 
     from PIL import Image
 
+    Image.MAX_IMAGE_PIXELS = None  # reading the size of a checkout's unbounded stills is the point here
     sizes = []
     for image in images:
         if "ImageContent" in image:
