@@ -97,15 +97,19 @@ _page_numbers = itertools.count()  # pages in arrival order: a page's tasks run 
 _Renders = dict[int, "Future[ImageOutcome]"]  # frame index -> its image, being rendered
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class _Page:
-    """What the tasks of one page share: their place in line, the signal that the page needs no more work, and
-    the deadline its decoders check."""
+    """What the tasks of one page share: their place in line (``turn``), the signal that the page needs no more work,
+    and the deadline its decoders check."""
 
     number: int
     stop: threading.Event
     deadline: float = float("inf")
     clock: Callable[[], float] = time.monotonic
+    turn: int = -1  # the page's place among decode tasks: its number, then a later one each time it gives way
+
+    def __post_init__(self) -> None:
+        self.turn = self.number
 
     def interrupted(self) -> bool:
         """Whether a decoder working for this page should stop: the page ended, or its deadline passed."""
@@ -239,7 +243,8 @@ def _prepare(work: FragmentWork, index: FragmentIndex, spec: RenderSpec, cpu: Wo
     gops = [
         cpu.submit_sliced(
             (DECODE, page.number, min(frames.values())),
-            partial(_decode_gop, fragment, gop, frames, follow.get(gop, set()), spec, cpu, page),
+            partial(_decode_gop, fragment, gop, frames, follow.get(gop, set()), spec, cpu, page, page.number),
+            owner=page,
         )
         for gop, frames in sorted(by_gop.items())
     ]
@@ -270,14 +275,20 @@ def _decode_gop(
     spec: RenderSpec,
     cpu: Workers,
     page: _Page,
+    turn: int,
 ) -> _Renders | Continue:
     """Decode one GOP up to its last wanted frame, queueing a render for each wanted frame as it comes out.
 
     ``follow``: the next page's frames in this GOP, for which the decoder is kept (``media.chain``). Runs in
-    slices (``SLICE_S``) while other tasks wait.
+    slices (``SLICE_S``) while other requests' tasks wait. Queued at ``turn``: when its page has since given way,
+    it goes back in line at the page's new turn before starting a decoder, so a page that yields never holds more
+    live decoders than it had running.
     """
     if page.stop.is_set():
         return {}
+    if turn != page.turn:
+        later = partial(_decode_gop, fragment, gop, frames, follow, spec, cpu, page, page.turn)
+        return Continue((DECODE, page.turn, min(frames.values())), later)
     steps = fragment.steps(gop, set(frames), follow, page.interrupted)
     return _decode_slice(_GopRun(fragment, gop, frames, steps), spec, cpu, page)
 
@@ -302,13 +313,14 @@ def _decode_slice(run: _GopRun, spec: RenderSpec, cpu: Workers, page: _Page) -> 
     try:
         for step in run.steps:
             if step is None:
-                if time.monotonic() - started > SLICE_S and cpu.waiting():  # behind what waits now, before later pages
-                    turn = (DECODE, next(_page_numbers), min(run.frames.values()))
-                    return Continue(turn, partial(_decode_slice, run, spec, cpu, page))
+                if time.monotonic() - started > SLICE_S and cpu.waiting_besides(page):
+                    page.turn = next(_page_numbers)  # behind what waits now, ahead of pages that come later
+                    later = partial(_decode_slice, run, spec, cpu, page)
+                    return Continue((DECODE, page.turn, min(run.frames.values())), later)
                 continue
             index, frame = step
             task = partial(_render, frame, fragment.width, fragment.height, fragment.display, spec, page.stop)
-            run.renders[index] = cpu.submit((RENDER, page.number, run.frames[index]), task)
+            run.renders[index] = cpu.submit((RENDER, page.number, run.frames[index]), task, owner=page)
     except MediaError as exc:  # a GOP that cannot be decoded fails its own samples only
         logger.warning("fragment undecodable", extra={"gop": run.gop, "error": str(exc)})
         failed.set_result(_error())

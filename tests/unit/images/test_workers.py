@@ -67,3 +67,16 @@ def test_a_sliced_task_lets_tasks_queued_meanwhile_run_between_its_slices():
     # Then the short task runs after the first slice, not after the whole long task, which still ends with its result
     assert long.result(timeout=5) == "long done" and short.result(timeout=5) is None
     assert ran == ["long 1", "short", "long 2", "long 3"]
+
+
+def test_a_task_asks_only_whether_someone_elses_work_waits():
+    # Given one worker kept busy by page A, and more of page A's work queued
+    workers, gate = Workers(1), threading.Event()
+    page_a, page_b = object(), object()
+    workers.submit((0,), gate.wait, owner=page_a)
+    workers.submit((1,), lambda: None, owner=page_a)
+    # Then only another page's queued work counts as waiting
+    assert not workers.waiting_besides(page_a)
+    workers.submit((1,), lambda: None, owner=page_b)
+    assert workers.waiting_besides(page_a) and workers.waiting_besides(page_b)
+    gate.set()
