@@ -9,10 +9,15 @@ from __future__ import annotations
 import contextlib
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, StringConstraints
 
 from stillframe.domain.requests import StreamARN, StreamName, StreamRef, one_stream
 from stillframe.domain.shapes import Timestamp, WireModel, model_validator
+
+# Stillframe's own: what the put-media client states about a chunk it cut from a file (how a player shows it, and
+# which frames an edit list leaves out), since the server never reads Stillframe's tags from an upload.
+DISPLAY = "x-stillframe-display"  # "rotate-cw=90;mirror=0;sar=1:1" (media.display.from_statement)
+PRESENTATION_WINDOW = "x-stillframe-presentation-window"  # "<from ms>-<until ms>" from the chunk's earliest frame
 
 
 def _upper(value: object) -> object:
@@ -38,6 +43,21 @@ class PutMediaHeaders(WireModel):
     producer_start_ms: Annotated[Timestamp, BeforeValidator(_number_if_numeric)] | None = Field(
         None, alias="x-amzn-producer-start-timestamp"
     )
+
+    display: Annotated[str, StringConstraints(max_length=64, pattern=r"^[a-z0-9=:; -]*$")] | None = Field(
+        None, alias="x-stillframe-display"
+    )
+    presentation_window: Annotated[str, StringConstraints(pattern=r"^\d{1,9}-\d{1,9}$")] | None = Field(
+        None, alias="x-stillframe-presentation-window"
+    )
+
+    @property
+    def window(self) -> tuple[int, int] | None:
+        """The stated presentation window as (from, until) ms, or None."""
+        if self.presentation_window is None:
+            return None
+        start, _, end = self.presentation_window.partition("-")
+        return int(start), int(end)
 
     @property
     def stream(self) -> StreamRef:

@@ -3,6 +3,12 @@
 Fragments, and the GOPs inside each, are decoded in parallel (PyAV and the encoders release the GIL)
 but consumed in time order, so the page can stop early, with a NextToken, before the byte or time
 budget runs out. Each GOP's wanted frames are rendered as they leave its decoder.
+
+The time budget is also checked inside every decoder, before each packet: a sample deep in a long GOP stops
+decoding at the page's deadline instead of holding a worker for as long as the GOP takes. Its sample then ends
+the page (a NextToken leads to it) when the page already has an image, or is MEDIA_ERROR when it is the page's
+first (it alone took the whole budget: asked again it would only do the same). A page that ends, for whatever
+reason, also stops its decoders still running, so workers go to other requests.
 """
 
 from __future__ import annotations
@@ -12,9 +18,9 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
@@ -23,11 +29,12 @@ from stillframe.catalog.fragments import FragmentIndex
 from stillframe.errors import MediaError
 from stillframe.images.memory import keep_freed_buffers
 from stillframe.images.plan import FragmentWork, PagePlan
-from stillframe.images.workers import Workers, usable_cpus
+from stillframe.images.workers import Continue, Workers, usable_cpus
 
 if TYPE_CHECKING:  # media modules load on the first page, not when the handler module is imported
     from av.video.frame import VideoFrame
 
+    from stillframe.media.chain import Step
     from stillframe.media.display import Display
     from stillframe.media.fragment import DemuxedFragment
 
@@ -59,6 +66,7 @@ class ImageOutcome:
     timestamp_ms: int
     content: str | None = None  # base64
     error: ImageError | None = None
+    timed_out: bool = False  # a MEDIA_ERROR because decoding reached the deadline: may end the page instead
 
     def to_json(self) -> dict[str, object]:
         entry: dict[str, object] = {"TimeStamp": self.timestamp_ms / 1000}
@@ -82,16 +90,30 @@ class PageStats:
 
 
 RENDER, DECODE = 0, 1  # task priorities: a decoded frame is rendered (and released) before more decoding starts
+# A GOP decoding for longer than this gives its worker up when other tasks wait, and queues again behind them: a
+# sample deep in a long GOP takes its turns instead of holding a core until it is done (or its deadline passes).
+SLICE_S = 0.05
 _page_numbers = itertools.count()  # pages in arrival order: a page's tasks run before a later page's
 _Renders = dict[int, "Future[ImageOutcome]"]  # frame index -> its image, being rendered
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class _Page:
-    """What the tasks of one page share: their place in line, and the signal that the page needs no more work."""
+    """What the tasks of one page share: their place in line (``turn``), the signal that the page needs no more work,
+    and the deadline its decoders check."""
 
     number: int
     stop: threading.Event
+    deadline: float = float("inf")
+    clock: Callable[[], float] = time.monotonic
+    turn: int = -1  # the page's place among decode tasks: its number, then a later one each time it gives way
+
+    def __post_init__(self) -> None:
+        self.turn = self.number
+
+    def interrupted(self) -> bool:
+        """Whether a decoder working for this page should stop: the page ended, or its deadline passed."""
+        return self.stop.is_set() or self.clock() > self.deadline
 
 
 @dataclass
@@ -134,7 +156,7 @@ def render_page(
     the encoding all spread over the cores.
     """
     cpu, io = _pools()
-    page = _Page(next(_page_numbers), threading.Event())
+    page = _Page(next(_page_numbers), threading.Event(), deadline, clock)
     stats = PageStats(fragments=len(plan.work))
     jobs = [io.submit(_prepare, work, index, spec, cpu, page) for work in plan.work]
     job_of = {pos: i for i, work in enumerate(plan.work) for pos, _ in work.samples}
@@ -155,6 +177,9 @@ def render_page(
                     stats.frames_decoded += decoded
                 outcome = done[job][position]
                 outcome.timestamp_ms = t_ms
+                if outcome.timed_out and outcomes:  # the next page starts at this sample, with a fresh budget
+                    stats.stopped_early = "time"
+                    break
             if outcomes and used + outcome.json_size > byte_budget:
                 stats.stopped_early = "bytes"
                 break
@@ -181,7 +206,7 @@ def _collect(job: _FragmentJob) -> tuple[dict[int, ImageOutcome], int]:
     results = dict(job.errors)
     for pos, index in job.choice.items():
         image = renders[index].result() if index in renders else _error()
-        results[pos] = ImageOutcome(0, content=image.content, error=image.error)
+        results[pos] = ImageOutcome(0, content=image.content, error=image.error, timed_out=image.timed_out)
     return results, job.fragment.frames_decoded if job.fragment else 0
 
 
@@ -192,10 +217,13 @@ def _prepare(work: FragmentWork, index: FragmentIndex, spec: RenderSpec, cpu: Wo
     except Exception as exc:  # a missing or unreadable blob is a MEDIA_ERROR for its samples, never a 500
         return _unreadable(work, exc)
     # Imported after the fetch: in a cold process the first fetches overlap the media libraries' import.
+    from stillframe.media.chain import DecodeInterrupted
     from stillframe.media.fragment import open_fragment
 
     try:
-        fragment = open_fragment(data, key=work.record.blob_key)
+        fragment = open_fragment(data, key=work.record.blob_key, interrupted=page.interrupted)
+    except DecodeInterrupted:
+        return _FragmentJob({pos: _timed_out() for pos, _ in work.samples}, {}, [])
     except Exception as exc:
         return _unreadable(work, exc)
     errors: dict[int, ImageOutcome] = {}
@@ -213,9 +241,10 @@ def _prepare(work: FragmentWork, index: FragmentIndex, spec: RenderSpec, cpu: Wo
         return _FragmentJob(errors, choice, [], fragment)
     follow = _followed(fragment, work.follow, by_gop)
     gops = [
-        cpu.submit(
+        cpu.submit_sliced(
             (DECODE, page.number, min(frames.values())),
-            partial(_decode_gop, fragment, gop, frames, follow.get(gop, set()), spec, cpu, page),
+            partial(_decode_gop, fragment, gop, frames, follow.get(gop, set()), spec, cpu, page, page.number),
+            owner=page,
         )
         for gop, frames in sorted(by_gop.items())
     ]
@@ -246,28 +275,69 @@ def _decode_gop(
     spec: RenderSpec,
     cpu: Workers,
     page: _Page,
-) -> _Renders:
+    turn: int,
+) -> _Renders | Continue:
     """Decode one GOP up to its last wanted frame, queueing a render for each wanted frame as it comes out.
 
-    ``follow``: the next page's frames in this GOP, for which the decoder is kept (``media.chain``).
+    ``follow``: the next page's frames in this GOP, for which the decoder is kept (``media.chain``). Runs in
+    slices (``SLICE_S``) while other requests' tasks wait. Queued at ``turn``: when its page has since given way,
+    it goes back in line at the page's new turn before starting a decoder, so a page that yields never holds more
+    live decoders than it had running.
     """
-    renders: _Renders = {}
     if page.stop.is_set():
-        return renders
+        return {}
+    if turn != page.turn:
+        later = partial(_decode_gop, fragment, gop, frames, follow, spec, cpu, page, page.turn)
+        return Continue((DECODE, page.turn, min(frames.values())), later)
+    steps = fragment.steps(gop, set(frames), follow, page.interrupted)
+    return _decode_slice(_GopRun(fragment, gop, frames, steps), spec, cpu, page)
+
+
+@dataclass
+class _GopRun:
+    """A GOP being decoded across slices: its decoding steps, and the renders queued so far."""
+
+    fragment: DemuxedFragment
+    gop: int
+    frames: dict[int, int]  # frame index -> first page position showing it
+    steps: Iterator[Step]
+    renders: _Renders = field(default_factory=dict)
+
+
+def _decode_slice(run: _GopRun, spec: RenderSpec, cpu: Workers, page: _Page) -> _Renders | Continue:
+    """Go on decoding ``run`` until it is done, or its slice is over while other tasks wait (then ``Continue``)."""
+    from stillframe.media.chain import DecodeInterrupted
+
+    fragment, started = run.fragment, time.monotonic()
+    failed: Future[ImageOutcome] = Future()
     try:
-        for index, frame in fragment.iter_gop(gop, set(frames), follow):
+        for step in run.steps:
+            if step is None:
+                if time.monotonic() - started > SLICE_S and cpu.waiting_besides(page):
+                    page.turn = next(_page_numbers)  # behind what waits now, ahead of pages that come later
+                    later = partial(_decode_slice, run, spec, cpu, page)
+                    return Continue((DECODE, page.turn, min(run.frames.values())), later)
+                continue
+            index, frame = step
             task = partial(_render, frame, fragment.width, fragment.height, fragment.display, spec, page.stop)
-            renders[index] = cpu.submit((RENDER, page.number, frames[index]), task)
+            run.renders[index] = cpu.submit((RENDER, page.number, run.frames[index]), task, owner=page)
     except MediaError as exc:  # a GOP that cannot be decoded fails its own samples only
-        logger.warning("fragment undecodable", extra={"gop": gop, "error": str(exc)})
-        failed: Future[ImageOutcome] = Future()
+        logger.warning("fragment undecodable", extra={"gop": run.gop, "error": str(exc)})
         failed.set_result(_error())
-        renders.update({index: failed for index in frames if index not in renders})
-    return renders
+    except DecodeInterrupted:
+        logger.info("decoding stopped", extra={"gop": run.gop, "frames_decoded": fragment.frames_decoded})
+        failed.set_result(_timed_out())
+    if failed.done():
+        run.renders.update({index: failed for index in run.frames if index not in run.renders})
+    return run.renders
 
 
 def _error() -> ImageOutcome:
     return ImageOutcome(0, error=ImageError.MEDIA_ERROR)
+
+
+def _timed_out() -> ImageOutcome:
+    return ImageOutcome(0, error=ImageError.MEDIA_ERROR, timed_out=True)
 
 
 def _render(

@@ -28,8 +28,13 @@ TARGET_FRAGMENT_MS = 2000  # the splitter cuts at the first key frame after this
 RELATIVE = "RELATIVE"
 ABSOLUTE = "ABSOLUTE"
 # KVS PutMedia error codes, as its acks report them.
+MAX_FRAGMENT_SIZE_REACHED = 4001
 MAX_FRAGMENT_DURATION_REACHED = 4002
 INVALID_PRODUCER_TIMESTAMP = 4007
+# The most frames one GOP may hold: 20 s (KVS's longest fragment) at 60 fps. A still deep in a GOP costs every
+# reference frame before it, so this bounds the decoding one sample can ask for (issue 18: one 19.9 s GOP at
+# 1000 fps made a single sample decode 19,900 frames). A longer GOP is refused as too large a fragment.
+MAX_GOP_FRAMES = 1200
 
 
 @dataclass(frozen=True)
@@ -66,16 +71,12 @@ def store_fragments(
     acks: list[FragmentAck] = []
     for sequence, fragment in enumerate(fragments):
         timecode = fragment.pts_ms if clock.timecode_type == ABSOLUTE else fragment.offset_ms
-        if fragment.duration_ms > MAX_FRAGMENT_MS:
-            acks.append(
-                FragmentAck.error(timecode, MAX_FRAGMENT_DURATION_REACHED, f"fragment lasts {fragment.duration_ms} ms")
-            )
-            continue
         producer_ms = (
             fragment.pts_ms if clock.timecode_type == ABSOLUTE else clock.producer_start_ms + fragment.offset_ms
         )
-        if producer_ms < 0:
-            acks.append(FragmentAck.error(timecode, INVALID_PRODUCER_TIMESTAMP, "producer timestamp before 1970"))
+        refusal = _refusal(fragment, producer_ms)
+        if refusal is not None:
+            acks.append(FragmentAck.error(timecode, *refusal))
             continue
         # A fragment seen before (even by an upload cut short by a crash) keeps its first number.
         record = index.add(
@@ -96,3 +97,17 @@ def store_fragments(
     metrics.add_metric(name="FragmentsPersisted", unit="Count", value=persisted)
     logger.info("upload stored", extra={"stream": stream.name, "fragments": len(acks), "persisted": persisted})
     return acks
+
+
+def _refusal(fragment: MediaFragment, producer_ms: int) -> tuple[int, str] | None:
+    """The KVS error id and sentence of a fragment that is not stored, or None."""
+    if fragment.duration_ms > MAX_FRAGMENT_MS:
+        return MAX_FRAGMENT_DURATION_REACHED, f"fragment lasts {fragment.duration_ms} ms"
+    if fragment.longest_gop > MAX_GOP_FRAMES:
+        return MAX_FRAGMENT_SIZE_REACHED, (
+            f"a GOP of {fragment.longest_gop} frames: at most {MAX_GOP_FRAMES} frames between key frames are "
+            "accepted (encode with a shorter key frame interval)"
+        )
+    if producer_ms < 0:
+        return INVALID_PRODUCER_TIMESTAMP, "producer timestamp before 1970"
+    return None

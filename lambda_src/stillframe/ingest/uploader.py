@@ -49,6 +49,10 @@ class Chunk(Protocol):
     def duration_ms(self) -> int:
         """How much video the chunk holds."""
 
+    @property
+    def statement(self) -> dict[str, str]:
+        """Headers stating what the server cannot read from the chunk: display transform, presentation window."""
+
 
 Splitter = Callable[..., Iterable[Chunk]]
 """``iter_fragments(source, *, target_ms, max_bytes)``."""
@@ -103,6 +107,7 @@ class PutMediaTarget:
             "x-amzn-fragment-timecode-type": self.timecode_type,
             "x-amzn-producer-start-timestamp": f"{start_ms // 1000}.{start_ms % 1000:03d}",
             "Content-Type": "application/octet-stream",
+            **chunk.statement,
         }
 
 

@@ -27,11 +27,23 @@ import av.video.frame
 
 Decoder = av.video.codeccontext.VideoCodecContext
 Frame = av.video.frame.VideoFrame
+# What a decoding generator yields: a wanted frame (rank, picture), or None after each packet it decoded, where its
+# caller may pause it (and run another request's work) before going on.
+Step = tuple[int, Frame] | None
 
 MAX_PARKED = 4  # decoders kept per process: a paginator walks one range at a time; a few for concurrent walks
 MAX_PARKED_BYTES = 192 * 1024 * 1024  # estimated, all parked decoders together
 MAX_AGE_S = 30.0  # a paginator asks for its next page at once; older decoders are dropped
 _PICTURES_HELD = 8  # estimate of reference and delayed pictures a parked decoder holds, for the byte bound
+
+
+class DecodeInterrupted(Exception):
+    """The caller's ``interrupted`` said stop (a page past its deadline, or one that needs no more): no frame."""
+
+
+def never() -> bool:
+    """An ``interrupted`` that never interrupts."""
+    return False
 
 
 class Untimed(Exception):
@@ -110,13 +122,16 @@ def decode_chain(
     parked: Parked | None,
     new_decoder: Callable[[], Decoder],
     count: Callable[[], None],
-) -> Generator[tuple[int, Frame], None, Parked | None]:
+    interrupted: Callable[[], bool] = never,
+) -> Generator[Step, None, Parked | None]:
     """Yield the ``missing`` ranks' frames (removing them), decoding the reference chain and them only.
 
     Before each packet the decoder is told to skip it if nothing refers to it (``skip_frame`` NONREF: H.264
     nal_ref_idc 0, HEVC sub-layer non-reference pictures), except a wanted or followed frame's own packet (DEFAULT).
     A skipped picture returns no frame, so frames returned (``count``) are pictures decoded. Continues ``parked``
     when given (the caller checked ``Parked.serves``). Returns the decoder to park, or None when it was drained.
+    ``interrupted`` is asked before each packet: True raises DecodeInterrupted (the decoder is dropped). Yields
+    None after each packet fed (a point to pause at).
     """
     run = _Run(dict(zip(pts, ranks, strict=True)), missing, follow, count)
     if parked is not None:
@@ -132,12 +147,15 @@ def decode_chain(
     # Fed through the last wanted packet; then on (references and followed frames only) while this page's
     # pictures are still inside a decoder that is to be kept, since draining would end it.
     while position < len(packets) and (position <= last or (missing and follow)):
+        if interrupted():
+            raise DecodeInterrupted
         full = ranks[position] in missing or ranks[position] in follow
         decoder.skip_frame = "DEFAULT" if full else "NONREF"
         if full:
             run.fed.add(ranks[position])
         yield from run.take(decoder.decode(packets[position]))
         position += 1
+        yield None
     if follow and position < len(packets) and not missing:
         return Parked(decoder, position, run.fed, run.kept, _held_bytes(decoder))
     yield from run.take(decoder.decode(None))

@@ -10,7 +10,7 @@ import dataclasses
 import io
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
@@ -45,6 +45,14 @@ _MISSING_MOOV = (
 # starting in [from, until) are presented; the others are decode-only. Without the tags every frame is presented.
 PRESENT_FROM_TAG = "STILLFRAME_PRESENT_FROM"
 PRESENT_UNTIL_TAG = "STILLFRAME_PRESENT_UNTIL"
+# Every tag Stillframe writes into a fragment for itself starts with this (the presentation window above, the
+# display tags of ``media.display``). Only our splitter writes them: an upload's are never read (``client_tags``).
+OWN_TAG_PREFIX = "STILLFRAME_"
+# The largest coded picture accepted: the top level of H.264 and HEVC (6.2) and of AV1 (6.3) allows 35,651,584 luma
+# samples (8192x4352; 8K UHD 7680x4320 fits). One decoded picture is then at most ~107 MB (10-bit 4:2:0). Uploads
+# over it are refused, and decoders are told the same limit, so a bitstream that claims more than its container
+# does is refused by the decoder instead of allocated.
+MAX_PICTURE_PIXELS = 35_651_584
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +112,27 @@ def video_stream(container: av.container.InputContainer) -> av.video.stream.Vide
     return stream
 
 
+def client_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """An upload's container tags without Stillframe's own (``OWN_TAG_PREFIX``): what a client wrote is never ours.
+
+    Fragments hold our tags because our splitter wrote them; in an upload the same names are only claims (a forged
+    ``STILLFRAME_SAR`` would otherwise set every still's size), so they are dropped, with one log line.
+    """
+    own = sorted(name for name in tags if name.upper().startswith(OWN_TAG_PREFIX))
+    if own:
+        logger.warning("ignored Stillframe's own tags in an upload", extra={"tags": own})
+    return {name: value for name, value in tags.items() if name not in own}
+
+
+def check_picture_size(width: int, height: int) -> None:
+    """MediaError when a coded picture is larger than ``MAX_PICTURE_PIXELS``."""
+    if width * height > MAX_PICTURE_PIXELS:
+        raise MediaError(
+            f"the video's pictures are {width}x{height}, more than the {MAX_PICTURE_PIXELS:,} pixels "
+            "(8192x4352) the codecs' top levels allow"
+        )
+
+
 def time_base_of(stream: av.video.stream.VideoStream) -> Fraction:
     """The track's time base (libav always sets one for demuxed tracks; MediaError if not)."""
     if stream.time_base is None:
@@ -122,7 +151,7 @@ def iter_packets(container: av.container.InputContainer, stream: av.video.stream
         raise MediaError(f"cannot parse media: {_reason(exc)}") from exc
 
 
-def presentation_window(tags: dict[str, str]) -> tuple[int, int] | None:
+def presentation_window(tags: Mapping[str, str]) -> tuple[int, int] | None:
     """The presentation window a fragment's tags name (ms from its earliest frame), or None: every frame presented."""
     start, end = tags.get(PRESENT_FROM_TAG), tags.get(PRESENT_UNTIL_TAG)
     if start is None or end is None:

@@ -89,6 +89,10 @@ class Display:
             plane = np.rot90(plane, k=-(self.rotate_cw // 90))
         return np.ascontiguousarray(plane)
 
+    def statement(self) -> str:
+        """This transform as the put-media client states it in a PutMedia header (``from_statement`` reads it)."""
+        return f"rotate-cw={self.rotate_cw};mirror={int(self.mirror)};sar={self.sar.numerator}:{self.sar.denominator}"
+
     def tags(self) -> dict[str, str]:
         """The Matroska tags that record this transform (none for the identity)."""
         tags = {}
@@ -115,6 +119,32 @@ def from_tags(tags: Mapping[str, str]) -> Display | None:
     if rotate not in (0, 90, 180, 270) or sar <= 0:
         return Display()
     return Display(rotate, tags.get(MIRROR_TAG) == "1", sar)
+
+
+_MAX_SAR_TERM = 65535  # H.264 VUI and HEVC write each term of the sample aspect ratio in 16 bits
+
+
+def from_statement(text: str) -> Display:
+    """The transform an uploader states (``Display.statement``); ValueError naming the problem when malformed.
+
+    A client's statement has the power the same client has over a display matrix or a VUI aspect ratio, no more:
+    right angles only, a ratio of 16-bit terms, and every still still fits GetImages' box (``render.fit_box``).
+    """
+    fields = dict(part.strip().partition("=")[::2] for part in text.split(";") if part.strip())
+    unknown = fields.keys() - {"rotate-cw", "mirror", "sar"}
+    if unknown:
+        raise ValueError(f"unknown display fields {sorted(unknown)}; expected rotate-cw, mirror and sar")
+    rotate = int(fields.get("rotate-cw", "0"))
+    if rotate not in (0, 90, 180, 270):
+        raise ValueError("rotate-cw must be 0, 90, 180 or 270")
+    mirror = fields.get("mirror", "0")
+    if mirror not in ("0", "1"):
+        raise ValueError("mirror must be 0 or 1")
+    numerator, _, denominator = fields.get("sar", "1:1").partition(":")
+    terms = int(numerator), int(denominator or "1")
+    if not all(1 <= term <= _MAX_SAR_TERM for term in terms):
+        raise ValueError(f"sar must be two whole numbers within 1..{_MAX_SAR_TERM}, as W:H")
+    return Display(rotate, mirror == "1", Fraction(*terms))
 
 
 def from_display_matrix(raw: bytes | None, sar: Fraction | None) -> Display:

@@ -23,7 +23,7 @@ import concurrent.futures
 import io
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -36,8 +36,10 @@ from stillframe.errors import MediaError
 from stillframe.media import chain
 from stillframe.media import display as display_tags
 from stillframe.media.demux import (
+    MAX_PICTURE_PIXELS,
     MILLISECONDS,
     TimedPacket,
+    check_picture_size,
     iter_packets,
     presentation_window,
     time_base_of,
@@ -56,6 +58,7 @@ _PROBE_OPTIONS = {"skip_frame": "all"}
 # HEVC sub-layer non-reference NAL types), read per slice at decode time, so it can be switched packet by packet.
 # VP9 and the rest keep the full decode from the key frame.
 _SKIPS_NONREF = frozenset({"h264", "hevc"})
+_CHECK_EVERY = 64  # packets demuxed between two deadline checks (~10 ms of demuxing)
 
 
 @dataclass(frozen=True)
@@ -160,12 +163,28 @@ class DemuxedFragment:
     def iter_gop(
         self, gop_number: int, wanted: set[int], follow: Iterable[int] = ()
     ) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
-        """Yield (frame index, frame) for the GOP's wanted frames as the decoder returns them.
+        """Yield (frame index, frame) for the GOP's wanted frames as the decoder returns them (``steps`` without
+        its pauses)."""
+        for step in self.steps(gop_number, wanted, follow):
+            if step is not None:
+                yield step
+
+    def steps(
+        self,
+        gop_number: int,
+        wanted: set[int],
+        follow: Iterable[int] = (),
+        interrupted: Callable[[], bool] = chain.never,
+    ) -> Iterator[chain.Step]:
+        """Yield (frame index, frame) for the GOP's wanted frames as the decoder returns them, and None after each
+        packet decoded: a point where the caller may pause this GOP to run other work, and resume it later.
 
         A caller can render each frame while the next decodes, holding one picture at a time instead of a GOP's
-        worth. Thread-safe: GOPs of one fragment may be decoded by several threads at once. H.264 and HEVC decode
-        only the reference pictures up to the last wanted one plus the wanted pictures themselves (``_iter_chain``);
-        other codecs decode every picture from the key frame on until the wanted ones have come out.
+        worth. Thread-safe: GOPs of one fragment may be decoded by several threads at once (one GOP's steps by one
+        thread at a time). H.264 and HEVC decode only the reference pictures up to the last wanted one plus the
+        wanted pictures themselves (``_iter_chain``); other codecs decode every picture from the key frame on until
+        the wanted ones have come out. ``interrupted`` is asked before each packet; True raises
+        ``chain.DecodeInterrupted``, so one request's decoding stops at its deadline however long the GOP.
         """
         gop = self._gops[gop_number]
         missing = {index + self._first for index in wanted}  # in ranks, like _Gop.frame_of_packet
@@ -173,20 +192,20 @@ class DemuxedFragment:
             if self._codec.name in _SKIPS_NONREF:
                 try:
                     followed = frozenset(index + self._first for index in follow)
-                    for rank, frame in self._iter_chain(gop_number, missing, followed):
-                        yield rank - self._first, frame
+                    for step in self._iter_chain(gop_number, missing, followed, interrupted):
+                        yield None if step is None else (step[0] - self._first, step[1])
                 except chain.Untimed:  # cannot tell the frames apart without timestamps: decode the rest in full
                     pass
-            for rank, frame in self._iter_all(gop, missing):
-                yield rank - self._first, frame
+            for step in self._iter_all(gop, missing, interrupted):
+                yield None if step is None else (step[0] - self._first, step[1])
         except (av.FFmpegError, ValueError) as exc:
             raise MediaError(f"cannot decode the fragment: {exc}") from exc
         if missing:
             raise MediaError("cannot decode the fragment: the decoder did not return every frame of a GOP")
 
     def _iter_chain(
-        self, gop_number: int, missing: set[int], follow: frozenset[int]
-    ) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
+        self, gop_number: int, missing: set[int], follow: frozenset[int], interrupted: Callable[[], bool]
+    ) -> Iterator[chain.Step]:
         """The wanted frames (ranks, removed from ``missing``): the reference chain and them only (``media.chain``).
 
         With a ``key`` the decoder may continue one an earlier page parked under this fragment and GOP, and is
@@ -212,13 +231,14 @@ class DemuxedFragment:
             parked=parked,
             new_decoder=lambda: _new_decoder(self._codec, self._extradata),
             count=self._count_decoded,
+            interrupted=interrupted,
         )
         kept = yield from run
         if kept is not None and key is not None:
             for old in chain.PARKED.park(key, kept):
                 chain.retire(old, self._count_decoded)
 
-    def _iter_all(self, gop: _Gop, missing: set[int]) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
+    def _iter_all(self, gop: _Gop, missing: set[int], interrupted: Callable[[], bool]) -> Iterator[chain.Step]:
         """The wanted frames (ranks, removed from ``missing``), decoding every packet from the key frame on."""
         if not missing:
             return
@@ -227,6 +247,8 @@ class DemuxedFragment:
         out_order = sorted(gop.frame_of_packet)  # frames leave the decoder in presentation order
         emitted = 0
         for timed in (*gop.packets, None):
+            if interrupted():
+                raise chain.DecodeInterrupted
             if timed is not None:
                 self._count_decoded()
             for frame in decoder.decode(timed.packet if timed is not None else None):
@@ -238,16 +260,21 @@ class DemuxedFragment:
                     yield rank, frame
             if not missing:
                 return
+            yield None
 
     def _count_decoded(self) -> None:
         with self._lock:
             self.frames_decoded += 1
 
 
-def open_fragment(data: bytes, key: str | None = None) -> DemuxedFragment:
+def open_fragment(
+    data: bytes, key: str | None = None, interrupted: Callable[[], bool] = chain.never
+) -> DemuxedFragment:
     """Demux a stored fragment (our Matroska) into memory; MediaError if unreadable.
 
     ``key`` (the blob's store key) lets its GOPs continue decoders parked by an earlier page (``media.chain``).
+    ``interrupted`` is asked every ``_CHECK_EVERY`` packets (``chain.DecodeInterrupted``): demuxing costs Python
+    work per packet, and a fragment stored with tens of thousands of frames would otherwise hold the GIL for seconds.
     """
     if not data:
         raise MediaError("cannot parse the fragment: it is empty")
@@ -257,10 +284,15 @@ def open_fragment(data: bytes, key: str | None = None) -> DemuxedFragment:
         raise MediaError(f"cannot parse the fragment: {exc}") from exc
     with container:
         stream = video_stream(container)
-        packets = list(iter_packets(container, stream))
+        packets: list[TimedPacket] = []
+        for packet in iter_packets(container, stream):
+            if len(packets) % _CHECK_EVERY == 0 and interrupted():
+                raise chain.DecodeInterrupted
+            packets.append(packet)
         if not packets:
             raise MediaError("the fragment holds no video frames")
         context = stream.codec_context
+        check_picture_size(context.width, context.height)
         return DemuxedFragment(
             packets,
             time_base_of(stream),
@@ -328,4 +360,6 @@ def _new_decoder(codec: av.codec.Codec, extradata: bytes | None) -> av.video.cod
     if extradata:
         decoder.extradata = extradata
     decoder.thread_count = 1
+    # libavcodec refuses a picture over the limit before allocating it, whatever the container's header said
+    decoder.options = {"max_pixels": str(MAX_PICTURE_PIXELS)}
     return decoder

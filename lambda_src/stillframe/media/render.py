@@ -33,18 +33,40 @@ _PNG_OPTIONS = {"compression_level": "1", "pred": "paeth"}
 _local = threading.local()
 
 
+# GetImages' own limits on WidthPixels x HeightPixels. A still made without them ("the original size", or a width
+# computed from HeightPixels) fits inside this box turned to the picture's own orientation: the long side within
+# 3840, the short side within 2160. Whatever size or pixel aspect the media claims, one still is at most
+# 3840 x 2160 pixels (~25 MB as RGB), so a request's memory does not follow the media's claims.
+MAX_LONG_SIDE = 3840
+MAX_SHORT_SIDE = 2160
+
+
 def output_size(src_width: int, src_height: int, width: int | None, height: int | None) -> tuple[int, int]:
     """The still's size: the source's, exactly the one asked for, or the height with the source's aspect ratio.
 
-    Give the display size (``Display.size``) as the source's: "the original size" is what a player shows.
+    Give the display size (``Display.size``) as the source's: "the original size" is what a player shows. A size
+    this function computes (not one given in full) is fitted inside the box (``fit_box``).
     """
     if width is None and height is None:
-        return src_width, src_height
+        return fit_box(src_width, src_height)
     if width is not None and height is not None:
         return width, height
     if height is None:
         raise ValueError("a width without a height is not allowed; give the height, or both")
-    return max(1, round(src_width * height / src_height)), height
+    return fit_box(max(1, round(src_width * height / src_height)), height)
+
+
+def fit_box(width: int, height: int) -> tuple[int, int]:
+    """``width`` x ``height`` scaled down, aspect kept, until the long side is within 3840 and the short within 2160.
+
+    Sizes already inside the box are returned as they are (a portrait 1080x1920 stays); each side stays at least 1.
+    """
+    long_side, short_side = max(width, height), min(width, height)
+    scale = min(Fraction(1), Fraction(MAX_LONG_SIDE, long_side), Fraction(MAX_SHORT_SIDE, short_side))
+    if scale == 1:
+        return width, height
+    # exact arithmetic, rounded down: a side never passes its bound (7680x4320 -> 3840x2160 exactly)
+    return max(1, int(width * scale)), max(1, int(height * scale))
 
 
 def render(

@@ -17,9 +17,13 @@ GOP before it). Where a cut falls before such a GOP, its key frame (decode-only)
 (presented) end the previous fragment, which holds what they reference; each fragment stays independent.
 
 How a player shows the track (display matrix, pixel aspect ratio; ``stillframe.media.display``) is read once per
-upload, from our own tags when the upload is a fragment or chunk this module wrote, else from the first key
-frame's decoded side data (``upload_info``), and tagged into every fragment. Writing a fragment's Matroska file is
-``fragment_mux``.
+upload from the first key frame's decoded side data (``upload_info``), and tagged into every fragment. Writing a
+fragment's Matroska file is ``fragment_mux``.
+
+Stillframe's own tags (``demux.OWN_TAG_PREFIX``) in an upload are never read: a client could forge them. What they
+would carry for a chunk ``put-media`` cut from a file (the file's display transform, and the presentation window of
+the frames its edit list leaves out, which Matroska cannot express) the client states instead, in PutMedia
+headers (``MediaFragment.statement``); the server passes them back in as ``display`` and ``window``, validated.
 
 KVS's image-generation tag (``IMAGE_GENERATION_TAG``, a simple tag with no value) is written into every fragment
 when asked for (``put-media --generate-images``) or when the upload carries it among the tags libav reads, so it
@@ -39,13 +43,15 @@ import av
 import av.container
 import av.video.stream
 
+from stillframe.domain.put_media_headers import DISPLAY, PRESENTATION_WINDOW
 from stillframe.errors import MediaError
 from stillframe.media.demux import (
     MediaSource,
     TimedPacket,
+    check_picture_size,
+    client_tags,
     iter_packets,
     open_input,
-    presentation_window,
     time_base_of,
     to_ms,
     video_stream,
@@ -60,6 +66,10 @@ logger = logging.getLogger(__name__)
 
 # Matroska overhead besides the packet payloads, used to keep fragments under max_bytes.
 _HEADER_OVERHEAD = 1024
+# A fragment is also cut before it would hold more frames than this (whole GOPs permitting): a reader demuxes every
+# packet of a fragment it serves a sample from, so frames per fragment, not only seconds, bound a request's work
+# (2 s at 10,000 fps claimed would otherwise be one 20,000-frame fragment).
+MAX_FRAGMENT_FRAMES = 2400
 
 
 @dataclass(frozen=True)
@@ -77,27 +87,45 @@ class MediaFragment:
     display: Display = field(default_factory=Display)
     notes: tuple[str, ...] = ()  # what the user should know about the upload, found up to this fragment
     image_generation: bool = False  # carries IMAGE_GENERATION_TAG
+    window: tuple[int, int] | None = None  # presentation window, ms from the earliest frame; None: all presented
+    longest_gop: int = 0  # packets of its longest GOP: what decoding its last frame may cost
+
+    @property
+    def statement(self) -> dict[str, str]:
+        """What a server splitting this fragment again must be told: display transform and window, as headers."""
+        stated = {} if self.display.is_identity else {DISPLAY: self.display.statement()}
+        if self.window is not None:
+            stated[PRESENTATION_WINDOW] = f"{self.window[0]}-{self.window[1]}"
+        return stated
 
 
 def iter_fragments(
-    source: MediaSource, *, target_ms: int = 2000, max_bytes: int | None = None, image_generation: bool = False
+    source: MediaSource,
+    *,
+    target_ms: int = 2000,
+    max_bytes: int | None = None,
+    image_generation: bool = False,
+    display: Display | None = None,
+    window: tuple[int, int] | None = None,
 ) -> Iterator[MediaFragment]:
     """Yield the upload's fragments in order; raise MediaError for unreadable media or media without video.
 
     ``image_generation`` tags every fragment with IMAGE_GENERATION_TAG; an upload carrying the tag gets it too.
+    ``display`` and ``window`` are what the uploader states about a chunk (``MediaFragment.statement``).
     """
     if target_ms < 1:
         raise ValueError("target_ms must be at least 1")
     with open_input(source) as container:
         stream = video_stream(container)
+        check_picture_size(stream.codec_context.width, stream.codec_context.height)
         header = _HEADER_OVERHEAD + len(stream.codec_context.extradata or b"")
         pending: list[Gop] = []
         origin: int | None = None
-        shown: Display | None = None
+        shown = display
         notes: list[str] = []  # sentences for the user about the fragment being built
         seen = 0
-        tagged = image_generation or IMAGE_GENERATION_TAG in container.metadata
-        packets, window = _source_packets(container, stream)
+        tagged = image_generation or IMAGE_GENERATION_TAG in client_tags(container.metadata)
+        packets = _source_packets(container, stream, window)
         timeline = Timeline()
         for gop in _presented_gops(timeline.follow(g) for g in iter_gops(iter(packets))):
             fresh, seen = timeline.restarts[seen:], len(timeline.restarts)
@@ -125,14 +153,13 @@ def iter_fragments(
 
 
 def _source_packets(
-    container: av.container.InputContainer, stream: av.video.stream.VideoStream
-) -> tuple[Iterable[TimedPacket], tuple[int, int] | None]:
-    """The track's packets, those outside the presentation window our own tags name marked discard, and that window."""
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, window: tuple[int, int] | None
+) -> Iterable[TimedPacket]:
+    """The track's packets, those outside the stated presentation window (a put-media chunk's) marked discard."""
     packets: Iterable[TimedPacket] = iter_packets(container, stream)
-    window = presentation_window(container.metadata)
-    if window is not None:  # one of our own fragments or put-media chunks, with trimmed frames
+    if window is not None:
         packets = windowed_packets(iter(packets), window, time_base_of(stream))
-    return packets, window
+    return packets
 
 
 def probe_duration_ms(source: MediaSource) -> int | None:
@@ -167,10 +194,13 @@ def _should_cut(
     max_bytes: int | None,
     header: int,
 ) -> bool:
-    """Cut before ``gop`` when the fragment is long enough, or when ``gop`` would make it too big.
+    """Cut before ``gop`` when the fragment is long enough, or when ``gop`` would make it too big or hold too many
+    frames (``MAX_FRAGMENT_FRAMES``).
 
     The length counts ``gop``'s leading pictures, which a cut here would move to the end of this fragment.
     """
+    if sum(len(g.packets) for g in pending) + len(gop.packets) > MAX_FRAGMENT_FRAMES:
+        return True
     lead_in, _ = gop.split_leading()
     start, end = _span_ms([p for g in (*pending, Gop.of(lead_in)) for p in g.packets], time_base_of(stream))
     if end - start >= target_ms:
@@ -215,6 +245,8 @@ def _build(
         display=shown,
         notes=notes,
         image_generation=tagged,
+        window=window,
+        longest_gop=max(len(gop.packets) for gop in gops),
     )
 
 

@@ -2,8 +2,8 @@
 before its header says, and where its timestamps restart; the last two become notes for the user.
 
 How a player shows the track (display matrix, pixel aspect ratio; ``stillframe.media.display``) is read once per
-upload, from our own tags when the upload is a fragment or chunk ``split`` wrote, else from the first key frame's
-decoded side data.
+upload from the first key frame's decoded side data, unless the uploader states it (``split``'s ``display``).
+Stillframe's own display tags in an upload are never read: only fragments our splitter wrote carry ours.
 """
 
 from __future__ import annotations
@@ -29,14 +29,11 @@ _EARLY_END_SLACK_MS = 250  # declared durations may count an audio track or a la
 
 
 def display_of(container: av.container.InputContainer, stream: av.video.stream.VideoStream, gop: Gop) -> Display:
-    """How a player shows the track: our tags if the upload carries them, else the first key frame's side data.
+    """How a player shows the track: the first key frame's display matrix side data and the track's aspect ratio.
 
     The display matrix is coded side data of the track that libav hands to decoded frames only (PyAV exposes
     no stream accessor), so one key frame is decoded per upload; its decoder is the track's own.
     """
-    tagged = display_tags.from_tags(container.metadata)
-    if tagged is not None:
-        return tagged
     matrix = None
     context = stream.codec_context
     try:

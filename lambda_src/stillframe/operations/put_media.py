@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.keys import LAST_INDEXED_MS
 from stillframe.catalog.streams import StreamCatalog
-from stillframe.domain.put_media_headers import PutMediaHeaders
+from stillframe.domain.put_media_headers import DISPLAY, PutMediaHeaders
 from stillframe.errors import InvalidArgumentError, MediaError
 from stillframe.ingest.service import ABSOLUTE, TARGET_FRAGMENT_MS, UploadClock, require_retention, store_fragments
 
 if TYPE_CHECKING:
     from stillframe.delivery.worker import Deliveries
+    from stillframe.media.display import Display
     from stillframe.media.split import MediaFragment
 
 LAST_INDEXED_TIME = "2286-11-20T17:46:40Z"
@@ -38,9 +39,10 @@ def put_media(
     require_retention(stream)
     if not body:
         raise InvalidArgumentError("The PutMedia body is empty; send MKV, MP4, MPEG-TS or WebM media.")
+    display = _stated_display(headers)
     try:
         # Parse everything before storing anything: unparseable media stores nothing.
-        pieces = list(iter_fragments(body, target_ms=TARGET_FRAGMENT_MS))
+        pieces = list(iter_fragments(body, target_ms=TARGET_FRAGMENT_MS, display=display, window=headers.window))
     except MediaError as exc:
         raise InvalidArgumentError(f"The media cannot be parsed: {exc}") from exc
     clock = UploadClock(
@@ -51,6 +53,18 @@ def put_media(
     _check_indexable(pieces, clock)
     acks = store_fragments(stream, pieces, clock, fragments, deliveries)
     return "".join(json.dumps(ack.to_json()) + "\n" for ack in acks)
+
+
+def _stated_display(headers: PutMediaHeaders) -> Display | None:
+    """The display transform the uploader states (a put-media chunk), or None; 400 naming the header if malformed."""
+    from stillframe.media.display import from_statement
+
+    if headers.display is None:
+        return None
+    try:
+        return from_statement(headers.display)
+    except ValueError as exc:
+        raise InvalidArgumentError(f"The {DISPLAY} header is not valid: {exc}") from exc
 
 
 def _check_indexable(fragments: list[MediaFragment], clock: UploadClock) -> None:

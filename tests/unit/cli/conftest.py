@@ -24,6 +24,7 @@ class FakeChunk:
     data: bytes
     offset_ms: int
     duration_ms: int
+    statement: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

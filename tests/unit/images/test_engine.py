@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 
 import pytest
 
@@ -11,6 +12,7 @@ from stillframe.images.engine import RenderSpec, render_page
 from stillframe.images.plan import plan_page
 from stillframe.media import chain
 from stillframe.media.split import iter_fragments
+from tests.support.hostile import plain_clip
 from tests.support.synth import read_frame_number
 
 
@@ -62,13 +64,45 @@ def test_the_byte_budget_stops_the_page_early_but_not_empty(fragments):
     assert len(one) == 1
 
 
-def test_the_time_budget_stops_after_the_first_fragment(fragments):
+def test_a_page_whose_deadline_has_passed_ends_after_its_first_sample(fragments):
     records, index = fragments
     plan = plan_page([0, 1000, 2000, 4000], records, "producer")
     # Given a deadline that has already passed
     outcomes, stats = render_page(plan, index, JPEG, deadline=-1.0, clock=lambda: 0.0)
-    # Then the first fragment is still served (a page is never empty), and nothing after it
-    assert frames(outcomes) == [0, 25] and stats.stopped_early == "time"
+    # Then the page is not empty: its first sample, which had no time to decode, is a MEDIA_ERROR; nothing follows
+    assert frames(outcomes) == ["MEDIA_ERROR"] and stats.stopped_early == "time"
+
+
+@pytest.fixture(scope="module")
+def long_gop():
+    """One fragment holding one 1,000-frame GOP (1 s at 1000 fps), and an index over it."""
+    piece = next(iter_fragments(plain_clip(width=64, height=64, frames=1000, fps=1000), target_ms=2000))
+    record = FragmentRecord("cam", "0", 0, 0, piece.duration_ms, len(piece.data))
+    return [record], MemoryIndex({"0": piece.data})
+
+
+def ticking(limit: int):
+    """A clock that moves one unit per reading, and a deadline ``limit`` readings away: no wall time involved."""
+    readings = itertools.count()
+    return (lambda: float(next(readings))), float(limit)
+
+
+def test_decoding_stops_at_the_deadline_inside_a_long_gop_and_the_page_ends_with_what_it_has(long_gop):
+    records, index = long_gop
+    # Given a page wanting the GOP's first frame and its 990th, and a deadline about 100 packets away
+    clock, deadline = ticking(100)
+    outcomes, stats = render_page(plan_page([0, 990], records, "producer"), index, JPEG, deadline=deadline, clock=clock)
+    # Then the first still is served, the page ends before the second (a NextToken leads to it), and decoding
+    # stopped near the deadline instead of running through 990 frames
+    assert len(outcomes) == 1 and outcomes[0].content is not None
+    assert stats.stopped_early == "time" and stats.frames_decoded <= 110
+
+
+def test_a_first_sample_that_cannot_be_decoded_within_the_budget_is_a_media_error(long_gop):
+    records, index = long_gop
+    clock, deadline = ticking(100)
+    outcomes, stats = render_page(plan_page([990], records, "producer"), index, JPEG, deadline=deadline, clock=clock)
+    assert [o.error for o in outcomes] == ["MEDIA_ERROR"] and stats.frames_decoded <= 110
 
 
 def test_an_unreadable_fragment_fails_only_its_samples(fragments):
@@ -119,3 +153,11 @@ def test_the_pages_of_a_range_continue_the_decoder_the_previous_page_kept(clip_f
     assert second[1].frames_decoded < fresh[1][1].frames_decoded
     assert first[1].frames_decoded + second[1].frames_decoded < fresh[0][1].frames_decoded + fresh[1][1].frames_decoded
     assert len(chain.PARKED) == 0  # the last page named no next one
+
+
+def test_demuxing_a_fragment_of_many_frames_also_stops_at_the_deadline(long_gop):
+    records, index = long_gop
+    # Given a deadline a few clock readings away: demuxing the 1,000 packets reaches it before any decoding
+    clock, deadline = ticking(5)
+    outcomes, stats = render_page(plan_page([0], records, "producer"), index, JPEG, deadline=deadline, clock=clock)
+    assert [o.error for o in outcomes] == ["MEDIA_ERROR"] and stats.frames_decoded == 0

@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from stillframe.media.display import Display, from_display_matrix, from_tags
+from stillframe.media.display import Display, from_display_matrix, from_statement, from_tags
 
 ONE = 1 << 16
 
@@ -70,3 +70,15 @@ def test_tags_round_trip_and_absent_tags_mean_none() -> None:
 @pytest.mark.parametrize("tags", [{"STILLFRAME_ROTATE_CW": "45"}, {"STILLFRAME_SAR": "a:b"}, {"STILLFRAME_SAR": "1:0"}])
 def test_malformed_tags_show_the_picture_as_stored(tags: dict[str, str]) -> None:
     assert from_tags(tags) == Display()
+
+
+def test_a_stated_transform_reads_back_as_written():
+    shown = Display(270, True, Fraction(64, 45))
+    assert from_statement(shown.statement()) == shown
+    assert from_statement("") == Display()
+
+
+@pytest.mark.parametrize("text", ["rotate-cw=45", "mirror=yes", "sar=0:1", "sar=70000:1", "sar=a:b", "zoom=2"])
+def test_a_malformed_statement_is_refused(text):
+    with pytest.raises(ValueError):
+        from_statement(text)

@@ -155,3 +155,23 @@ def test_jpeg_colour_sits_where_libjpeg_puts_it(width: int, height: int) -> None
 
     # Then the colour planes agree (a one-pixel shift of chroma, as swscale's odd-size 4:2:0 gives, is ~3 levels)
     assert np.abs(_chroma(ours) - _chroma(reference.getvalue())).mean() < 2.0
+
+
+@pytest.mark.parametrize(
+    ("shown", "fitted"),
+    [
+        ((1920, 1080), (1920, 1080)),
+        ((1080, 1920), (1080, 1920)),  # portrait: the box turns with the picture
+        ((3840, 2160), (3840, 2160)),
+        ((7680, 4320), (3840, 2160)),
+        ((16000, 16384), (2160, 2211)),  # the short side decides
+        ((16000, 64), (3840, 15)),  # the long side decides
+        ((100000, 1), (3840, 1)),  # never below one pixel
+    ],
+)
+def test_the_original_size_fits_inside_the_box_in_its_own_orientation(shown, fitted):
+    assert output_size(*shown, None, None) == fitted
+
+
+def test_a_size_given_in_full_is_kept():
+    assert output_size(16000, 16384, 3840, 2160) == (3840, 2160)

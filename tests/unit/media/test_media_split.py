@@ -15,6 +15,7 @@ import pytest
 
 from stillframe.errors import MediaError
 from stillframe.media.split import MediaFragment, iter_fragments, probe_duration_ms
+from tests.support.hostile import plain_clip
 
 FRAME_MS = 40
 GOP = 25  # one second at 25 fps
@@ -367,3 +368,11 @@ def test_an_ffmpeg_stream_copy_cut_starts_at_the_cut(small_clip: Callable[..., b
 
     # Then what a player shows is what is stored: frame 25 first, at offset 0
     _assert_tiled(fragments, first=25, count=125)
+
+
+def test_a_fragment_never_holds_more_than_2400_frames_of_whole_gops():
+    # Given 2.4 s at 2000 fps in 100-frame GOPs: 4,800 frames, more than two fragments' worth
+    pieces = list(iter_fragments(plain_clip(width=64, height=64, frames=4800, fps=2000, gop=100), target_ms=2000))
+    # Then each fragment holds at most 2,400 frames, and every frame is in one
+    assert max(piece.frame_count for piece in pieces) <= 2400
+    assert sum(piece.frame_count for piece in pieces) == 4800
