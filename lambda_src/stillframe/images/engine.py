@@ -93,6 +93,9 @@ RENDER, DECODE = 0, 1  # task priorities: a decoded frame is rendered (and relea
 # A GOP decoding for longer than this gives its worker up when other tasks wait, and queues again behind them: a
 # sample deep in a long GOP takes its turns instead of holding a core until it is done (or its deadline passes).
 SLICE_S = 0.05
+# Decoders get at least this long from the start of rendering, even when the lookups before it used up the page's
+# budget: a page always holds one image, and a slow store must not turn intact media into MEDIA_ERROR.
+MIN_DECODE_S = 1.0
 _page_numbers = itertools.count()  # pages in arrival order: a page's tasks run before a later page's
 _Renders = dict[int, "Future[ImageOutcome]"]  # frame index -> its image, being rendered
 
@@ -156,7 +159,7 @@ def render_page(
     the encoding all spread over the cores.
     """
     cpu, io = _pools()
-    page = _Page(next(_page_numbers), threading.Event(), deadline, clock)
+    page = _Page(next(_page_numbers), threading.Event(), max(deadline, clock() + MIN_DECODE_S), clock)
     stats = PageStats(fragments=len(plan.work))
     jobs = [io.submit(_prepare, work, index, spec, cpu, page) for work in plan.work]
     job_of = {pos: i for i, work in enumerate(plan.work) for pos, _ in work.samples}
