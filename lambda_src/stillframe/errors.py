@@ -104,6 +104,13 @@ class ThrottledError(ClientLimitExceededError):
     status = 429
 
 
+class SessionInterrupted(StillframeError):
+    """A streaming PutMedia session whose connection broke or stalled: nothing more can be read or answered."""
+
+    code = "InvalidArgumentException"
+    status = 400
+
+
 class SignatureRefusedError(NotAuthorizedError):
     """API Gateway's answer to a missing, invalid or expired signature, which serve's SigV4 gate gives too.
 

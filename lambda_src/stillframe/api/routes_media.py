@@ -31,5 +31,9 @@ def list_fragments(request: ListFragmentsRequest) -> dict[str, Any]:
 def put_media() -> Response[str]:
     event = router.current_event
     headers = headers_request(event, PutMediaHeaders)
+    session = getattr(router.lambda_context, "media_session", None)
+    if session is not None:  # serve, a producer's streaming session: the acks went out as they were made
+        operations(router).put_media_session(session, headers)
+        return Response[str](status_code=200, content_type="application/json", body="")
     acks = operations(router).put_media(raw_body(event), headers)
     return Response[str](status_code=200, content_type="application/json", body=acks)

@@ -8,7 +8,8 @@ from typing import Any
 
 
 class AckEvent(StrEnum):
-    """An ack's ``EventType``: KVS's values; this service sends PERSISTED and ERROR."""
+    """An ack's ``EventType``: KVS's values. A whole-body PutMedia gets PERSISTED or ERROR per fragment; a streaming
+    session also BUFFERING when a fragment starts, RECEIVED when it is complete, and IDLE while nothing arrives."""
 
     BUFFERING = "BUFFERING"
     RECEIVED = "RECEIVED"
@@ -30,6 +31,11 @@ class FragmentAck:
     @classmethod
     def persisted(cls, timecode: int, number: str) -> FragmentAck:
         return cls(AckEvent.PERSISTED, timecode, number=number)
+
+    @classmethod
+    def event(cls, event_type: AckEvent, timecode: int) -> FragmentAck:
+        """A BUFFERING, RECEIVED or IDLE ack (no fragment number yet)."""
+        return cls(event_type, timecode)
 
     @classmethod
     def error(cls, timecode: int, error_id: int, message: str) -> FragmentAck:

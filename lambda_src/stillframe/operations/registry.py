@@ -6,7 +6,8 @@ operation takes; the operation modules stay plain functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from stillframe.catalog.stream_updates import StreamUpdates
@@ -28,6 +29,7 @@ from stillframe.operations import (
     list_fragments,
     list_streams,
     put_media,
+    put_media_session,
     stream_admin,
     streams,
     tags,
@@ -66,6 +68,14 @@ class Ports(Protocol):
 
     @property
     def deliveries(self) -> Deliveries: ...
+
+
+class MediaSessionPort(Protocol):
+    """A transport that streams PutMedia (serve's ``server.session.MediaSession``)."""
+
+    def chunks(self) -> Iterator[bytes]: ...
+
+    def send(self, line: bytes) -> None: ...
 
 
 class Operations:
@@ -137,6 +147,21 @@ class Operations:
             deliveries=self.deliveries,
             now_ms=self.now_ms(),
         )
+
+    def put_media_session(self, session: MediaSessionPort, headers: PutMediaHeaders) -> None:
+        """A streaming PutMedia: acks sent through ``session`` as the clusters of its body arrive."""
+        stream = self.streams.find(headers.stream.stream_name, headers.stream.arn)
+        stream.require_retention("media would not be kept; give the stream a retention period (UpdateDataRetention).")
+        acks = put_media_session.put_media_session(
+            session.chunks(),
+            headers,
+            stream,
+            fragments=self.fragments,
+            deliveries=self.deliveries,
+            now_ms=self.now_ms,
+        )
+        for ack in acks:
+            session.send(json.dumps(ack.to_json()).encode() + b"\n")
 
     def update_data_retention(self, request: UpdateDataRetentionRequest) -> dict[str, Any]:
         return stream_admin.update_data_retention(request, updates=self.updates)

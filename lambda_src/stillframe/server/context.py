@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 DEADLINE_MARGIN_MS = 5_000  # the handler's own time budget stops work first; this is Lambda's hard timeout
@@ -33,6 +34,8 @@ class LocalLambdaContext:
     log_stream_name: str = "local"
     # What the handler learnt about the request, for serve's log line (``api.app`` notes the validated stream).
     request_log: dict[str, str] = field(default_factory=dict)
+    # A streaming PutMedia's transport (``server.session.MediaSession``); None for every other request.
+    media_session: Any = None
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the per-request deadline (never negative)."""

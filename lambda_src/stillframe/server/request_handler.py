@@ -26,6 +26,7 @@ from stillframe.errors import (
     MalformedRequestError,
     RequestLineTooLongError,
     RequestTooLargeError,
+    SessionInterrupted,
     StillframeError,
     ThrottledError,
 )
@@ -34,6 +35,7 @@ from stillframe.server.browsers import is_preflight
 from stillframe.server.context import invocation_context
 from stillframe.server.events import build_event, decode_response
 from stillframe.server.request_log import log_request
+from stillframe.server.session import MediaSession, is_media_session
 
 if TYPE_CHECKING:
     from stillframe.server.http import StillframeServer
@@ -51,6 +53,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as SDK clients expect
     server: StillframeServer
     _unread_body = False
+    _streamed = False  # the answer already went out as it was made (a PutMedia session)
     _stream: str | None = None  # the stream the request names, for its log line
     _signed = True  # whether the request needs a signature (the gate's open paths do not)
     _reader: wire.DeadlineReader
@@ -130,13 +133,15 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         started = time.perf_counter()
         self._stream = None
+        self._streamed = False
         self.server.track(self.connection, busy=True)
         try:
             status, headers, payload = self._serve_one()
             headers = self._with_cors(headers)
             if self.server.stopping:
                 self.close_connection = True
-            self._respond(status, headers, payload, head_only=self.command == "HEAD")
+            if not self._streamed:
+                self._respond(status, headers, payload, head_only=self.command == "HEAD")
         finally:
             self.server.track(self.connection, busy=False)
         self._log(status, headers, len(payload), started)
@@ -176,6 +181,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         if refusal is not None or preflight:
             self._drop_body(framing)
             return http_error(refusal, request_id) if refusal is not None else self._preflight(request_id)
+        if is_media_session(self.command, self.path, framing):
+            return self._session(request_id)  # not a request slot: a session lasts as long as its producer
         if not self.server.admission.enter():
             self._drop_body(framing)
             return limit_exceeded("too many requests are waiting", request_id)
@@ -204,6 +211,37 @@ class RequestHandler(BaseHTTPRequestHandler):
             return http_error(refusal, request_id)
         return self._invoke(body, request_id)
 
+    def _session(self, request_id: str) -> Answer:
+        """A producer's streaming PutMedia (``server.session``): the handler answers it ack by ack."""
+        headers = list(self.headers.items())
+        # As KVS producers sign it: the body streams after the signature, which covers the empty payload.
+        signed = SignedRequest(self.command, self.path, headers, b"")
+        refusal = self.server.gate.authenticate(signed) if self._signed else None
+        if refusal is not None:
+            self.close_connection = True
+            return http_error(refusal, request_id)
+        session = MediaSession(
+            self.rfile, self.wfile, self._reader, headers=self._with_cors([("x-amzn-RequestId", request_id)])
+        )
+        context = invocation_context(request_id, self.server.config)
+        context.media_session = session
+        answer = http_error(SessionInterrupted("The PutMedia session ended before it was answered."), request_id)
+        try:
+            answer = decode_response(self.server.proxy_handler(self._event(None, request_id), context))
+            self._stream = context.request_log.get("stream")
+            session.finish()
+        except SessionInterrupted:
+            self.close_connection = True  # the producer is gone
+        except Exception:
+            logger.exception("put-media session failed", extra={"request_id": request_id})
+            answer = http_error(StillframeError("The service hit an internal error."), request_id)
+        if not session.started:
+            self.close_connection = True  # its body was not read
+            return answer
+        self._streamed = True
+        self.close_connection = self.close_connection or not session.body_complete
+        return 200, [], b""
+
     def _preflight(self, request_id: str) -> Answer:
         """A CORS preflight's answer: 200, no body, the CORS headers when the Origin is one the server serves."""
         cors = self.server.browsers.cors_headers(list(self.headers.items()), preflight=True)
@@ -223,12 +261,12 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = self._unread_body = True
         self._reader.deadline = None
 
-    def _invoke(self, body: bytes | None, request_id: str) -> Answer:
-        config = self.server.config
+    def _event(self, body: bytes | None, request_id: str) -> dict[str, Any]:
+        """The REST proxy event of this request, with ``body``."""
         headers = list(self.headers.items())
         if self.headers.get("Host") is None:
             headers.append(("Host", self.server.url.split("://", 1)[1]))
-        event = build_event(
+        return build_event(
             method=self.command,
             target=self.path,
             headers=headers,
@@ -236,11 +274,14 @@ class RequestHandler(BaseHTTPRequestHandler):
             source_ip=self.client_address[0],
             request_id=request_id,
             protocol=self.request_version,
-            account_id=config.account_id,
+            account_id=self.server.config.account_id,
             scheme=self.server.scheme,
         )
+
+    def _invoke(self, body: bytes | None, request_id: str) -> Answer:
+        event = self._event(body, request_id)
         del body  # the event holds the body now; one copy fewer while the handler runs
-        context = invocation_context(request_id, config)
+        context = invocation_context(request_id, self.server.config)
         try:
             answer = decode_response(self.server.run_handler(event, context))
             self._stream = context.request_log.get("stream")

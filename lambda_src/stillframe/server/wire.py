@@ -12,6 +12,7 @@ import io
 import re
 import socket
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
@@ -116,7 +117,20 @@ def read_body(rfile: BinaryIO, framing: Framing, limit: int) -> bytes | None:
 def read_chunked(rfile: BinaryIO, limit: int) -> bytes:
     """A chunked body, strictly: hex sizes (no sign, no junk), CRLF after each chunk, trailers skipped."""
     parts: list[bytes] = []
-    total = 0
+    total = [0]
+
+    def within_limit(size: int) -> None:  # before the chunk is read: a huge chunk is refused unread
+        total[0] += size
+        if total[0] > limit:
+            raise BodyTooLarge
+
+    parts.extend(iter_chunks(rfile, before_each=within_limit))
+    return b"".join(parts)
+
+
+def iter_chunks(rfile: BinaryIO, *, before_each: Callable[[int], None]) -> Iterator[bytes]:
+    """The chunks of a chunked body as they arrive; ``before_each(size)`` runs before a chunk is read (a limit,
+    a deadline). BadRequest for a malformed or cut-short body: it never just ends early."""
     while True:
         line = rfile.readline(_MAX_CHUNK_LINE)
         size_text = line.split(b";", 1)[0].strip()
@@ -125,14 +139,12 @@ def read_chunked(rfile: BinaryIO, limit: int) -> bytes:
         size = int(size_text, 16)
         if size == 0:
             _skip_trailers(rfile)
-            return b"".join(parts)
-        total += size
-        if total > limit:
-            raise BodyTooLarge
+            return
+        before_each(size)
         chunk = rfile.read(size)
         if len(chunk) < size or rfile.readline(3) not in (b"\r\n", b"\n"):
             raise BadRequest("A chunk of the chunked body is cut short or not followed by CRLF.")
-        parts.append(chunk)
+        yield chunk
 
 
 def _skip_trailers(rfile: BinaryIO) -> None:
