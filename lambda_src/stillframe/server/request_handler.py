@@ -15,9 +15,10 @@ import socket
 import ssl
 import time
 import uuid
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler
 from io import BufferedReader
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from stillframe.access.sigv4 import SignedRequest
 from stillframe.api.errors import http_error
@@ -30,13 +31,12 @@ from stillframe.errors import (
     ThrottledError,
 )
 from stillframe.server import wire
-from stillframe.server.browsers import is_preflight
-from stillframe.server.context import invocation_context
+from stillframe.server.browsers import BrowserPolicy, is_preflight
+from stillframe.server.context import ServerConfig, invocation_context
 from stillframe.server.events import build_event, decode_response
+from stillframe.server.gate import RequestGate
+from stillframe.server.limits import Admission, ServerLimits
 from stillframe.server.request_log import log_request, operation_of, stream_of
-
-if TYPE_CHECKING:
-    from stillframe.server.http import StillframeServer
 
 # The package's name, not this module's: the CLI's log setup and anyone filtering logs know the server by it.
 logger = logging.getLogger("stillframe.server")
@@ -45,11 +45,39 @@ _ONE_WRITE_MAX = 64 * 1024  # smaller answers leave in one write; larger ones ar
 Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
+class ConnectionServer(Protocol):
+    """What a connection's requests need of the server that accepted it (``http.StillframeServer`` is one).
+
+    The handler depends on this, not on the server class, so the server module can import the handler.
+    """
+
+    @property
+    def limits(self) -> ServerLimits: ...
+    @property
+    def config(self) -> ServerConfig: ...
+    @property
+    def gate(self) -> RequestGate: ...
+    @property
+    def browsers(self) -> BrowserPolicy: ...
+    @property
+    def admission(self) -> Admission: ...
+    @property
+    def stopping(self) -> bool: ...
+    @property
+    def scheme(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+
+    def track(self, conn: socket.socket, *, busy: bool) -> None: ...
+    def forget(self, conn: socket.socket) -> None: ...
+    def run_handler(self, event: dict[str, Any], context: Any) -> Mapping[str, Any]: ...
+
+
 class RequestHandler(BaseHTTPRequestHandler):
     """One connection's requests, read and checked in order, each answered by the server's proxy handler."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, as SDK clients expect
-    server: StillframeServer
+    server: ConnectionServer  # type: ignore[assignment]  # http.server types it BaseServer; ours is one too
     _unread_body = False
     _stream: str | None = None  # the stream the request names, for its log line
     _signed = True  # whether the request needs a signature (the gate's open paths do not)
