@@ -191,14 +191,6 @@ class FragmentIndex:
         """Every fragment that may cover a time in [start_ms, end_ms] (started within MAX_FRAGMENT_MS before)."""
         return [record for _, record in self.scan(stream, timeline, max(0, start_ms - MAX_FRAGMENT_MS), end_ms)]
 
-    def blobs(self, stream: str) -> Iterator[FragmentRecord]:
-        """Every fragment blob of a stream (for reindexing)."""
-        for info in self._store.list(keys.fragments_prefix(stream)):
-            try:
-                yield FragmentRecord.from_blob(stream, info.key, info.size)
-            except ValueError:
-                logger.warning("ignoring unexpected object", extra={"key": info.key})
-
     def reindex(self, stream: str, *, grace_ms: int | None = None) -> repair.RepairReport:
         """Finish or undo interrupted writes, then make the markers match the complete blobs exactly."""
         grace = repair.PENDING_GRACE_MS if grace_ms is None else grace_ms
