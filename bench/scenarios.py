@@ -84,11 +84,6 @@ def least_frames(samples: list[int]) -> int:
     return sum(position + 1 for position in deepest.values())
 
 
-def least_frames_paged(samples: list[int], page_size: int) -> int:
-    """The least decoding when each page is its own request (what the engine can reach)."""
-    return sum(least_frames(page) for page in pages(samples, page_size))
-
-
 def request_body(scenario: Scenario, samples: list[int]) -> dict[str, object]:
     """The GetImages request that asks for exactly these samples."""
     image_format, width, height = OUTPUTS[scenario.output]

@@ -6,15 +6,20 @@ rules (IAM4, IAM5), which must be acknowledged one finding at a time.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aws_cdk import Acknowledgment, Validations
-from constructs import IConstruct
+from aws_cdk import aws_s3 as s3
+from constructs import IConstruct, Node
 
-from infra.constructs.image_delivery import MAX_RECEIVES, delivery_jobs, destination_objects
-
-if TYPE_CHECKING:
-    from infra.stacks.stillframe_stack import StillframeStack
+from infra.config import StillframeConfig
+from infra.constructs.control_plane_function import ControlPlaneFunction
+from infra.constructs.dropzone_ingest import DropzoneIngest
+from infra.constructs.image_delivery import MAX_RECEIVES, ImageDelivery, delivery_jobs, destination_objects
+from infra.constructs.keys_secret import KeysSecret
+from infra.constructs.media_function import MediaFunction
+from infra.constructs.rest_api import StillframeApi
+from infra.constructs.token_secret import TokenSecret
 
 LAMBDA_BASIC_EXECUTION = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 APIGW_PUSH_TO_LOGS = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
@@ -31,7 +36,37 @@ OBJECTS_REASON = (
 )
 
 
-def acknowledge_findings(stack: StillframeStack) -> None:
+class AcknowledgedStack(Protocol):
+    """What the acknowledgments read of the stack (``StillframeStack`` is one): its config and its constructs.
+
+    Written against this rather than the stack class, so that the stack module can import this one.
+    """
+
+    @property
+    def node(self) -> Node: ...
+    @property
+    def config(self) -> StillframeConfig: ...
+    @property
+    def function_bucket(self) -> s3.IBucket: ...
+    @property
+    def token_secret(self) -> TokenSecret: ...
+    @property
+    def keys_secret(self) -> KeysSecret | None: ...
+    @property
+    def control_plane(self) -> ControlPlaneFunction: ...
+    @property
+    def media(self) -> MediaFunction: ...
+    @property
+    def ingest(self) -> DropzoneIngest: ...
+    @property
+    def delivery(self) -> ImageDelivery: ...
+    @property
+    def api(self) -> StillframeApi: ...
+
+    def resolve(self, obj: Any) -> Any: ...
+
+
+def acknowledge_findings(stack: AcknowledgedStack) -> None:
     """Record every accepted AwsSolutions finding of the Stillframe stack."""
     _acknowledge_api(stack)
     _acknowledge_functions(stack)
@@ -99,7 +134,7 @@ API_REASONS = {
 }
 
 
-def _acknowledge_api(stack: StillframeStack) -> None:
+def _acknowledge_api(stack: AcknowledgedStack) -> None:
     api = stack.api.api
     _acknowledge(
         api,
@@ -117,7 +152,7 @@ def _acknowledge_api(stack: StillframeStack) -> None:
     )
 
 
-def _acknowledge_functions(stack: StillframeStack) -> None:
+def _acknowledge_functions(stack: AcknowledgedStack) -> None:
     objects = stack.resolve(stack.function_bucket.arn_for_objects(f"{stack.config.key_prefix}*"))
     bucket_objects = f"AwsSolutions-IAM5[Resource::{_as_nag_text(objects)}]"
     for function in (stack.control_plane.function, stack.media.function, stack.ingest.function):
@@ -141,7 +176,7 @@ def _acknowledge_functions(stack: StillframeStack) -> None:
             )
 
 
-def _acknowledge_delivery(stack: StillframeStack) -> None:
+def _acknowledge_delivery(stack: AcknowledgedStack) -> None:
     role = stack.delivery.function.role
     assert role is not None
     prefix = stack.config.key_prefix

@@ -1,6 +1,6 @@
 """The three ingest doors over the ``invoke`` fixture, so one test can check each: PutMedia body, put-media, drop zone.
 
-``put-media`` runs the real client path (``ingest.uploader.upload`` with the real splitter, which sends Matroska
+``put-media`` runs the real client path (``stillframe.uploader.upload`` with the real splitter, which sends Matroska
 chunks that the server splits again) with a poster that hands each request to the handler instead of a socket.
 """
 
@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from stillframe.ingest.uploader import HttpReply, PutMediaTarget, upload
+from stillframe.uploader import HttpReply, PutMediaTarget, upload
 from tests.conftest import FakeContext
 from tests.support.kvs import Invoke, put_media
 

@@ -19,23 +19,17 @@ boundary fragments page after page, and a warm process should fetch each from S3
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
-from stillframe.catalog import keys
-from stillframe.catalog.keys import FragmentRecord
-from stillframe.domain.clocks import Timeline
+from stillframe.catalog import keys, repair
+from stillframe.catalog.keys import COMMIT_ORDER, FragmentRecord, dedupe_digest
 from stillframe.errors import ObjectExists, ObjectNotFound
 from stillframe.storage.port import ObjectStore
-
-if TYPE_CHECKING:
-    from stillframe.catalog.repair import RepairReport
 
 logger = logging.getLogger(__name__)
 
@@ -45,18 +39,9 @@ MAX_FRAGMENT_MS = 20_000
 # Listing batches: S3 answers at most 1000 keys per request; fewer than 16 saves nothing.
 MIN_LISTING_BATCH = 16
 MAX_LISTING_BATCH = 1000
-# The server marker is written last: a fragment whose server marker and blob exist is complete.
-COMMIT_ORDER = (Timeline.PRODUCER, Timeline.SERVER)
 # About a minute of 1080p at 8 Mbit/s: enough for the fragments of a paginated 300 s range to be re-read from
 # memory while the paginator walks it, small beside the media function's memory.
 DEFAULT_BLOB_CACHE_BYTES = 64 * 1024 * 1024
-
-
-def dedupe_digest(producer_ms: int, data: bytes) -> str:
-    """Identity of an uploaded fragment: the same bytes at the same producer time are the same fragment."""
-    digest = hashlib.sha256(str(producer_ms).encode() + b"\0")
-    digest.update(data)
-    return digest.hexdigest()
 
 
 class BlobCache:
@@ -206,18 +191,8 @@ class FragmentIndex:
         """Every fragment that may cover a time in [start_ms, end_ms] (started within MAX_FRAGMENT_MS before)."""
         return [record for _, record in self.scan(stream, timeline, max(0, start_ms - MAX_FRAGMENT_MS), end_ms)]
 
-    def blobs(self, stream: str) -> Iterator[FragmentRecord]:
-        """Every fragment blob of a stream (for reindexing)."""
-        for info in self._store.list(keys.fragments_prefix(stream)):
-            try:
-                yield FragmentRecord.from_blob(stream, info.key, info.size)
-            except ValueError:
-                logger.warning("ignoring unexpected object", extra={"key": info.key})
-
-    def reindex(self, stream: str, *, grace_ms: int | None = None) -> RepairReport:
+    def reindex(self, stream: str, *, grace_ms: int | None = None) -> repair.RepairReport:
         """Finish or undo interrupted writes, then make the markers match the complete blobs exactly."""
-        from stillframe.catalog import repair
-
         grace = repair.PENDING_GRACE_MS if grace_ms is None else grace_ms
         return repair.reindex(self._store, stream, now_ms=int(self._clock() * 1000), grace_ms=grace)
 

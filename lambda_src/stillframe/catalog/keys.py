@@ -26,11 +26,15 @@ order is still time order): a local-directory lookup opens only the shards it ne
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from stillframe.domain.clocks import Timeline
 
 TIMELINES = tuple(Timeline)  # server, producer
+# The order a fragment's markers are written in, and undone in reverse: the server marker last, so a fragment whose
+# server marker and blob exist is complete (the writer and the repair sweep both go by it).
+COMMIT_ORDER = (Timeline.PRODUCER, Timeline.SERVER)
 STAMP_DIGITS = 13
 LAST_INDEXED_MS = 10**STAMP_DIGITS - 1  # the index's fixed-width times end here; later ones would sort before 1970's
 
@@ -89,6 +93,13 @@ def fragments_prefix(name: str) -> str:
 
 def dedupe_key(name: str, digest: str) -> str:
     return f"media/{name}/dedupe/{digest}"
+
+
+def dedupe_digest(producer_ms: int, data: bytes) -> str:
+    """Identity of an uploaded fragment: the same bytes at the same producer time are the same fragment."""
+    digest = hashlib.sha256(str(producer_ms).encode() + b"\0")
+    digest.update(data)
+    return digest.hexdigest()
 
 
 def pending_prefix(name: str) -> str:

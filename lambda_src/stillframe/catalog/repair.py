@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from stillframe.catalog import keys
-from stillframe.catalog.keys import FragmentRecord
+from stillframe.catalog.keys import COMMIT_ORDER, FragmentRecord, dedupe_digest
 from stillframe.errors import ObjectNotFound
 from stillframe.storage.port import ObjectStore
 
@@ -114,8 +114,6 @@ def sweep_pending(
     store: ObjectStore, stream: str, *, now_ms: int, grace_ms: int, report: RepairReport | None = None
 ) -> set[str]:
     """Finish or undo each interrupted write of ``stream``; returns the blob keys of those still in flight."""
-    from stillframe.catalog.fragments import COMMIT_ORDER
-
     report = report if report is not None else RepairReport()
     in_flight: set[str] = set()
     for info in store.list(keys.pending_prefix(stream)):
@@ -163,8 +161,6 @@ def _marker_keys(store: ObjectStore, stream: str, timeline: str) -> list[str]:
 
 def _claimed_by(store: ObjectStore, record: FragmentRecord) -> bool:
     """Whether the claim for this blob's bytes names this blob (reads the blob: only for unindexed blobs)."""
-    from stillframe.catalog.fragments import dedupe_digest
-
     data = _read(store, record.blob_key)
     if data is None:
         return False

@@ -58,10 +58,6 @@ class StreamRecord:
         """Where this stream's media lives: name plus creation time, so a re-created stream starts empty."""
         return f"{self.name}/{self.creation_ms}"
 
-    @property
-    def parsed_arn(self) -> StreamArn:
-        return StreamArn.parse(self.arn)
-
     # --- retention -------------------------------------------------------------------------------------------
 
     def require_retention(self, why: str) -> None:

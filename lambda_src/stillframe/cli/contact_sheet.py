@@ -5,12 +5,10 @@ labelled with its time; a sample with no still is a grey tile that says why (NO_
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-if TYPE_CHECKING:
-    from stillframe.cli.get_images import Request, Sample
+from stillframe.cli.times import iso_ms
 
 TILE_WIDTH = 240
 TILE_HEIGHT = 135  # 16:9; other shapes are fitted inside, centred
@@ -29,35 +27,45 @@ def thumbnail(path: Path) -> Image.Image:
 
 
 def write_contact_sheet(
-    path: Path, stream: str, request: Request, samples: list[Sample], thumbnails: list[Image.Image | None]
+    path: Path,
+    *,
+    stream: str,
+    selector: str,
+    start_ms: int,
+    end_ms: int,
+    interval_ms: int,
+    samples: list[tuple[int, str | None]],
+    thumbnails: list[Image.Image | None],
 ) -> Path:
-    """Draw the sheet for ``samples`` (their thumbnails in the same order, None where there is no still)."""
-    from stillframe.cli.get_images import iso_ms
+    """Draw the sheet of a range's samples at ``path`` and return it.
 
+    ``samples`` are (time in ms, the error GetImages gave or None); ``thumbnails`` follow in the same order, None
+    where there is no still. Plain values, so the sheet knows nothing of the command that fetched them.
+    """
     shown = list(zip(samples, thumbnails, strict=True))[:MAX_TILES]
     rows = max(1, (len(shown) + COLUMNS - 1) // COLUMNS)
     cell_height = TILE_HEIGHT + LABEL_HEIGHT
     sheet = Image.new("RGB", (COLUMNS * TILE_WIDTH, HEADER_HEIGHT + rows * cell_height), "white")
     draw = ImageDraw.Draw(sheet)
     title, small = ImageFont.load_default(size=18), ImageFont.load_default(size=14)
-    missing = sum(1 for sample in samples if sample.error)
-    draw.text((8, 6), f"{stream}  ({request.selector})", fill="black", font=title)
+    missing = sum(1 for _, error in samples if error)
+    draw.text((8, 6), f"{stream}  ({selector})", fill="black", font=title)
     detail = (
-        f"{iso_ms(request.start_ms)} to {iso_ms(request.end_ms)}, every {request.interval_ms} ms: "
+        f"{iso_ms(start_ms)} to {iso_ms(end_ms)}, every {interval_ms} ms: "
         f"{len(samples)} samples, {missing} without a still"
     )
     if len(samples) > MAX_TILES:
         detail += f" (first {MAX_TILES} shown)"
     draw.text((8, 30), detail, fill="black", font=small)
-    for index, (sample, thumb) in enumerate(shown):
+    for index, ((time_ms, error), thumb) in enumerate(shown):
         x = (index % COLUMNS) * TILE_WIDTH
         y = HEADER_HEIGHT + (index // COLUMNS) * cell_height
         if thumb is None:
             draw.rectangle((x + 1, y + 1, x + TILE_WIDTH - 2, y + TILE_HEIGHT - 2), fill=MISSING_FILL)
-            draw.text((x + 12, y + TILE_HEIGHT // 2 - 10), sample.error or "NO_MEDIA", fill=MISSING_TEXT, font=title)
+            draw.text((x + 12, y + TILE_HEIGHT // 2 - 10), error or "NO_MEDIA", fill=MISSING_TEXT, font=title)
         else:
             sheet.paste(thumb, (x + (TILE_WIDTH - thumb.width) // 2, y + (TILE_HEIGHT - thumb.height) // 2))
-        label = iso_ms(sample.time_ms)[11:]  # HH:MM:SS.mmmZ; the date is in the header
+        label = iso_ms(time_ms)[11:]  # HH:MM:SS.mmmZ; the date is in the header
         colour = MISSING_TEXT if thumb is None else "black"
         draw.text((x + 6, y + TILE_HEIGHT + 3), label, fill=colour, font=small)
     path.parent.mkdir(parents=True, exist_ok=True)

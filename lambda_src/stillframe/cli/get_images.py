@@ -13,7 +13,6 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -30,6 +29,7 @@ from stillframe.cli.connect import (
 )
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.cli.progress import BAR_WIDTH
+from stillframe.cli.times import iso_ms, to_datetime
 
 SELECTORS = ("PRODUCER_TIMESTAMP", "SERVER_TIMESTAMP")
 FORMATS = ("JPEG", "PNG")
@@ -37,7 +37,6 @@ MIN_INTERVAL_MS = 200
 MAX_WINDOW_MS = 300_000  # GetImages refuses End - Start > 300 s
 PAGE_SIZE = 25
 DEFAULT_INTERVAL_MS = 1000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def register(subparsers: Any) -> None:
@@ -130,7 +129,17 @@ def run(args: argparse.Namespace) -> int:
         from stillframe.cli.contact_sheet import write_contact_sheet
 
         sheet = Path(args.contact_sheet) if args.contact_sheet else out / "contact-sheet.jpg"
-        write_contact_sheet(sheet, stream_label(args), request, samples, thumbnails)
+        outcomes = [(sample.time_ms, sample.error) for sample in samples]
+        write_contact_sheet(
+            sheet,
+            stream=stream_label(args),
+            selector=request.selector,
+            start_ms=request.start_ms,
+            end_ms=request.end_ms,
+            interval_ms=request.interval_ms,
+            samples=outcomes,
+            thumbnails=thumbnails,
+        )
         print(f"contact sheet: {sheet}", file=sys.stderr)
     if not any(sample.path for sample in samples):
         raise CommandFailed(f"no stills in that range: every sample is {_errors_text(samples)}")
@@ -208,16 +217,6 @@ def summary(samples: list[Sample], out: Path) -> str:
     if missing:
         line += f"; {missing} without a still: {_errors_text(samples)}"
     return line
-
-
-def to_datetime(epoch_ms: int) -> datetime:
-    """An exact UTC datetime (no float rounding: boto3 sends its milliseconds)."""
-    return _EPOCH + timedelta(milliseconds=epoch_ms)
-
-
-def iso_ms(epoch_ms: int) -> str:
-    """``2026-11-26T10:00:00.520Z``."""
-    return to_datetime(epoch_ms).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def file_stamp(epoch_ms: int) -> str:

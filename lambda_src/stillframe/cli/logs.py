@@ -13,7 +13,7 @@ from typing import TextIO
 CLI_LOGGERS = (
     "stillframe.server",
     "stillframe.cli",
-    "stillframe.ingest.uploader",
+    "stillframe.uploader",
     "stillframe.client",
     "stillframe.delivery",
 )

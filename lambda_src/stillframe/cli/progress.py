@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol, TextIO
 
 from stillframe.cli.tally import UploadTally
-from stillframe.ingest.uploader import ChunkResult
+from stillframe.uploader import ChunkResult
 
 BAR_WIDTH = 30
 

@@ -25,7 +25,7 @@ from stillframe.cli.progress import human_bytes, progress_for
 from stillframe.cli.tally import UploadTally
 from stillframe.client import Signing, ca_bundle, kinesisvideo_client, signing_for
 from stillframe.errors import MediaError
-from stillframe.ingest.uploader import (
+from stillframe.uploader import (
     CHUNK_TARGET_MS,
     LIVE_CHUNK_TARGET_MS,
     TIMECODE_TYPES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stillframe.ingest.uploader import ChunkResult
+from stillframe.uploader import ChunkResult
 
 
 @dataclass

@@ -19,8 +19,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from stillframe.cli.arguments import check_endpoint, parse_producer_start
 from stillframe.cli.connect import add_signing_options, add_stream_options, fail, media_client, stream_label, stream_ref
 from stillframe.cli.errors import UsageError
-from stillframe.cli.get_images import SELECTORS, iso_ms, to_datetime
+from stillframe.cli.get_images import SELECTORS
 from stillframe.cli.progress import human_bytes
+from stillframe.cli.times import iso_ms, to_datetime
 
 DEFAULT_MIN_GAP_MS = 100  # holes shorter than this (timestamp rounding, a dropped frame) are not called gaps
 _FAR_FUTURE_MS = 10**13 - 1

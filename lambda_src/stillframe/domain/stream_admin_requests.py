@@ -19,7 +19,6 @@ from stillframe.domain.stream_requests import DeviceName, ListStreamsToken, Medi
 from stillframe.errors import InvalidArgumentError
 
 INCREASE = "INCREASE_DATA_RETENTION"
-DECREASE = "DECREASE_DATA_RETENTION"
 MAX_RETENTION_HOURS = 87_600  # the model's documentation: ten years
 MAX_TAGS = 50
 RESERVED_TAG_PREFIX = "aws:"

@@ -43,8 +43,3 @@ class StreamArn:
             f"arn:{self.partition}:kinesisvideo:{self.region}:{self.account_id}:"
             f"{self.resource_type}/{self.name}/{self.creation_ms}"
         )
-
-
-def stream_name_of(arn: str) -> str:
-    """The ``<name>`` part of a (validated) stream ARN."""
-    return StreamArn.parse(arn).name

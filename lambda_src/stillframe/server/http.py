@@ -155,6 +155,11 @@ class StillframeServer(ThreadingHTTPServer):
         with self._lock:
             self._busy.pop(conn, None)
 
+    def run_inline(self, event: dict[str, Any], context: Any) -> Mapping[str, Any]:
+        """The proxy handler's answer, computed on the calling (connection) thread: a PutMedia session lasts as long
+        as its producer and must not hold one of the pool's request slots."""
+        return self.proxy_handler(event, context)
+
     def run_handler(self, event: dict[str, Any], context: Any) -> Mapping[str, Any]:
         """The proxy handler's answer, computed on the pool (its threads hold the large allocations of a page)."""
         self._trimmed = False

@@ -15,9 +15,10 @@ import socket
 import ssl
 import time
 import uuid
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler
 from io import BufferedReader
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from stillframe.access.sigv4 import SignedRequest
 from stillframe.api.errors import http_error
@@ -31,14 +32,13 @@ from stillframe.errors import (
     ThrottledError,
 )
 from stillframe.server import wire
-from stillframe.server.browsers import is_preflight
-from stillframe.server.context import invocation_context
+from stillframe.server.browsers import BrowserPolicy, is_preflight
+from stillframe.server.context import ServerConfig, invocation_context
 from stillframe.server.events import build_event, decode_response
+from stillframe.server.gate import RequestGate
+from stillframe.server.limits import Admission, ServerLimits
 from stillframe.server.request_log import log_request
 from stillframe.server.session import MediaSession, is_media_session
-
-if TYPE_CHECKING:
-    from stillframe.server.http import StillframeServer
 
 # The package's name, not this module's: the CLI's log setup and anyone filtering logs know the server by it.
 logger = logging.getLogger("stillframe.server")
@@ -47,11 +47,40 @@ _ONE_WRITE_MAX = 64 * 1024  # smaller answers leave in one write; larger ones ar
 Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
+class ConnectionServer(Protocol):
+    """What a connection's requests need of the server that accepted it (``http.StillframeServer`` is one).
+
+    The handler depends on this, not on the server class, so the server module can import the handler.
+    """
+
+    @property
+    def limits(self) -> ServerLimits: ...
+    @property
+    def config(self) -> ServerConfig: ...
+    @property
+    def gate(self) -> RequestGate: ...
+    @property
+    def browsers(self) -> BrowserPolicy: ...
+    @property
+    def admission(self) -> Admission: ...
+    @property
+    def stopping(self) -> bool: ...
+    @property
+    def scheme(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+
+    def track(self, conn: socket.socket, *, busy: bool) -> None: ...
+    def forget(self, conn: socket.socket) -> None: ...
+    def run_handler(self, event: dict[str, Any], context: Any) -> Mapping[str, Any]: ...
+    def run_inline(self, event: dict[str, Any], context: Any) -> Mapping[str, Any]: ...
+
+
 class RequestHandler(BaseHTTPRequestHandler):
     """One connection's requests, read and checked in order, each answered by the server's proxy handler."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, as SDK clients expect
-    server: StillframeServer
+    server: ConnectionServer  # type: ignore[assignment]  # http.server types it BaseServer; ours is one too
     _unread_body = False
     _streamed = False  # the answer already went out as it was made (a PutMedia session)
     _stream: str | None = None  # the stream the request names, for its log line
@@ -182,7 +211,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._drop_body(framing)
             return http_error(refusal, request_id) if refusal is not None else self._preflight(request_id)
         if is_media_session(self.command, self.path, framing):
-            return self._session(request_id)  # not a request slot: a session lasts as long as its producer
+            answer = self._session(request_id)  # not a request slot: a session lasts as long as its producer
+            if answer is not None:
+                return answer
+            # Signed over its whole body after all (a client that buffered it): read it, as any request
         if not self.server.admission.enter():
             self._drop_body(framing)
             return limit_exceeded("too many requests are waiting", request_id)
@@ -211,15 +243,16 @@ class RequestHandler(BaseHTTPRequestHandler):
             return http_error(refusal, request_id)
         return self._invoke(body, request_id)
 
-    def _session(self, request_id: str) -> Answer:
-        """A producer's streaming PutMedia (``server.session``): the handler answers it ack by ack."""
+    def _session(self, request_id: str) -> Answer | None:
+        """A producer's streaming PutMedia (``server.session``): the handler answers it ack by ack.
+
+        None when its signature is not over the empty payload (as KVS producers sign: the body streams after the
+        signature) but may be over the whole body: the caller then reads the body and checks it as usual.
+        """
         headers = list(self.headers.items())
-        # As KVS producers sign it: the body streams after the signature, which covers the empty payload.
         signed = SignedRequest(self.command, self.path, headers, b"")
-        refusal = self.server.gate.authenticate(signed) if self._signed else None
-        if refusal is not None:
-            self.close_connection = True
-            return http_error(refusal, request_id)
+        if self._signed and self.server.gate.authenticate(signed) is not None:
+            return None
         session = MediaSession(
             self.rfile, self.wfile, self._reader, headers=self._with_cors([("x-amzn-RequestId", request_id)])
         )
@@ -227,7 +260,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         context.media_session = session
         answer = http_error(SessionInterrupted("The PutMedia session ended before it was answered."), request_id)
         try:
-            answer = decode_response(self.server.proxy_handler(self._event(None, request_id), context))
+            answer = decode_response(self.server.run_inline(self._event(None, request_id), context))
             self._stream = context.request_log.get("stream")
             session.finish()
         except SessionInterrupted:
@@ -236,6 +269,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             logger.exception("put-media session failed", extra={"request_id": request_id})
             answer = http_error(StillframeError("The service hit an internal error."), request_id)
         if not session.started:
+            if answer[0] in (401, 403) and answer[1] and _error_type(answer[1]) == "NotAuthorizedException":
+                return None  # keys auth refused the empty payload's signature: maybe it covers the whole body
             self.close_connection = True  # its body was not read
             return answer
         self._streamed = True
@@ -313,6 +348,10 @@ class RequestHandler(BaseHTTPRequestHandler):
         else:
             self.wfile.write(head)
             self.wfile.write(payload)
+
+
+def _error_type(headers: list[tuple[str, str]]) -> str:
+    return next((value for name, value in headers if name.lower() == "x-amzn-errortype"), "").split(":")[0]
 
 
 def limit_exceeded(reason: str, request_id: str) -> Answer:

@@ -46,7 +46,7 @@ from stillframe.errors import (
     StoreFullError,
     StoreReadOnlyError,
 )
-from stillframe.storage import validate_key
+from stillframe.storage.key_rules import validate_key
 from stillframe.storage.local_listing import MISSING, file_tag, walk
 from stillframe.storage.local_segments import encode_segment, segment_names
 from stillframe.storage.local_temps import sweep_stale_temps, unlink_quietly, write_temp

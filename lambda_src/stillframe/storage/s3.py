@@ -23,7 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from stillframe.errors import ObjectChanged, ObjectExists, ObjectNotFound, StorageError
-from stillframe.storage import validate_key
+from stillframe.storage.key_rules import validate_key
 from stillframe.storage.port import ObjectInfo
 
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})

@@ -6,7 +6,7 @@ import io
 
 from stillframe.cli.progress import BarProgress, PlainProgress, human_bytes, progress_for
 from stillframe.cli.tally import UploadTally
-from stillframe.ingest.uploader import ChunkResult
+from stillframe.uploader import ChunkResult
 
 PERSISTED = {"EventType": "PERSISTED", "FragmentTimecode": 0, "FragmentNumber": "1"}
 

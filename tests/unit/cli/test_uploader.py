@@ -9,7 +9,7 @@ import pytest
 
 from stillframe.cli.tally import UploadTally
 from stillframe.client import signing_for
-from stillframe.ingest.uploader import (
+from stillframe.uploader import (
     ChunkFailed,
     ChunkRejected,
     PutMediaPoster,
@@ -137,7 +137,7 @@ def test_oversized_chunk_is_sent_alone_with_a_warning(
     chunks = make_chunks(0, 2000)
 
     # When uploaded with a limit below its size
-    with caplog.at_level(logging.WARNING, logger="stillframe.ingest.uploader"):
+    with caplog.at_level(logging.WARNING, logger="stillframe.uploader"):
         tally = run_upload(fake_kvs, chunks, max_chunk_bytes=len(chunks[0].data) - 1)
 
     # Then it is still sent, and the user is warned

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from stillframe.ingest.uploader import EndpointError, PutMediaPoster
+from stillframe.uploader import EndpointError, PutMediaPoster
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 
