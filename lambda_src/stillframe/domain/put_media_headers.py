@@ -7,10 +7,11 @@ is the same modeled 400 as a broken body member, naming the header.
 from __future__ import annotations
 
 import contextlib
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BeforeValidator, Field, StringConstraints
 
+from stillframe.domain.clocks import TimecodeType
 from stillframe.domain.requests import StreamARN, StreamName, StreamRef, one_stream
 from stillframe.domain.shapes import Timestamp, WireModel, model_validator
 
@@ -37,8 +38,8 @@ class PutMediaHeaders(WireModel):
 
     stream_name: StreamName | None = Field(None, alias="x-amzn-stream-name")
     stream_arn: StreamARN | None = Field(None, alias="x-amzn-stream-arn")
-    timecode_type: Annotated[Literal["RELATIVE", "ABSOLUTE"], BeforeValidator(_upper)] = Field(
-        "RELATIVE", alias="x-amzn-fragment-timecode-type"
+    timecode_type: Annotated[TimecodeType, BeforeValidator(_upper)] = Field(
+        TimecodeType.RELATIVE, alias="x-amzn-fragment-timecode-type"
     )
     producer_start_ms: Annotated[Timestamp, BeforeValidator(_number_if_numeric)] | None = Field(
         None, alias="x-amzn-producer-start-timestamp"

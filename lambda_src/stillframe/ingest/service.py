@@ -16,6 +16,7 @@ from stillframe.catalog.fragments import MAX_FRAGMENT_MS, FragmentIndex
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.catalog.stream_record import StreamRecord
 from stillframe.domain.acks import FragmentAck
+from stillframe.domain.clocks import TimecodeType
 from stillframe.observability import metrics
 
 if TYPE_CHECKING:
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TARGET_FRAGMENT_MS = 2000  # the splitter cuts at the first key frame after this much media
-RELATIVE = "RELATIVE"
-ABSOLUTE = "ABSOLUTE"
 # KVS PutMedia error codes, as its acks report them.
 MAX_FRAGMENT_SIZE_REACHED = 4001
 MAX_FRAGMENT_DURATION_REACHED = 4002
@@ -43,7 +42,13 @@ class UploadClock:
 
     received_ms: int
     producer_start_ms: int
-    timecode_type: str = RELATIVE
+    timecode_type: TimecodeType = TimecodeType.RELATIVE
+
+    def producer_ms(self, fragment: MediaFragment) -> int:
+        """The fragment's producer time under this upload's timecode type."""
+        return self.timecode_type.producer_ms(
+            producer_start_ms=self.producer_start_ms, pts_ms=fragment.pts_ms, offset_ms=fragment.offset_ms
+        )
 
 
 def require_retention(stream: StreamRecord) -> None:
@@ -70,10 +75,8 @@ def store_fragments(
     """
     acks: list[FragmentAck] = []
     for sequence, fragment in enumerate(fragments):
-        timecode = fragment.pts_ms if clock.timecode_type == ABSOLUTE else fragment.offset_ms
-        producer_ms = (
-            fragment.pts_ms if clock.timecode_type == ABSOLUTE else clock.producer_start_ms + fragment.offset_ms
-        )
+        timecode = clock.timecode_type.ack_timecode(pts_ms=fragment.pts_ms, offset_ms=fragment.offset_ms)
+        producer_ms = clock.producer_ms(fragment)
         refusal = _refusal(fragment, producer_ms)
         if refusal is not None:
             acks.append(FragmentAck.error(timecode, *refusal))

@@ -10,7 +10,7 @@ from stillframe.catalog.keys import LAST_INDEXED_MS
 from stillframe.catalog.streams import StreamCatalog
 from stillframe.domain.put_media_headers import DISPLAY, PutMediaHeaders
 from stillframe.errors import InvalidArgumentError, MediaError
-from stillframe.ingest.service import ABSOLUTE, TARGET_FRAGMENT_MS, UploadClock, require_retention, store_fragments
+from stillframe.ingest.service import TARGET_FRAGMENT_MS, UploadClock, require_retention, store_fragments
 
 if TYPE_CHECKING:
     from stillframe.delivery.worker import Deliveries
@@ -73,7 +73,7 @@ def _check_indexable(fragments: list[MediaFragment], clock: UploadClock) -> None
     A later time would be stored but never found, and past year 9999 it would break clients' timestamp parsing.
     """
     for fragment in fragments:
-        start = fragment.pts_ms if clock.timecode_type == ABSOLUTE else clock.producer_start_ms + fragment.offset_ms
+        start = clock.producer_ms(fragment)
         if start + fragment.duration_ms > LAST_INDEXED_MS:
             raise InvalidArgumentError(
                 f"Producer timestamps must be before {LAST_INDEXED_TIME}; this upload reaches "

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.catalog.stream_record import StreamRecord
 from stillframe.domain.acks import AckEvent, FragmentAck
+from stillframe.domain.clocks import TimecodeType
 from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.errors import MediaError, SessionInterrupted
-from stillframe.ingest.service import ABSOLUTE, UploadClock, store_fragments
+from stillframe.ingest.service import UploadClock, store_fragments
 from stillframe.media.mkv_stream import INVALID_MKV_DATA, ClusterComplete, ClusterStarted, StreamError, read_clusters
 
 if TYPE_CHECKING:
@@ -106,8 +107,8 @@ def _store(
         )
     except MediaError as exc:
         return FragmentAck.error(cluster.timecode, INVALID_MKV_DATA, f"the cluster cannot be read: {exc}")
-    if headers.timecode_type == ABSOLUTE:
-        clock = UploadClock(received_ms=arrived_ms, producer_start_ms=producer_start_ms, timecode_type=ABSOLUTE)
+    if headers.timecode_type is TimecodeType.ABSOLUTE:
+        clock = UploadClock(arrived_ms, producer_start_ms, TimecodeType.ABSOLUTE)
     else:  # RELATIVE: cluster timecodes count from the producer start
         clock = UploadClock(received_ms=arrived_ms, producer_start_ms=producer_start_ms + cluster.timecode_ms)
     try:
