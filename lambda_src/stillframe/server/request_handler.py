@@ -246,8 +246,9 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _session(self, request_id: str) -> Answer | None:
         """A producer's streaming PutMedia (``server.session``): the handler answers it ack by ack.
 
-        None when its signature is not over the empty payload (as KVS producers sign: the body streams after the
-        signature) but may be over the whole body: the caller then reads the body and checks it as usual.
+        None when serve's own key pair (the gate) finds the signature is not over the empty payload (as KVS producers
+        sign: the body streams after the signature) but may be over the whole body: the caller then reads the body
+        and checks it as usual. With keys auth the handler checks the signature, over the empty payload.
         """
         headers = list(self.headers.items())
         signed = SignedRequest(self.command, self.path, headers, b"")
@@ -269,13 +270,11 @@ class RequestHandler(BaseHTTPRequestHandler):
             logger.exception("put-media session failed", extra={"request_id": request_id})
             answer = http_error(StillframeError("The service hit an internal error."), request_id)
         if not session.started:
-            if answer[0] in (401, 403) and answer[1] and _error_type(answer[1]) == "NotAuthorizedException":
-                return None  # keys auth refused the empty payload's signature: maybe it covers the whole body
             self.close_connection = True  # its body was not read
             return answer
         self._streamed = True
         self.close_connection = self.close_connection or not session.body_complete
-        return 200, [], b""
+        return 200, [("x-amzn-RequestId", request_id)], b""  # for the log line: the answer went out already
 
     def _preflight(self, request_id: str) -> Answer:
         """A CORS preflight's answer: 200, no body, the CORS headers when the Origin is one the server serves."""
@@ -348,10 +347,6 @@ class RequestHandler(BaseHTTPRequestHandler):
         else:
             self.wfile.write(head)
             self.wfile.write(payload)
-
-
-def _error_type(headers: list[tuple[str, str]]) -> str:
-    return next((value for name, value in headers if name.lower() == "x-amzn-errortype"), "").split(":")[0]
 
 
 def limit_exceeded(reason: str, request_id: str) -> Answer:
