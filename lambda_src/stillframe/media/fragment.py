@@ -1,12 +1,11 @@
 """Read a stored fragment once, then decode only the frames a request needs.
 
 ``open_fragment`` demuxes every packet into memory (cheap) and lists the frames in presentation order.
-``DemuxedFragment.decode`` then decodes, for each GOP holding a wanted frame, from the GOP's key frame
-forward in decode order only until the wanted frames of that GOP have come out; GOPs without a wanted
-frame are never touched. H.264 and HEVC skip, on the way, the pictures nothing refers to (non-reference
-B- and P-frames) unless one is itself wanted: a sample costs its reference chain plus itself. GOPs are
-independent, so they can be decoded in parallel, one fresh decoder each (``gops_for`` + ``decode_gop`` let a
-caller schedule them itself).
+The caller groups its wanted frames by ``DemuxedFragment.gop_of`` and runs ``DemuxedFragment.steps`` for each
+GOP holding one: it decodes from the GOP's key frame forward in decode order only until the wanted frames of
+that GOP have come out; GOPs without a wanted frame are never touched. H.264 and HEVC skip, on the way, the
+pictures nothing refers to (non-reference B- and P-frames) unless one is itself wanted: a sample costs its
+reference chain plus itself. GOPs are independent, so they can be decoded in parallel, one fresh decoder each.
 
 Frames outside the presentation window the splitter tagged (pre-roll and trailing frames an MP4 edit list
 left out) are decoded when a presented frame needs them but never listed or returned.
@@ -19,7 +18,6 @@ uses; every decoder is created from the codec and its extradata.
 from __future__ import annotations
 
 import bisect
-import concurrent.futures
 import io
 import logging
 import threading
@@ -30,7 +28,6 @@ from fractions import Fraction
 import av
 import av.codec
 import av.video.codeccontext
-import av.video.frame
 
 from stillframe.errors import MediaError
 from stillframe.media import chain
@@ -125,49 +122,11 @@ class DemuxedFragment:
             return None
         return bisect.bisect_right(self._offsets, offset_ms) - 1
 
-    def decode(
-        self, wanted: Iterable[int], executor: concurrent.futures.Executor | None = None
-    ) -> dict[int, av.video.frame.VideoFrame]:
-        """Decode the wanted frames (indices into ``frames``); each GOP from its key frame, once."""
-        jobs = sorted(self.gops_for(wanted).items())
-        if executor is None:
-            results = [self.decode_gop(gop, frames) for gop, frames in jobs]
-        else:
-            futures = [executor.submit(self.decode_gop, gop, frames) for gop, frames in jobs]
-            results = [future.result() for future in futures]
-        decoded: dict[int, av.video.frame.VideoFrame] = {}
-        for result in results:
-            decoded.update(result)
-        return decoded
-
-    def gops_for(self, wanted: Iterable[int]) -> dict[int, set[int]]:
-        """The wanted frames grouped by the GOP that holds them (IndexError outside, MediaError before a key frame)."""
-        by_gop: dict[int, set[int]] = {}
-        for index in set(wanted):
-            gop = self.gop_of(index)
-            if gop is None:
-                raise MediaError("the frame precedes the fragment's first key frame and cannot be decoded")
-            by_gop.setdefault(gop, set()).add(index)
-        return by_gop
-
     def gop_of(self, index: int) -> int | None:
         """The GOP holding frame ``index``, or None before the first key frame (IndexError outside the fragment)."""
         if not 0 <= index < len(self.frames):
             raise IndexError(f"frame index {index} is outside 0..{len(self.frames) - 1}")
         return self._gop_of_frame.get(index)
-
-    def decode_gop(self, gop_number: int, wanted: set[int]) -> dict[int, av.video.frame.VideoFrame]:
-        """Decode one GOP with its own decoder, stopping as soon as every wanted frame has come out."""
-        return dict(self.iter_gop(gop_number, wanted))
-
-    def iter_gop(
-        self, gop_number: int, wanted: set[int], follow: Iterable[int] = ()
-    ) -> Iterator[tuple[int, av.video.frame.VideoFrame]]:
-        """Yield (frame index, frame) for the GOP's wanted frames as the decoder returns them (``steps`` without
-        its pauses)."""
-        for step in self.steps(gop_number, wanted, follow):
-            if step is not None:
-                yield step
 
     def steps(
         self,

@@ -10,6 +10,7 @@ import pytest
 from stillframe.media import chain
 from stillframe.media.fragment import open_fragment
 from stillframe.media.split import iter_fragments
+from tests.support.decoding import decode_frames
 
 PYRAMID = {"codec": "h264", "frames": 50, "gop": 50, "bframes": 3, "encoder_params": "b-pyramid=normal"}
 OPEN_GOP = {"codec": "hevc", "frames": 48, "gop": 24, "bframes": 3, "encoder_params": "open-gop=1"}
@@ -25,18 +26,15 @@ def no_parked_decoders() -> Iterator[None]:
 
 def _fresh(data: bytes, wanted: list[int]) -> tuple[dict[int, np.ndarray], int]:
     fragment = open_fragment(data)
-    frames = fragment.decode(wanted)
+    frames = decode_frames(fragment, wanted)
     return {index: frame.to_ndarray() for index, frame in frames.items()}, fragment.frames_decoded
 
 
 def _page(data: bytes, wanted: list[int], follow: list[int]) -> tuple[dict[int, np.ndarray], int]:
     """One page's decode as the engine runs it: a fresh demux of the stored bytes, keyed by the blob."""
     fragment = open_fragment(data, key=KEY)
-    out: dict[int, np.ndarray] = {}
-    for gop, frames in sorted(fragment.gops_for(wanted).items()):
-        in_gop = {index for index in follow if fragment.gop_of(index) == gop}
-        out.update((index, frame.to_ndarray()) for index, frame in fragment.iter_gop(gop, frames, in_gop))
-    return out, fragment.frames_decoded
+    frames = decode_frames(fragment, wanted, follow=follow)
+    return {index: frame.to_ndarray() for index, frame in frames.items()}, fragment.frames_decoded
 
 
 @pytest.mark.parametrize("clip", [PYRAMID, OPEN_GOP], ids=["x264 B-pyramid", "x265 open GOP"])
@@ -89,7 +87,7 @@ def test_a_page_the_kept_decoder_cannot_serve_starts_afresh(small_clip: Callable
 def test_without_a_key_nothing_is_kept(small_clip: Callable[..., bytes]) -> None:
     (stored,) = iter_fragments(small_clip(**PYRAMID), target_ms=60_000)
     fragment = open_fragment(stored.data)
-    dict(fragment.iter_gop(0, {10}, {15}))
+    decode_frames(fragment, [10], follow=[15])
     assert len(chain.PARKED) == 0
 
 

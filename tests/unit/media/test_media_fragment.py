@@ -14,6 +14,7 @@ import pytest
 from stillframe.errors import MediaError
 from stillframe.media.fragment import DemuxedFragment, open_fragment
 from stillframe.media.split import iter_fragments
+from tests.support.decoding import decode_frames
 from tests.support.synth import read_frame_number
 
 GOP = 25
@@ -79,7 +80,7 @@ def test_decoding_costs_exactly_the_frames_a_wanted_frame_depends_on(
     fragment = open_fragment(_one_fragment(small_clip(frames=FRAMES, gop=GOP)))
 
     # When some frames are decoded
-    decoded = fragment.decode(wanted)
+    decoded = decode_frames(fragment, wanted)
 
     # Then each wanted frame is the right picture, and only its GOP's frames up to it were decoded
     assert _numbers(decoded) == {index: index for index in wanted}
@@ -102,7 +103,7 @@ def test_wanted_frames_are_the_source_frames_with_reordering(name: str, small_cl
     wanted = {0, 1, 2, 7, 24, 25, 26, 49, 99}
 
     # When frames across several GOPs are decoded
-    decoded = fragment.decode(wanted)
+    decoded = decode_frames(fragment, wanted)
 
     # Then each index is the source frame with that number, and the third GOP was never touched
     assert _numbers(decoded) == {index: index for index in wanted}
@@ -114,7 +115,7 @@ def test_a_gop_stops_decoding_once_its_wanted_frames_are_out(small_clip: Callabl
     fragment = open_fragment(_one_fragment(small_clip(frames=FRAMES, gop=GOP, bframes=2)))
 
     # When one early frame of the last GOP is decoded
-    decoded = fragment.decode({76})
+    decoded = decode_frames(fragment, {76})
 
     # Then the right frame comes out without decoding the rest of the GOP
     assert _numbers(decoded) == {76: 76}
@@ -130,8 +131,8 @@ def test_parallel_decoding_gives_the_same_pictures(
     wanted = {3, 30, 31, 60, 98}
 
     # When one decodes sequentially and the other on a thread pool
-    one = sequential.decode(wanted)
-    other = parallel.decode(wanted, executor=executor)
+    one = decode_frames(sequential, wanted)
+    other = decode_frames(parallel, wanted, executor=executor)
 
     # Then the pictures and the work done are identical
     assert one.keys() == other.keys() == wanted
@@ -143,10 +144,10 @@ def test_parallel_decoding_gives_the_same_pictures(
 def test_repeated_calls_decode_again_and_count_the_work(small_clip: Callable[..., bytes]) -> None:
     # Given a fragment decoded once
     fragment: DemuxedFragment = open_fragment(_one_fragment(small_clip(frames=FRAMES, gop=GOP)))
-    fragment.decode({2})
+    decode_frames(fragment, {2})
 
     # When the same frame is asked for again, listed twice
-    decoded = fragment.decode([2, 2])
+    decoded = decode_frames(fragment, [2, 2])
 
     # Then it is decoded once more (no hidden re-demux, no duplicate work within the call)
     assert _numbers(decoded) == {2: 2}
@@ -156,7 +157,7 @@ def test_repeated_calls_decode_again_and_count_the_work(small_clip: Callable[...
 def test_an_index_outside_the_fragment_is_rejected(small_clip: Callable[..., bytes]) -> None:
     fragment = open_fragment(_one_fragment(small_clip(frames=FRAMES, gop=GOP)))
     with pytest.raises(IndexError):
-        fragment.decode({FRAMES})
+        decode_frames(fragment, {FRAMES})
 
 
 def test_a_destroyed_key_frame_is_a_media_error_for_its_gop_only(small_clip: Callable[..., bytes]) -> None:
@@ -170,9 +171,9 @@ def test_a_destroyed_key_frame_is_a_media_error_for_its_gop_only(small_clip: Cal
 
     # When a frame of the damaged GOP is wanted; Then decoding fails with a MediaError
     with pytest.raises(MediaError):
-        fragment.decode({3})
+        decode_frames(fragment, {3})
     # And frames of later GOPs still decode correctly
-    assert _numbers(fragment.decode({60})) == {60: 60}
+    assert _numbers(decode_frames(fragment, {60})) == {60: 60}
 
 
 @pytest.mark.parametrize("data", [b"", b"not a fragment at all", random.Random(1).randbytes(50_000)])
@@ -212,7 +213,7 @@ def test_pre_roll_frames_are_decoded_but_never_listed_or_returned(
     assert fragment.duration_ms == 5000
 
     # When a frame is decoded; Then it is the presented frame, found by decoding from its GOP's key frame
-    decoded = fragment.decode(wanted)
+    decoded = decode_frames(fragment, wanted)
     assert _numbers(decoded) == {index: index + 25 for index in wanted}
     assert fragment.frames_decoded == expected_decoded
 
@@ -226,7 +227,7 @@ def test_frames_after_a_trimmed_end_are_not_listed(small_clip: Callable[..., byt
     assert fragment.duration_ms == 4520
     assert fragment.frame_index_at(4519) == 112
     assert fragment.frame_index_at(4520) is None
-    assert _numbers(fragment.decode({112})) == {112: 112}
+    assert _numbers(decode_frames(fragment, {112})) == {112: 112}
 
 
 def _tagged(data: bytes, tags: dict[str, str]) -> bytes:
@@ -254,9 +255,9 @@ def test_the_presentation_window_tags_choose_the_listed_frames(small_clip: Calla
 
     # Then it lists ten frames from offset 0, and frame 0 is source frame 10
     assert [f.offset_ms for f in fragment.frames] == [40 * i for i in range(10)]
-    assert _numbers(fragment.decode({0, 9})) == {0: 10, 9: 19}
+    assert _numbers(decode_frames(fragment, {0, 9})) == {0: 10, 9: 19}
     with pytest.raises(IndexError):
-        fragment.decode({10})
+        decode_frames(fragment, {10})
 
 
 @pytest.mark.parametrize(("start", "end"), [("later", "800"), ("4000", "5000")])

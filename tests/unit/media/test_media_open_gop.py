@@ -8,6 +8,7 @@ import pytest
 
 from stillframe.media.fragment import open_fragment
 from stillframe.media.split import iter_fragments
+from tests.support.decoding import decode_frames
 from tests.support.gops import leading_counts, reference_chain_frames
 from tests.support.synth import read_frame_number
 
@@ -36,9 +37,9 @@ def test_a_leading_picture_is_decoded_from_the_gop_it_references(small_clip: Cal
     fragment = open_fragment(stored.data)
 
     # When the frame just before the second key frame (a leading picture) and one inside a GOP are decoded
-    before_key = fragment.decode([2 * GOP - 1])
+    before_key = decode_frames(fragment, [2 * GOP - 1])
     inside = open_fragment(stored.data)
-    middle = inside.decode([GOP + 2])
+    middle = decode_frames(inside, [GOP + 2])
 
     # Then both show the right frame; the leading picture costs the reference pictures of its GOP, the key frame
     # and itself (never more than the GOP through the leading pictures), and a frame inside a GOP less than its GOP
@@ -54,6 +55,6 @@ def test_closed_gops_decode_within_their_own_gop(small_clip: Callable[..., bytes
     fragment = open_fragment(stored.data)
 
     # When the last frame of the first GOP is decoded; Then its reference chain in that GOP is decoded, nothing after
-    frame = fragment.decode([GOP - 1])[GOP - 1]
+    frame = decode_frames(fragment, [GOP - 1])[GOP - 1]
     assert read_frame_number(frame.to_image()) == GOP - 1
     assert fragment.frames_decoded == reference_chain_frames(stored.data, GOP - 1) < GOP

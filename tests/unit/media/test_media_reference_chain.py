@@ -11,6 +11,7 @@ import pytest
 
 from stillframe.media.fragment import open_fragment
 from stillframe.media.split import iter_fragments
+from tests.support.decoding import decode_frames
 from tests.support.gops import reference_chain_frames
 from tests.support.synth import read_frame_number
 
@@ -40,8 +41,8 @@ def test_every_sampled_frame_is_the_full_decodes_picture(small_clip: Callable[..
         # When each frame is decoded alone (a fresh fragment each), and all of them at once
         alone = {}
         for index in range(stored.frame_count):
-            alone[index] = open_fragment(stored.data).decode([index])[index]
-        together = open_fragment(stored.data).decode(range(stored.frame_count))
+            alone[index] = decode_frames(open_fragment(stored.data), [index])[index]
+        together = decode_frames(open_fragment(stored.data), range(stored.frame_count))
 
         # Then each shows its own frame number, pixel for pixel the full decode's picture
         for index in range(stored.frame_count):
@@ -59,7 +60,7 @@ def test_b_frames_nothing_refers_to_are_not_decoded(small_clip: Callable[..., by
     fragment = open_fragment(stored.data)
 
     # When one frame is decoded
-    fragment.decode([rank])
+    decode_frames(fragment, [rank])
 
     # Then the frames decoded are the reference pictures before it in decode order plus itself, as the bitstream
     # says, fewer than the key frame through the sample (except at the GOP's end, where all before are needed)
@@ -74,7 +75,7 @@ def test_a_fixed_b_pattern_decodes_exactly_its_reference_chain(small_clip: Calla
     fragment = open_fragment(stored.data)
 
     # When frame 25 (a non-reference B between P24 and P28) is decoded
-    frame = fragment.decode([25])[25]
+    frame = decode_frames(fragment, [25])[25]
 
     # Then I0, P4..P28 (7), the reference B-frames B2..B26 (7) and B25 itself are decoded: 16, not 26
     assert read_frame_number(frame.to_image()) == 25
@@ -89,7 +90,7 @@ def test_without_b_frames_the_key_frame_to_sample_is_decoded(small_clip: Callabl
 
     # When frames 10 and 40 (GOPs of 25) are decoded; Then each costs its GOP's key frame through it
     fragment = open_fragment(stored.data)
-    fragment.decode([10])
+    decode_frames(fragment, [10])
     assert fragment.frames_decoded == 11
-    fragment.decode([40])
+    decode_frames(fragment, [40])
     assert fragment.frames_decoded == 11 + 16

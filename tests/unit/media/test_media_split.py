@@ -263,10 +263,11 @@ def test_splitting_the_same_upload_twice_gives_identical_bytes(small_clip: Calla
 def _presented_numbers(fragment: MediaFragment) -> list[int]:
     """The numbers of the frames the fragment presents, read through the fragment reader (which honours the window)."""
     from stillframe.media.fragment import open_fragment
+    from tests.support.decoding import decode_frames
     from tests.support.synth import read_frame_number
 
     opened = open_fragment(fragment.data)
-    decoded = opened.decode(range(len(opened.frames)))
+    decoded = decode_frames(opened, range(len(opened.frames)))
     assert [f.offset_ms for f in opened.frames] == [FRAME_MS * i for i in range(fragment.frame_count)]
     return [read_frame_number(decoded[index].to_image()) for index in range(len(opened.frames))]
 
