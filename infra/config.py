@@ -78,6 +78,11 @@ class StillframeConfig:
                                 comma-separated string ("a,b"). None: no
                                 destination grant, deliveries fail into the
                                 delivery DLQ (unless a bucket policy allows)
+      putMediaEndpoint          the URL of a `stillframe serve --bucket` host  default none
+                                in front of this stack's bucket: what
+                                GetDataEndpoint(PUT_MEDIA) answers, so KVS
+                                producers stream there. None: producers are
+                                told this API cannot hold their sessions
     """
 
     stack_name: str = "Stillframe"
@@ -94,6 +99,7 @@ class StillframeConfig:
     localstack: bool = False
     localstack_runtime: str = "python3.11"
     image_delivery_buckets: tuple[str, ...] = ()
+    put_media_endpoint: str = ""
 
     @classmethod
     def from_context(cls, node: Node) -> StillframeConfig:
@@ -115,6 +121,7 @@ class StillframeConfig:
             localstack=_bool("localstack", get("localstack"), defaults.localstack),
             localstack_runtime=_text(get("localstackRuntime"), defaults.localstack_runtime),
             image_delivery_buckets=_names("imageDeliveryBuckets", get("imageDeliveryBuckets")),
+            put_media_endpoint=_text(get("putMediaEndpoint"), "").rstrip("/"),
         )
         config.validate()
         return config
@@ -143,6 +150,8 @@ class StillframeConfig:
                 )
 
     def _validate_modes(self) -> None:
+        if self.put_media_endpoint and not self.put_media_endpoint.startswith("https://"):
+            raise ConfigError(f"putMediaEndpoint must be an https:// URL, not {self.put_media_endpoint!r}")
         if self.auth_mode not in AUTH_MODES:
             raise ConfigError(f"authMode must be one of {', '.join(AUTH_MODES)}, not {self.auth_mode!r}")
         if self.localstack_runtime not in LOCALSTACK_RUNTIMES:

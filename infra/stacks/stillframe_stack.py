@@ -117,7 +117,7 @@ class StillframeStack(Stack):
             key_prefix=config.key_prefix,
             token_secret_arn=secret_arn,
             log_retention=config.log_retention,
-            auth_environment=api_auth,
+            auth_environment=api_auth | _put_media_environment(config),
         )
         self.media = MediaFunction(
             self,
@@ -231,3 +231,8 @@ def _grant_object_access(function: lambda_.IFunction, bucket: s3.IBucket, key_pr
 
 def _alarm_topic(scope: Construct, topic_arn: str | None) -> sns.ITopic | None:
     return None if topic_arn is None else sns.Topic.from_topic_arn(scope, "AlarmTopic", topic_arn)
+
+
+def _put_media_environment(config: StillframeConfig) -> dict[str, str]:
+    """Where GetDataEndpoint(PUT_MEDIA) sends producers: a session host, when the deployment names one."""
+    return {"STILLFRAME_PUT_MEDIA_ENDPOINT": config.put_media_endpoint} if config.put_media_endpoint else {}

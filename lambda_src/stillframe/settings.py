@@ -49,6 +49,9 @@ class Settings:
       STILLFRAME_DELIVERY_RETRY_MS  first retry delay of a failed delivery, doubled each time, default 1000
       STILLFRAME_DELIVERY_QUEUE_URL  SQS queue told about every job marker written (the deployed stack's
                                   delivery queue; its consumer is ``stillframe.handlers.delivery``); unset: none
+      STILLFRAME_PUT_MEDIA_ENDPOINT  where producers stream (GetDataEndpoint with APIName PUT_MEDIA answers it):
+                                  a ``stillframe serve`` in front of the same bucket; unset: this service itself,
+                                  unless it runs in Lambda, which cannot hold a streaming PutMedia (then refused)
     """
 
     store: str = "local"
@@ -68,6 +71,8 @@ class Settings:
     delivery: str = "thread"
     delivery_retry_ms: int = DEFAULT_DELIVERY_RETRY_MS
     delivery_queue_url: str = ""
+    put_media_endpoint: str = ""
+    streams_put_media: bool = True  # False in Lambda: a request is buffered whole, acks cannot stream back
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -93,6 +98,8 @@ class Settings:
             .lower(),
             delivery_retry_ms=_int(env, "STILLFRAME_DELIVERY_RETRY_MS", DEFAULT_DELIVERY_RETRY_MS),
             delivery_queue_url=env.get("STILLFRAME_DELIVERY_QUEUE_URL", "").strip(),
+            put_media_endpoint=env.get("STILLFRAME_PUT_MEDIA_ENDPOINT", "").strip().rstrip("/"),
+            streams_put_media=not env.get("AWS_LAMBDA_FUNCTION_NAME"),
         )
         settings.validate()
         return settings
@@ -106,6 +113,10 @@ class Settings:
             raise SettingsError("STILLFRAME_ACCOUNT_ID must be 12 digits")
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise SettingsError(f"STILLFRAME_PUBLIC_URL must be an http:// or https:// URL, not {self.public_url!r}")
+        if self.put_media_endpoint and not self.put_media_endpoint.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"STILLFRAME_PUT_MEDIA_ENDPOINT must be an http:// or https:// URL, not {self.put_media_endpoint!r}"
+            )
         if self.time_budget_ms < 1000:
             raise SettingsError("STILLFRAME_TIME_BUDGET_MS must be at least 1000")
         if self.delivery not in DELIVERY_MODES:

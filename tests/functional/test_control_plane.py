@@ -105,3 +105,27 @@ def test_invalid_stream_name_names_the_field(invoke):
 
 def test_every_response_carries_a_request_id(invoke):
     assert invoke("/listStreams", {})["headers"]["x-amzn-RequestId"]
+
+
+def test_put_media_endpoint_is_refused_where_sessions_cannot_be_held_and_given_where_configured(tmp_path):
+    from dataclasses import replace
+
+    from stillframe.settings import Settings
+    from stillframe.wiring import build
+    from tests.conftest import Invoker
+
+    # Given the settings of a Lambda function (no streaming), without and with a session host
+    lambda_settings = Settings(store="local", data_dir=str(tmp_path / "d"), token_secret="t", streams_put_media=False)
+    in_lambda = Invoker(build(lambda_settings))
+    in_lambda("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
+    hosted = Invoker(build(replace(lambda_settings, put_media_endpoint="https://cams.example.net:4577")))
+    # When a producer asks where to stream, and a consumer where to read stills
+    refused = in_lambda("/getDataEndpoint", {"StreamName": "cam", "APIName": "PUT_MEDIA"})
+    stills = in_lambda("/getDataEndpoint", {"StreamName": "cam", "APIName": "GET_IMAGES"})
+    sent = hosted("/getDataEndpoint", {"StreamName": "cam", "APIName": "PUT_MEDIA"})
+    # Then the producer is told why and what to do, before it starts a session that would hang
+    assert refused["status"] == 400 and refused["body"]["__type"] == "InvalidArgumentException"
+    assert "cannot hold a streaming PutMedia session" in refused["body"]["message"]
+    assert "putMediaEndpoint" in refused["body"]["message"]
+    assert stills["status"] == 200
+    assert sent["body"] == {"DataEndpoint": "https://cams.example.net:4577"}

@@ -128,3 +128,14 @@ def test_the_key_store_construct_alone(bare_stack: Callable[..., Stack]) -> None
     [secret] = Template.from_stack(stack).find_resources("AWS::SecretsManager::Secret").values()
     assert json.loads(secret["Properties"]["SecretString"]) == {"version": 1, "keys": []}
     assert secret["DeletionPolicy"] == "Delete"
+
+
+def test_put_media_endpoint_reaches_the_control_plane_only_when_given(synthesize: Synthesize) -> None:
+    # Given the stack without and with a session host for KVS producers
+    plain = synthesize()
+    hosted = synthesize(putMediaEndpoint="https://cams.example.net:4577/")
+    # Then only the control-plane function (GetDataEndpoint) is told where producers stream
+    assert "STILLFRAME_PUT_MEDIA_ENDPOINT" not in _variables(plain, plain.stack.control_plane.function)
+    variables = _variables(hosted, hosted.stack.control_plane.function)
+    assert variables["STILLFRAME_PUT_MEDIA_ENDPOINT"] == "https://cams.example.net:4577"
+    assert "STILLFRAME_PUT_MEDIA_ENDPOINT" not in _variables(hosted, hosted.stack.media.function)

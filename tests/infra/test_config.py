@@ -71,6 +71,7 @@ def test_auth_mode_keys_is_parsed(bare_stack: Callable[..., Stack]) -> None:
         ("imageDeliveryBuckets", "ok-bucket,a", "imageDeliveryBuckets"),
         ("imageDeliveryBuckets", '["unclosed"', "imageDeliveryBuckets"),
         ("imageDeliveryBuckets", '{"a": 1}', "imageDeliveryBuckets"),
+        ("putMediaEndpoint", "http://cams.example.net", "putMediaEndpoint must be an https:// URL"),
     ],
 )
 def test_bad_values_stop_the_synth_with_the_key_named(

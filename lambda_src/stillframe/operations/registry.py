@@ -111,7 +111,10 @@ class Operations:
 
     def get_data_endpoint(self, request: GetDataEndpointRequest, *, reached_at: str) -> dict[str, Any]:
         """``reached_at``: the URL the request came in on, used unless a public URL is configured."""
-        endpoint = self._svc.settings.public_url.rstrip("/") or reached_at
+        settings = self._svc.settings
+        endpoint = settings.public_url.rstrip("/") or reached_at
+        if request.api_name == streams.PUT_MEDIA:
+            endpoint = streams.put_media_endpoint(settings.put_media_endpoint, endpoint, settings.streams_put_media)
         return streams.get_data_endpoint(request, streams=self.streams, endpoint=endpoint)
 
     def list_streams(

@@ -11,6 +11,7 @@ from stillframe.domain.stream_requests import (
     DescribeStreamRequest,
     GetDataEndpointRequest,
 )
+from stillframe.errors import InvalidArgumentError
 
 
 def create_stream(request: CreateStreamRequest, *, streams: StreamCatalog) -> dict[str, Any]:
@@ -36,6 +37,28 @@ def delete_stream(request: DeleteStreamRequest, *, streams: StreamCatalog) -> di
     """Delete the stream (its name is free at once; media goes in the background of the catalog's budget)."""
     streams.delete(request.stream_arn, request.current_version)
     return {}
+
+
+PUT_MEDIA = "PUT_MEDIA"
+
+
+def put_media_endpoint(configured: str, own: str, streams_here: bool) -> str:
+    """Where producers stream: the configured session host, else this service when it can hold a session.
+
+    A KVS producer asks GetDataEndpoint for PUT_MEDIA and then keeps one PutMedia open, reading acks while it
+    sends. Behind API Gateway and Lambda a request is buffered whole, so such a producer would wait for acks that
+    never come; it is told so here instead, before it starts.
+    """
+    if configured:
+        return configured
+    if streams_here:
+        return own
+    raise InvalidArgumentError(
+        "This deployment cannot hold a streaming PutMedia session (API Gateway and Lambda buffer each request "
+        "whole, so acks cannot stream back to a producer). Run `stillframe serve --bucket <the stack's bucket>` "
+        "on a host the producers reach, and deploy with the putMediaEndpoint context set to its URL; "
+        "`stillframe put-media` can still upload here."
+    )
 
 
 def get_data_endpoint(request: GetDataEndpointRequest, *, streams: StreamCatalog, endpoint: str) -> dict[str, Any]:
