@@ -182,8 +182,8 @@ class EmulatedProducer:
             self._wait(session, "PERSISTED", clusters[-1][0], self.wait_last_s)
             connection.sendall(b"0\r\n\r\n")
             reader.join(timeout=self.wait_last_s)
-        except OSError as exc:
-            session.error = str(exc)
+        except OSError as exc:  # the server closed on us: what it answered (read by the reader) says why
+            session.error = session.error or str(exc)
         finally:
             connection.close()
             reader.join(timeout=5)
