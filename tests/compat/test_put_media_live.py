@@ -1,38 +1,70 @@
-"""`stillframe put-media` from a live URL sends each fragment as it completes (not 4 MiB at a time)."""
+"""`stillframe put-media` from a live URL streams it through one PutMedia session, fragment by fragment."""
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.server
+import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import boto3
 
 from tests.conftest import T0
 from tests.support.serve import put_media_cli
+from tests.support.synth import read_frame_number
+
+FPS = 25
+CREDS = {"region_name": "us-east-1", "aws_access_key_id": "test", "aws_secret_access_key": "test"}
 
 
-def test_live_url_is_sent_fragment_by_fragment(server, clip_factory, tmp_path):
-    # Given a 6 s MPEG-TS stream served over HTTP on loopback
-    (tmp_path / "live.ts").write_bytes(clip_factory(seconds=6, fps=25, gop=50, container="mpegts"))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+@contextmanager
+def live_source(directory: Path, name: str) -> Iterator[str]:
+    """``directory/name`` served over HTTP on loopback, as a live URL."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
     source = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=source.serve_forever, daemon=True).start()
     try:
-        # When put-media reads it as a live source
-        result = put_media_cli(
-            server, "live", f"http://127.0.0.1:{source.server_address[1]}/live.ts", "--producer-start-time", str(T0)
-        )
+        yield f"http://127.0.0.1:{source.server_address[1]}/{name}"
     finally:
         source.shutdown()
-    # Then each ~2 s fragment went up in its own request, and all of them are stored at their producer times
+        source.server_close()
+
+
+def test_live_url_streams_through_one_session(server, clip_factory, tmp_path):
+    # Given a 6 s MPEG-TS stream (2 s GOPs, frame numbers painted) served over HTTP on loopback
+    (tmp_path / "live.ts").write_bytes(clip_factory(seconds=6, fps=FPS, gop=50, container="mpegts"))
+    # When put-media reads it as a live source
+    with live_source(tmp_path, "live.ts") as url:
+        result = put_media_cli(server, "live", url, "--producer-start-time", str(T0))
+    # Then it went up as one session: only a session acks BUFFERING and RECEIVED, and each cluster's timecode is
+    # its chunk's offset (RELATIVE), acked in order
+    acks = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(a["EventType"], a["FragmentTimecode"]) for a in acks] == [
+        (event, offset) for offset in (0, 2000, 4000) for event in ("BUFFERING", "RECEIVED", "PERSISTED")
+    ]
+    assert "no live session" not in result.stderr
     assert "3 fragments persisted in 3 chunks" in result.stderr
-    media = boto3.client(
-        "kinesis-video-archived-media",
-        endpoint_url=server,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    # And each fragment is stored once, at producer time = start + offset
+    media = boto3.client("kinesis-video-archived-media", endpoint_url=server, **CREDS)
     fragments = media.list_fragments(StreamName="live")["Fragments"]
     assert sorted(f["ProducerTimestamp"].timestamp() for f in fragments) == [T0, T0 + 2, T0 + 4]
+    assert sorted(f["FragmentNumber"] for f in fragments) == sorted(a["FragmentNumber"] for a in acks[2::3])
+    # And stills at those producer times are the frames painted there, across fragment boundaries
+    answer = media.get_images(
+        StreamName="live",
+        ImageSelectorType="PRODUCER_TIMESTAMP",
+        StartTimestamp=T0 + 0.2,
+        EndTimestamp=T0 + 5.9,
+        SamplingInterval=1800,
+        Format="JPEG",
+    )
+    stills = {
+        round((i["TimeStamp"].timestamp() - T0) * 1000): read_frame_number(base64.b64decode(i["ImageContent"]))
+        for i in answer["Images"]
+    }
+    assert stills and all(number == ms * FPS // 1000 for ms, number in stills.items())
+    assert len(stills) == 4

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from stillframe.cli.errors import CommandFailed, UsageError
-from stillframe.client import CA_BUNDLE_ENV, SIGNING_NAME_ENV, ca_bundle, clients
+from stillframe.client import CA_BUNDLE_ENV, SIGNING_NAME_ENV, ca_bundle, clients, kinesisvideo_client
 
 CONNECT_TIMEOUT_S = 5.0
 # Server-side validation failures: the user's input was wrong, so they exit 2 like local usage errors.
@@ -91,6 +91,17 @@ def media_client(args: argparse.Namespace, endpoint: str) -> Any:
     except BotoCoreError as exc:  # e.g. an unknown --profile
         raise UsageError(str(exc)) from exc
     return archived
+
+
+def control_client(args: argparse.Namespace, endpoint: str) -> Any:
+    """The ``kinesisvideo`` (control plane) client for ``endpoint``, signed as the command's options say."""
+    return kinesisvideo_client(
+        endpoint,
+        region=args.region,
+        profile=args.profile,
+        signing_name=args.signing_name,
+        ca_bundle=ca_bundle(args.ca_bundle),
+    )
 
 
 def fail(operation: str, exc: Exception, endpoint: str, stream: str) -> NoReturn:

@@ -19,11 +19,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from stillframe.cli.arguments import check_ca_bundle, check_endpoint, parse_producer_start
-from stillframe.cli.connect import add_signing_options, require_reachable
+from stillframe.cli.connect import add_signing_options, control_client, require_reachable
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.cli.progress import human_bytes, progress_for
+from stillframe.cli.session_endpoint import session_endpoint
 from stillframe.cli.tally import UploadTally
-from stillframe.client import Signing, ca_bundle, kinesisvideo_client, signing_for
+from stillframe.client import Signing, signing_for
 from stillframe.errors import MediaError
 from stillframe.uploader import (
     CHUNK_TARGET_MS,
@@ -38,6 +39,8 @@ from stillframe.uploader import (
     Splitter,
     upload,
 )
+from stillframe.uploader.live import upload_live
+from stillframe.uploader.session import SessionConnection
 
 DEFAULT_RETENTION_HOURS = 24
 
@@ -108,7 +111,8 @@ def run(
         print(f"producer start: {format_ms(start_ms)} (now)", file=sys.stderr)
     target = PutMediaTarget(args.stream, start_ms, args.timecode_type)
     poster = PutMediaPoster(endpoint, signing, ca_bundle=bundle)
-    tally = _send_all(source, target, poster, _noting(splitter), total_ms)
+    live = _live_session(source, endpoint, target, args, bundle)
+    tally = _send_all(source, target, poster, _noting(splitter), total_ms, live)
     if not tally.all_persisted:
         raise CommandFailed(_not_persisted(tally))
     return 0
@@ -130,14 +134,7 @@ def create_stream(endpoint: str, args: argparse.Namespace) -> None:
     """CreateStream through the kinesisvideo client; an existing stream is fine."""
     hours = DEFAULT_RETENTION_HOURS if args.retention_hours is None else args.retention_hours
     try:
-        control = kinesisvideo_client(
-            endpoint,
-            region=args.region,
-            profile=args.profile,
-            signing_name=args.signing_name,
-            ca_bundle=ca_bundle(args.ca_bundle),
-        )
-        control.create_stream(StreamName=args.stream, DataRetentionInHours=hours)
+        control_client(args, endpoint).create_stream(StreamName=args.stream, DataRetentionInHours=hours)
     except ClientError as exc:
         error = exc.response.get("Error", {})
         if error.get("Code") == "ResourceInUseException":
@@ -176,16 +173,38 @@ def summary(tally: UploadTally, wall_s: float) -> str:
     return line
 
 
+def _live_session(
+    source: str, endpoint: str, target: PutMediaTarget, args: argparse.Namespace, bundle: str | None
+) -> Callable[[], SessionConnection] | None:
+    """For a live URL, how to open a session where GetDataEndpoint(PUT_MEDIA) says one can be held; else None."""
+    if "://" not in source:
+        return None  # a file: its chunks go up one request each, as fast as the service takes them
+    session_url = session_endpoint(endpoint, args)
+    if session_url is None:
+        return None
+    signing = _signing(session_url, args)
+    return partial(SessionConnection, session_url, signing, target.session_headers(), ca_bundle=bundle)
+
+
 def _send_all(
-    source: str, target: PutMediaTarget, poster: PutMediaPoster, splitter: Splitter, total_ms: int | None
+    source: str,
+    target: PutMediaTarget,
+    poster: PutMediaPoster,
+    splitter: Splitter,
+    total_ms: int | None,
+    live_session: Callable[[], SessionConnection] | None = None,
 ) -> UploadTally:
     tally = UploadTally(target.producer_start_ms)
     progress = progress_for(sys.stderr, total_ms)
     started = time.monotonic()
+    live = "://" in source  # a live URL: send fragments as they complete instead of waiting for 4 MiB
+    chunk_ms = LIVE_CHUNK_TARGET_MS if live else CHUNK_TARGET_MS
+    if live_session is not None:
+        results = upload_live(source, target, live_session, splitter=splitter)
+    else:
+        results = upload(source, target, poster, splitter=splitter, chunk_target_ms=chunk_ms)
     try:
-        live = "://" in source  # a live URL: send fragments as they complete instead of waiting for 4 MiB
-        chunk_ms = LIVE_CHUNK_TARGET_MS if live else CHUNK_TARGET_MS
-        for result in upload(source, target, poster, splitter=splitter, chunk_target_ms=chunk_ms):
+        for result in results:
             for ack in result.acks:
                 print(json.dumps(ack), flush=True)
             tally.add(result)
@@ -196,7 +215,7 @@ def _send_all(
         hint = "; add --create-stream to create it" if exc.code == "ResourceNotFoundException" else ""
         raise CommandFailed((f"{exc.code}: {exc.message}" if exc.message else str(exc)) + hint) from exc
     except (ChunkFailed, EndpointError) as exc:
-        raise CommandFailed(f"cannot upload to {poster.url}: {exc}") from exc
+        raise CommandFailed(f"cannot upload to {live_session().url if live_session else poster.url}: {exc}") from exc
     finally:
         progress.finish()
         poster.close()

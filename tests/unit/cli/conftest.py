@@ -72,6 +72,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.endswith("/createStream"):
             self._create(fake.create_status)
             return
+        if self.path.endswith("/getDataEndpoint"):  # like the deployed API without a session host
+            self._error(400, "InvalidArgumentException", "This deployment cannot hold a streaming PutMedia session.")
+            return
         action = fake.script.pop(0) if fake.script else "ok"
         if action in ("drop", "store-then-drop"):
             if action == "store-then-drop":

@@ -99,6 +99,17 @@ class PutMediaTarget:
     producer_start_ms: int
     timecode_type: str = "RELATIVE"
 
+    def session_headers(self) -> dict[str, str]:
+        """Headers of a live session: the upload's own producer start; each cluster's Timecode is its offset."""
+        start_ms = self.producer_start_ms
+        return {
+            "x-amzn-stream-name": self.stream_name,
+            "x-amzn-fragment-timecode-type": self.timecode_type,
+            "x-amzn-producer-start-timestamp": f"{start_ms // 1000}.{start_ms % 1000:03d}",
+            "x-amzn-fragment-acknowledgment-required": "1",
+            "Content-Type": "application/octet-stream",
+        }
+
     def headers_for(self, chunk: Chunk) -> dict[str, str]:
         """PutMedia headers of one chunk; its producer start is the upload's start plus the chunk's offset."""
         start_ms = self.producer_start_ms + chunk.offset_ms
@@ -174,7 +185,7 @@ class PutMediaPoster:
             raise EndpointError(f"cannot reach {self._netloc}: {exc}") from exc
         except (OSError, http.client.HTTPException) as exc:
             self.close()
-            raise TransientError(_describe(exc)) from exc
+            raise TransientError(describe_failure(exc)) from exc
 
     def close(self) -> None:
         """Drop the connection (the next post opens a new one)."""
@@ -294,7 +305,8 @@ def error_details(reply: HttpReply) -> tuple[str, str]:
     return code.rsplit("#", 1)[-1], str(message)
 
 
-def _describe(exc: BaseException) -> str:
+def describe_failure(exc: BaseException) -> str:
+    """A short sentence for a failed send or read (timeout, refused, dropped)."""
     if isinstance(exc, socket.timeout | TimeoutError):
         return "request timed out"
     if isinstance(exc, ConnectionRefusedError):
