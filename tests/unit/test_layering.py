@@ -17,8 +17,8 @@ package root (``__version__``) may be imported from anywhere. Each part's rule a
 - ingest: the server's write path (split, store, queue delivery); no operation, API, server or client code.
 - operations: one function per operation over ports; never the API, the server, the CLI or the composition root.
 - wiring: the composition root builds the services and operations; it knows no transport (API, server, CLI).
-- api: the resolver, routes and handler over the operations; it never imports the server or the CLI.
-- handlers: the non-API Lambda entry points, wiring plus one operation or job each; no API, server or CLI.
+- api: the resolver, routes, keys guard and error shapes over the operations; no entry point, server or CLI.
+- handlers: every Lambda entry point, wiring plus one call each (the API's into the resolver); no server or CLI.
 - server: ``stillframe serve``'s HTTP front turns sockets into the API handler's proxy events; no store or catalog.
 - client: the client side's signing and endpoints; nothing of the server it talks to.
 - uploader: put-media's chunked, retried uploads over the client; nothing of the server's write path.
@@ -62,8 +62,8 @@ ALLOWED: dict[str, set[str]] = {
         "storage",
     },
     "wiring": {"domain", "catalog", "delivery", "operations", "settings", "storage"},
-    "api": {"domain", "access", "observability", "operations", "settings", "wiring"},
-    "handlers": {"delivery", "observability", "operations", "settings", "wiring"},
+    "api": {"domain", "access", "observability", "operations", "settings"},
+    "handlers": {"api", "delivery", "observability", "operations", "settings", "wiring"},
     "server": {"domain", "access", "api"},
     "client": set(),
     "uploader": {"domain", "client"},
