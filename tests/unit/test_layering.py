@@ -8,6 +8,8 @@ package root (``__version__``) may be imported from anywhere. Each part's rule a
 - domain: wire models and protocol values stay pure (no storage, no media, no handler), so every layer can use them.
 - settings: read once from the environment; it knows no service it configures.
 - observability: the logger, metrics and tracer; usable by every layer because it imports none of them.
+- resources: the process-wide S3 client and thread pools (one cache idiom); it imports no other part, so the
+  adapters, the catalog, the engine and delivery all take theirs from it.
 - media: PyAV over bytes; it knows no stream, key, store or request (only the uploader header names, from domain).
 - storage: the ObjectStore port and its adapters store bytes by key and know nothing of what the keys mean.
 - access: access keys and SigV4 checks; they use the domain's models, never a store or an operation.
@@ -43,12 +45,13 @@ ALLOWED: dict[str, set[str]] = {
     "domain": set(),
     "settings": set(),
     "observability": set(),
+    "resources": set(),
     "media": {"domain"},
-    "storage": {"settings"},
+    "storage": {"resources", "settings"},
     "access": {"domain"},
-    "catalog": {"domain", "storage"},
-    "images": {"domain", "catalog", "media"},
-    "delivery": {"domain", "catalog", "images", "media", "observability", "settings", "storage"},
+    "catalog": {"domain", "resources", "storage"},
+    "images": {"domain", "catalog", "media", "resources"},
+    "delivery": {"domain", "catalog", "images", "media", "observability", "resources", "settings", "storage"},
     "ingest": {"domain", "catalog", "delivery", "media", "observability"},
     "operations": {
         "domain",
