@@ -57,7 +57,7 @@ def _services(data_dir: str) -> Any:
 
 
 def _call(svc: Any, path: str, body: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    from stillframe.api.handler import lambda_handler
+    from stillframe.handlers.api import lambda_handler
     from tests.conftest import FakeContext, decoded, rest_event
 
     return decoded(lambda_handler(rest_event(path, body, headers), FakeContext(), svc=svc))

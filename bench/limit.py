@@ -29,9 +29,9 @@ from bench.scenarios import OUTPUTS, Scenario, expected_frame, least_frames, pag
 
 def run_limit(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -> dict[str, Any]:
     """The least decode time plus the encode time (fastest repetition), with per-frame costs and both floors."""
-    from stillframe.images.memory import keep_freed_buffers
+    from stillframe.resources.memory import keep_freed_buffers
 
-    keep_freed_buffers()  # the allocator settings the engine runs under (``stillframe.images.memory``)
+    keep_freed_buffers()  # the allocator settings the engine runs under (``stillframe.resources.memory``)
     source = _gop_packets(fixture, samples)
     runs = [_once(scenario, fixture, samples, source) for _ in range(scenario.reps)]
     best = min(runs, key=lambda run: run["limit_s"])

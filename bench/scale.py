@@ -292,7 +292,7 @@ def _ms(row: dict[str, Any]) -> str:
 
 
 def _buckets() -> None:
-    from stillframe.storage.s3 import s3_client
+    from stillframe.resources import s3_client
 
     client = s3_client()
     for bucket in BUCKETS:

@@ -15,8 +15,8 @@ COUNTER_ENV = "STILLFRAME_BENCH_S3_REQUESTS"
 
 
 def install(path: str) -> None:
-    """Count every request of the S3 clients ``stillframe.storage.s3`` makes from now on."""
-    import stillframe.storage.s3 as s3
+    """Count every request of the S3 clients ``stillframe.resources`` makes from now on."""
+    import stillframe.resources as s3
 
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     make_client = s3.s3_client

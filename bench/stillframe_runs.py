@@ -153,7 +153,7 @@ def run_cold(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -> 
 
 
 def run_import(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -> dict[str, Any]:
-    """Import ``stillframe.api.handler`` in a new process; media libraries must not be loaded by it."""
+    """Import ``stillframe.handlers.api`` in a new process; media libraries must not be loaded by it."""
     walls, heavy = [], set()
     for _ in range(scenario.reps):
         result = _child(_IMPORT, "")
@@ -165,7 +165,7 @@ def run_import(scenario: Scenario, fixture: StreamFixture, samples: list[int]) -
 _COLD = """
 import json, sys, time
 started = time.perf_counter()
-from stillframe.api.handler import lambda_handler
+from stillframe.handlers.api import lambda_handler
 import_s = time.perf_counter() - started
 class Context:
     function_name, memory_limit_in_mb, aws_request_id = "bench", 2048, "bench"
@@ -181,7 +181,7 @@ print(json.dumps({"answered": answered, "import_s": import_s, "page": json.loads
 _IMPORT = """
 import json, sys, time
 started = time.perf_counter()
-import stillframe.api.handler
+import stillframe.handlers.api
 import_s = time.perf_counter() - started
 media = [name for name in ("av", "PIL", "numpy", "simplejpeg") if name in sys.modules]
 print(json.dumps({"import_s": import_s, "media_modules": media}))

@@ -37,7 +37,7 @@ def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     cold = row("page/1000ms/jpeg", 2, "cold")
     verdicts.append(_at_most("cold process, first 1080p page (25 images at 1 s), 2 cores, s", cold, "wall", 1.5))
     imported = row("page/1000ms/jpeg", 2, "import")
-    verdicts.append(_at_most("import stillframe.api.handler, s", imported, "wall", 0.3))
+    verdicts.append(_at_most("import stillframe.handlers.api, s", imported, "wall", 0.3))
     verdicts.append(_rss("peak RSS, 1080p page, MB", rows, "b1080p", 600))
     verdicts.append(_rss("peak RSS, 4K page, MB", rows, "b2160p", 1500))
     wrong = [_name(r) for r in rows if not r.get("verified", True)]

@@ -84,7 +84,7 @@ class Invoker:
         self.services = services
 
     def __call__(self, path: str, body: dict[str, Any] | bytes | None = None, **kwargs: Any) -> dict[str, Any]:
-        from stillframe.api.handler import lambda_handler
+        from stillframe.handlers.api import lambda_handler
 
         event = rest_event(path, body, kwargs.get("headers"))
         return decoded(lambda_handler(event, FakeContext(), svc=self.services))

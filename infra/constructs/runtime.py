@@ -14,7 +14,7 @@ from constructs import Construct
 
 from infra.paths import DOCKERFILE, REPO_ROOT
 
-API_HANDLER = "stillframe.api.handler.lambda_handler"
+API_HANDLER = "stillframe.handlers.api.lambda_handler"
 INGEST_HANDLER = "stillframe.handlers.dropzone.lambda_handler"
 DELIVERY_HANDLER = "stillframe.handlers.delivery.lambda_handler"
 

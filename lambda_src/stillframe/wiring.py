@@ -2,8 +2,8 @@
 
 Every entry point calls it: the Lambda handlers (``services()``, once per cold start, from the environment),
 ``stillframe serve`` (from its flags, with no environment writes), the CLI commands that open a store, the tests
-and the bench. Process-wide resources below it (the S3 client, thread pools) are ``functools.cache`` factories in
-the modules that own them.
+and the bench. The process-wide infrastructure under what it builds (the S3 client, thread pools) comes from
+``stillframe.resources``, ``functools.cache`` factories like ``services()`` below.
 """
 
 from __future__ import annotations

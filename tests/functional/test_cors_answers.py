@@ -16,7 +16,7 @@ APP = "https://app.example"
 
 def from_page(invoke: Invoker, path: str, body: dict[str, Any]) -> dict[str, Any]:
     """``path`` called with an Origin, in both header maps, as API Gateway passes every header."""
-    from stillframe.api.handler import lambda_handler
+    from stillframe.handlers.api import lambda_handler
 
     event = rest_event(path, body, {"Origin": APP})
     event["multiValueHeaders"] = {**(event.get("multiValueHeaders") or {}), "Origin": [APP]}

@@ -131,7 +131,7 @@ def handle(
     """The real lambda_handler with auth "keys" over a key file; returns status and decoded body."""
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    from stillframe.api.handler import lambda_handler
+    from stillframe.handlers.api import lambda_handler
     from stillframe.settings import Settings
     from stillframe.wiring import build
 

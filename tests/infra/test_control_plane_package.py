@@ -24,7 +24,7 @@ class RefuseMediaStack(importlib.abc.MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, RefuseMediaStack())
-from stillframe.api.handler import lambda_handler
+from stillframe.handlers.api import lambda_handler
 
 template = json.load(open(sys.argv[1]))
 context = types.SimpleNamespace(

@@ -42,7 +42,7 @@ def test_media_function_is_an_image_sized_for_two_decode_threads(bare_stack: Cal
     props = _properties(stack, media.function)
     # Then it runs the API handler from the container image, on x86_64, traced
     assert props["PackageType"] == "Image"
-    assert props["ImageConfig"]["Command"] == ["stillframe.api.handler.lambda_handler"]
+    assert props["ImageConfig"]["Command"] == ["stillframe.handlers.api.lambda_handler"]
     assert props["Architectures"] == ["x86_64"]
     assert props["TracingConfig"] == {"Mode": "Active"}
     # And it has two vCPUs (Lambda: one per 1,769 MB) and ends before API Gateway gives up on it
@@ -110,13 +110,13 @@ def test_control_plane_is_a_python311_zip_of_the_package_on_its_layer(
     props = _properties(stack, control.function)
     # Then it is a zip on Python 3.11 with the API handler and the layer
     assert props["Runtime"] == "python3.11"
-    assert props["Handler"] == "stillframe.api.handler.lambda_handler"
+    assert props["Handler"] == "stillframe.handlers.api.lambda_handler"
     assert props["Layers"] == ["arn:aws:lambda:us-east-1:123456789012:layer:deps:1"]
     assert "PackageType" not in props
     # And its code asset is the stillframe package, without the image's build files
     stack.node.root.synth()  # type: ignore[attr-defined]
     asset_dir = tmp_path / f"asset.{props['Code']['S3Key'].removesuffix('.zip')}"
-    assert (asset_dir / "stillframe" / "api" / "handler.py").is_file()
+    assert (asset_dir / "stillframe" / "handlers" / "api.py").is_file()
     assert not (asset_dir / "Dockerfile").exists()
     assert not (asset_dir / "requirements-lambda.txt").exists()
     assert not list(asset_dir.rglob("*.egg-info"))

@@ -179,7 +179,7 @@ def test_every_function_is_a_zip_of_one_shared_asset_without_layers(synthesize: 
         )
     }
     assert {p["Runtime"] for p in props.values()} == {"python3.11"}
-    assert props["control"]["Handler"] == props["media"]["Handler"] == "stillframe.api.handler.lambda_handler"
+    assert props["control"]["Handler"] == props["media"]["Handler"] == "stillframe.handlers.api.lambda_handler"
     assert props["ingest"]["Handler"] == "stillframe.handlers.dropzone.lambda_handler"
     assert props["delivery"]["Handler"] == "stillframe.handlers.delivery.lambda_handler"
     assert len({json.dumps(p["Code"]) for p in props.values()}) == 1

@@ -140,7 +140,7 @@ def test_real_bundle_fits_lambda_and_imports_without_the_venv(tmp_path: Path) ->
     assert size < UNZIPPED_CODE_LIMIT_BYTES
     assert not (asset / "awslambdaric").exists()
     # And this machine's Python imports PyAV and both handlers from the asset alone (-S: no site-packages)
-    probe = "import av, stillframe.api.handler, stillframe.handlers.dropzone; print(av.__file__)"
+    probe = "import av, stillframe.handlers.api, stillframe.handlers.dropzone; print(av.__file__)"
     completed = subprocess.run(
         [sys.executable, "-S", "-c", probe],
         capture_output=True,

@@ -83,7 +83,7 @@ def test_media_and_ingest_run_the_same_image_with_their_own_handler(synthesized:
     # Then both are container-image functions of one image, told apart by the CMD override
     assert media["PackageType"] == ingest["PackageType"] == "Image"
     assert media["Code"]["ImageUri"] == ingest["Code"]["ImageUri"]
-    assert media["ImageConfig"]["Command"] == ["stillframe.api.handler.lambda_handler"]
+    assert media["ImageConfig"]["Command"] == ["stillframe.handlers.api.lambda_handler"]
     assert ingest["ImageConfig"]["Command"] == ["stillframe.handlers.dropzone.lambda_handler"]
 
 
@@ -107,7 +107,7 @@ def test_image_asset_is_staged_without_docker_and_holds_only_the_runtime_sources
 def test_control_plane_is_a_zip_function_on_the_layer(synthesized: Synthesized) -> None:
     control = _function(synthesized, synthesized.stack.control_plane.function)
     assert control["Runtime"] == "python3.11"
-    assert control["Handler"] == "stillframe.api.handler.lambda_handler"
+    assert control["Handler"] == "stillframe.handlers.api.lambda_handler"
     assert control["Layers"] == [_ref(synthesized, synthesized.stack.control_plane_layer.layer)]
 
 

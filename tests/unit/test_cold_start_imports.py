@@ -16,11 +16,11 @@ def loaded_after_import(module: str, env: dict[str, str] | None = None) -> list[
 
 
 def test_handler_import_loads_nothing_heavy():
-    assert loaded_after_import("stillframe.api.handler") == []
+    assert loaded_after_import("stillframe.handlers.api") == []
 
 
 def test_tracing_inside_lambda_uses_the_xray_sdk():
     import os
 
     env = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": "stillframe-api", "POWERTOOLS_TRACE_DISABLED": "false"}
-    assert "aws_xray_sdk" in loaded_after_import("stillframe.api.handler", env)
+    assert "aws_xray_sdk" in loaded_after_import("stillframe.handlers.api", env)

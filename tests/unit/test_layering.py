@@ -8,6 +8,8 @@ package root (``__version__``) may be imported from anywhere. Each part's rule a
 - domain: wire models and protocol values stay pure (no storage, no media, no handler), so every layer can use them.
 - settings: read once from the environment; it knows no service it configures.
 - observability: the logger, metrics and tracer; usable by every layer because it imports none of them.
+- resources: the process-wide S3 client and thread pools (one cache idiom); it imports no other part, so the
+  adapters, the catalog, the engine and delivery all take theirs from it.
 - media: PyAV over bytes; it knows no stream, key, store or request (only the uploader header names, from domain).
 - storage: the ObjectStore port and its adapters store bytes by key and know nothing of what the keys mean.
 - access: access keys and SigV4 checks; they use the domain's models, never a store or an operation.
@@ -17,8 +19,8 @@ package root (``__version__``) may be imported from anywhere. Each part's rule a
 - ingest: the server's write path (split, store, queue delivery); no operation, API, server or client code.
 - operations: one function per operation over ports; never the API, the server, the CLI or the composition root.
 - wiring: the composition root builds the services and operations; it knows no transport (API, server, CLI).
-- api: the resolver, routes and handler over the operations; it never imports the server or the CLI.
-- handlers: the non-API Lambda entry points, wiring plus one operation or job each; no API, server or CLI.
+- api: the resolver, routes, keys guard and error shapes over the operations; no entry point, server or CLI.
+- handlers: every Lambda entry point, wiring plus one call each (the API's into the resolver); no server or CLI.
 - server: ``stillframe serve``'s HTTP front turns sockets into the API handler's proxy events; no store or catalog.
 - client: the client side's signing and endpoints; nothing of the server it talks to.
 - uploader: put-media's chunked, retried uploads over the client; nothing of the server's write path.
@@ -43,12 +45,13 @@ ALLOWED: dict[str, set[str]] = {
     "domain": set(),
     "settings": set(),
     "observability": set(),
+    "resources": set(),
     "media": {"domain"},
-    "storage": {"settings"},
+    "storage": {"resources", "settings"},
     "access": {"domain"},
-    "catalog": {"domain", "storage"},
-    "images": {"domain", "catalog", "media"},
-    "delivery": {"domain", "catalog", "images", "media", "observability", "settings", "storage"},
+    "catalog": {"domain", "resources", "storage"},
+    "images": {"domain", "catalog", "media", "resources"},
+    "delivery": {"domain", "catalog", "images", "media", "observability", "resources", "settings", "storage"},
     "ingest": {"domain", "catalog", "delivery", "media", "observability"},
     "operations": {
         "domain",
@@ -62,8 +65,8 @@ ALLOWED: dict[str, set[str]] = {
         "storage",
     },
     "wiring": {"domain", "catalog", "delivery", "operations", "settings", "storage"},
-    "api": {"domain", "access", "observability", "operations", "settings", "wiring"},
-    "handlers": {"delivery", "observability", "operations", "settings", "wiring"},
+    "api": {"domain", "access", "observability", "operations", "settings"},
+    "handlers": {"api", "delivery", "observability", "operations", "settings", "wiring"},
     "server": {"domain", "access", "api"},
     "client": set(),
     "uploader": {"domain", "client"},

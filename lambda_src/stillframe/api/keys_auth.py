@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -47,9 +47,10 @@ class KeysGuard:
         return key
 
 
-@lru_cache(maxsize=4)
+@cache
 def guard_for(settings: Settings) -> KeysGuard | None:
-    """The guard ``settings`` ask for (None with ``STILLFRAME_AUTH=none``); one per process, its cache warm."""
+    """The guard ``settings`` ask for (None with ``STILLFRAME_AUTH=none``); one per settings for the process's life,
+    so its key cache stays warm across requests."""
     if settings.auth != "keys":
         return None
     backend: KeyBackend

@@ -8,15 +8,17 @@ process (``stillframe serve``) that retry.
 from __future__ import annotations
 
 import threading
+from functools import cache
 
-_locks: dict[str, threading.Lock] = {}
-_guard = threading.Lock()
+_guard = threading.Lock()  # a cache filled by two racing threads could hand them two different locks for one name
 
 
 def record_lock(name: str) -> threading.Lock:
     """The lock of stream ``name`` (made on first use; kept, as a lock is a few dozen bytes)."""
     with _guard:
-        lock = _locks.get(name)
-        if lock is None:
-            lock = _locks[name] = threading.Lock()
-        return lock
+        return _lock_of(name)
+
+
+@cache
+def _lock_of(name: str) -> threading.Lock:
+    return threading.Lock()

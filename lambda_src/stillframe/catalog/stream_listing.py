@@ -7,30 +7,22 @@ process with many records missing loads the saved copy first (one GET beats many
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Generator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
+from stillframe import resources
 from stillframe.catalog import keys
 from stillframe.catalog.stream_record import NotAStreamRecord, StreamRecord, skip_foreign
 from stillframe.catalog.stream_summaries import StreamSummaries
 from stillframe.errors import ObjectNotFound
 from stillframe.storage.port import ObjectInfo, ObjectStore
 
-# ListStreams reads records this many at a time (a small first batch for small pages), LOAD_THREADS at once.
+# ListStreams reads records this many at a time (a small first batch for small pages), on the process's record
+# readers (``resources.record_readers``: as many as the S3 client has connections).
 LOAD_BATCH_FIRST = 32
 LOAD_BATCH = 256
-LOAD_THREADS = 32  # the S3 client's connection pool holds 32
 LOAD_SUMMARIES_AT = 32  # a batch missing this many cached records loads the saved summaries (one GET)
 SAVE_AFTER_READS = 64  # a listing that read this many records saves the summaries for the next process
-
-
-@functools.cache
-def _record_pool() -> ThreadPoolExecutor:
-    """The process's record readers (an executor starts its threads on first use, so a pool made twice by a race
-    on the very first call costs nothing)."""
-    return ThreadPoolExecutor(max_workers=LOAD_THREADS, thread_name_prefix="stream-records")
 
 
 class StreamListing:
@@ -76,7 +68,8 @@ class StreamListing:
             self._summaries.load()  # a cold process: one GET for the saved copy beats many record reads
             cached = [self._cached(info) for info in chunk]
             missing = [info for info, record in zip(chunk, cached, strict=True) if record is None]
-        read = dict(zip((info.key for info in missing), _record_pool().map(self._read, missing), strict=True))
+        fetched = resources.record_readers().map(self._read, missing)
+        read = dict(zip((info.key for info in missing), fetched, strict=True))
         records: list[StreamRecord] = []
         for info, record in zip(chunk, cached, strict=True):
             if record is not None:

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from stillframe.catalog.record_locks import record_lock
 from stillframe.catalog.stream_record import ACTIVE, StreamRecord
-from stillframe.catalog.streams import WRITE_ATTEMPTS, StreamCatalog
+from stillframe.catalog.streams import StreamCatalog, new_version, require_version
 from stillframe.domain.requests import StreamRef
 from stillframe.domain.stream_arn import StreamArn
 from stillframe.errors import (
     InvalidResourceFormatError,
-    ObjectChanged,
     ResourceInUseError,
     ResourceNotFoundError,
     TagsPerResourceExceededLimitError,
-    VersionMismatchError,
 )
 from stillframe.storage.port import ObjectStore
 
 MAX_TAGS = 50
-
-
-def new_version() -> str:
-    """A fresh opaque Version (the model's pattern: [a-zA-Z0-9]+)."""
-    return secrets.token_hex(10)
 
 
 class StreamUpdates:
@@ -49,22 +41,15 @@ class StreamUpdates:
         VersionMismatchError when ``current_version`` is given and is not the stream's version.
         """
         name = stream.stream_name
+
+        def checked(record: StreamRecord) -> StreamRecord:
+            if record.status != ACTIVE:
+                raise ResourceInUseError(f"The stream {name} is {record.status}, not ACTIVE: it cannot be updated.")
+            require_version(record, current_version)
+            return replace(change(record), version=new_version())
+
         with record_lock(name):  # threads of this process in turn; other processes through the conditional write
-            for _ in range(WRITE_ATTEMPTS):
-                record, tag = self._streams.find_tagged(name, stream.arn, include_deleting=True)
-                if record.status != ACTIVE:
-                    raise ResourceInUseError(f"The stream {name} is {record.status}, not ACTIVE: it cannot be updated.")
-                if current_version is not None and current_version != record.version:
-                    raise VersionMismatchError(
-                        f"CurrentVersion {current_version} does not match the stream's version {record.version}."
-                    )
-                updated = replace(change(record), version=new_version())
-                try:
-                    self._streams.replace(updated, tag)
-                    return updated
-                except ObjectChanged:
-                    continue  # written by another process since it was read: apply the change to the new version
-        raise ResourceInUseError(f"The stream {name} kept changing under concurrent updates; try again.")
+            return self._streams.rewrite(name, stream.arn, checked, include_deleting=True)
 
     def tag(self, stream: StreamRef, tags: dict[str, str]) -> StreamRecord:
         """Add or replace tags; TagsPerResourceExceededLimitError when the stream would hold more than 50."""

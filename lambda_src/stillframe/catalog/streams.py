@@ -60,7 +60,7 @@ class StreamCatalog:
         record = StreamRecord(
             name=name,
             arn=stream_arn(self._region, self._account_id, name, created),
-            version=secrets.token_hex(10),
+            version=new_version(),
             status=ACTIVE,
             creation_ms=created,
             retention_hours=retention_hours,
@@ -109,10 +109,30 @@ class StreamCatalog:
             raise ResourceNotFoundError(f"The stream {name} is being deleted.")
         return record, tag
 
-    def replace(self, record: StreamRecord, tag: str) -> None:
-        """Write a changed record back if no other writer has written it since it was read at ``tag``
-        (``ObjectChanged`` otherwise: read it again and retry)."""
-        self._store.replace(keys.stream_record_key(record.name), record.to_json(), tag)
+    def rewrite(
+        self,
+        name: str,
+        arn: str | None,
+        change: Callable[[StreamRecord], StreamRecord],
+        *,
+        include_deleting: bool = True,
+    ) -> StreamRecord:
+        """The one read-check-write of a stream record: read it (``find_tagged``), ``change`` it (which checks and
+        raises to refuse), write it back only if no other writer wrote it since; on losing that race, start again
+        from the new version, up to ``WRITE_ATTEMPTS`` times. Returns the record written.
+
+        Callers hold ``record_lock(name)`` around it (threads of one process in turn); other processes are kept
+        out by the conditional write. ResourceInUseError when every attempt lost.
+        """
+        for _ in range(WRITE_ATTEMPTS):
+            record, tag = self.find_tagged(name, arn, include_deleting=include_deleting)
+            changed = change(record)
+            try:
+                self._store.replace(keys.stream_record_key(name), changed.to_json(), tag)
+            except ObjectChanged:
+                continue  # written by another process since it was read: apply the change to the new version
+            return changed
+        raise ResourceInUseError(f"The stream {name} kept changing under concurrent updates; try again.")
 
     @staticmethod
     def cursor(record: StreamRecord) -> str:
@@ -150,20 +170,17 @@ class StreamCatalog:
     def _mark_deleting(self, name: str, arn: str, current_version: str | None) -> StreamRecord:
         """Write the DELETING status conditionally: an update that read the ACTIVE record in another process then
         fails to write it back (and, reading again, finds it DELETING), so nothing can bring the record back."""
-        for _ in range(WRITE_ATTEMPTS):
-            record, tag = self.find_tagged(name, arn, include_deleting=True)
-            if current_version is not None and current_version != record.version:
-                raise VersionMismatchError(
-                    f"CurrentVersion {current_version} does not match the stream's version {record.version}."
-                )
-            try:
-                self.replace(replace(record, status=DELETING), tag)
-                return record
-            except ObjectChanged:
-                continue  # another process wrote it in between: check the version again
-            except StoreFullError:
-                return record  # deleting is how space is freed: go on without the mark (deletes need no space)
-        raise ResourceInUseError(f"The stream {name} kept changing under concurrent updates; try again.")
+        read: list[StreamRecord] = []
+
+        def mark(record: StreamRecord) -> StreamRecord:
+            require_version(record, current_version)  # checked again on every attempt: another writer may move it
+            read.append(record)
+            return replace(record, status=DELETING)
+
+        try:
+            return self.rewrite(name, arn, mark, include_deleting=True)
+        except StoreFullError:
+            return read[-1]  # deleting is how space is freed: go on without the mark (deletes need no space)
 
     def purge(self, media_id: str, *, deadline: float | None = None) -> bool:
         """Delete a deleted stream's media in batches until done (then its purge record) or past ``deadline``."""
@@ -172,3 +189,16 @@ class StreamCatalog:
     def purge_deleted(self, *, deadline: float | None = None) -> int:
         """Finish the media deletion of streams deleted earlier; returns how many were finished."""
         return purge_deleted(self._store, deadline=deadline)
+
+
+def require_version(record: StreamRecord, current_version: str | None) -> None:
+    """VersionMismatchError when a ``CurrentVersion`` was given and is not the record's version."""
+    if current_version is not None and current_version != record.version:
+        raise VersionMismatchError(
+            f"CurrentVersion {current_version} does not match the stream's version {record.version}."
+        )
+
+
+def new_version() -> str:
+    """A fresh opaque Version (the model's pattern: [a-zA-Z0-9]+); every write of a record's content mints one."""
+    return secrets.token_hex(10)

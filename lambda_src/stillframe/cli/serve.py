@@ -280,7 +280,7 @@ def public_url(args: argparse.Namespace, server: StillframeServer) -> str | None
 
 def handler_for(svc: Services) -> ProxyHandler:
     """The API handler answering with ``svc`` (imported here: Powertools reads its switches at import)."""
-    from stillframe.api.handler import lambda_handler
+    from stillframe.handlers.api import lambda_handler
 
     return functools.partial(lambda_handler, svc=svc)
 

@@ -65,14 +65,14 @@ class DirectorySink:
 
 
 class S3Sink:
-    """PutObject into the destination bucket, one client per region."""
+    """PutObject into the destination bucket, with the process's client for its region (``resources.s3_client``)."""
 
     def put(
         self, bucket: str, key: str, data: bytes, *, region: str, content_type: str, metadata: dict[str, str]
     ) -> None:
-        from stillframe.storage.s3 import s3_client
+        from stillframe import resources
 
-        s3_client(region=region).put_object(
+        resources.s3_client(region=region).put_object(
             Bucket=bucket, Key=key, Body=data, ContentType=content_type, Metadata=metadata
         )
 

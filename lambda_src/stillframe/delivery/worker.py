@@ -8,6 +8,7 @@ in the store meanwhile, so a restart picks it up again.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import logging
@@ -171,17 +172,11 @@ class DeliveryWorker:
             self.submit(item.key, item.deliverer, delay_s=delay, attempt=attempt)
 
 
-_worker: DeliveryWorker | None = None
-_worker_lock = threading.Lock()
-
-
+@functools.cache
 def shared_worker() -> DeliveryWorker:
-    """The process's delivery thread, started on first use."""
-    global _worker
-    with _worker_lock:
-        if _worker is None:
-            _worker = DeliveryWorker()
-        return _worker
+    """The process's delivery thread, started on first use: by ``Deliveries.start`` as the process starts, before
+    any request could race it. It lives here, not in ``stillframe.resources``, because it runs delivery jobs."""
+    return DeliveryWorker()
 
 
 class Deliveries:

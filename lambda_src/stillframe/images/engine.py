@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 from stillframe.catalog.fragments import FragmentIndex
 from stillframe.errors import MediaError
-from stillframe.images.memory import keep_freed_buffers
 from stillframe.images.plan import FragmentWork, PagePlan
-from stillframe.images.workers import Continue, Workers, usable_cpus
+from stillframe.resources import decode_workers, fetch_pool
+from stillframe.resources.workers import Continue, Workers
 
 if TYPE_CHECKING:  # media modules load on the first page, not when the handler module is imported
     from av.video.frame import VideoFrame
@@ -129,20 +129,6 @@ class _FragmentJob:
     fragment: DemuxedFragment | None = None
 
 
-_workers: Workers | None = None
-_io_pool: ThreadPoolExecutor | None = None
-
-
-def _pools() -> tuple[Workers, ThreadPoolExecutor]:
-    """Process-wide CPU workers and fetch pool, created on first use (warm invocations reuse them)."""
-    global _workers, _io_pool
-    if _workers is None or _io_pool is None:
-        keep_freed_buffers()
-        _workers = Workers(usable_cpus())
-        _io_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fetch")
-    return _workers, _io_pool
-
-
 def render_page(
     plan: PagePlan,
     index: FragmentIndex,
@@ -158,7 +144,7 @@ def render_page(
     workers; each decoded wanted frame becomes a render task. Fragments, the GOPs inside one big fragment and
     the encoding all spread over the cores.
     """
-    cpu, io = _pools()
+    cpu, io = decode_workers(), fetch_pool()  # the process's (stillframe.resources)
     page = _Page(next(_page_numbers), threading.Event(), max(deadline, clock() + MIN_DECODE_S), clock)
     stats = PageStats(fragments=len(plan.work))
     jobs = [io.submit(_prepare, work, index, spec, cpu, page) for work in plan.work]

@@ -13,15 +13,13 @@ keys raise ``ObjectNotFound``; any other S3 or transport failure raises
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from stillframe import resources
 from stillframe.errors import ObjectChanged, ObjectExists, ObjectNotFound, StorageError
 from stillframe.storage.key_rules import validate_key
 from stillframe.storage.port import ObjectInfo
@@ -30,31 +28,13 @@ _NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 _MAX_KEYS = 1000  # S3's largest page
 _CONFLICT_RETRIES = 3  # S3 answers 409 to a conditional write racing another; AWS says retry
 
-_clients: dict[tuple[str | None, str | None], Any] = {}
-_clients_lock = threading.Lock()
-
-
-def s3_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
-    """The process-wide S3 client for this endpoint and region (boto3 clients are thread-safe; sessions are not).
-
-    ``None`` lets boto3 resolve them the standard way (``AWS_ENDPOINT_URL``, ``AWS_REGION``...).
-    """
-    cache_key = (endpoint_url, region)
-    with _clients_lock:
-        client = _clients.get(cache_key)
-        if client is None:
-            config = Config(retries={"mode": "standard"}, max_pool_connections=32)
-            session = boto3.session.Session()
-            client = session.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
-            _clients[cache_key] = client
-        return client
-
 
 class S3Store:
     """ObjectStore over ``s3://bucket/prefix``."""
 
     def __init__(self, bucket: str, prefix: str = "", client: Any = None, page_size: int = _MAX_KEYS) -> None:
-        """``client`` defaults to the process-wide one; ``page_size`` (1..1000) is the listing's MaxKeys."""
+        """``client`` defaults to the process's (``resources.s3_client``); ``page_size`` (1..1000) is the listing's
+        MaxKeys."""
         if not bucket:
             raise ValueError("S3Store needs a bucket name")
         if not 1 <= page_size <= _MAX_KEYS:
@@ -62,7 +42,7 @@ class S3Store:
         self.page_size = page_size
         self.bucket = bucket
         self.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
-        self._s3 = client if client is not None else s3_client()
+        self._s3 = client if client is not None else resources.s3_client()
 
     def put(self, key: str, data: bytes) -> None:
         """Write the whole object, replacing any previous one (S3 PUTs are atomic)."""

@@ -13,8 +13,9 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from stillframe.errors import ObjectExists, ObjectNotFound, StorageError
+from stillframe.resources import s3_client
 from stillframe.storage.port import ObjectInfo
-from stillframe.storage.s3 import S3Store, s3_client
+from stillframe.storage.s3 import S3Store
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from stillframe.images import memory
+from stillframe.resources import memory
 
 # Ten 3 MiB blocks (a 1080p decoder's pictures) allocated and freed, round after round, in a fresh process.
 _ROUNDS = """
 import resource, sys
-from stillframe.images.memory import keep_freed_buffers
+from stillframe.resources.memory import keep_freed_buffers
 print(keep_freed_buffers())
 def picture_round():
     blocks = [bytearray(3 << 20) for _ in range(10)]

@@ -1,5 +1,8 @@
 """Lambda entry point for the API (API Gateway REST proxy events); ``stillframe serve`` calls it too.
 
+Deployed as ``stillframe.handlers.api.lambda_handler`` (infra/constructs/runtime.py API_HANDLER) in both the media
+image and the control-plane zip; it imports no media module, so the control-plane function never loads PyAV.
+
 With ``STILLFRAME_AUTH=keys`` the request's signature (over the raw bytes) and the key's operation rights are
 checked before anything is resolved (``stillframe.api.keys_auth``); the admitted key goes into the resolver's
 context, where the streams of the validated request are checked against it (``api.app``). A refusal is the modeled

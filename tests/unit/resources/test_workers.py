@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from stillframe.images.workers import Continue, Workers, usable_cpus
+from stillframe.resources.workers import Continue, Workers, usable_cpus
 
 
 def test_queued_tasks_run_in_priority_order_then_submission_order():
