@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # Written by `scripts/localstack.sh up s3`: the endpoint (port chosen there), test credentials, region.
 LOCALSTACK_ENV := .localstack/s3/env
 
-.PHONY: install demo test test-fast lint bench synth bootstrap deploy destroy localstack-up localstack-down e2e e2e-up e2e-down clean browser-deps
+.PHONY: install demo test test-fast lint bench synth bootstrap deploy destroy localstack-up localstack-down e2e e2e-up e2e-down clean browser-deps gstreamer-deps
 
 install: $(STAMP)
 
@@ -32,7 +32,7 @@ demo: install
 	$(BIN)/python scripts/demo.py --out demo-out
 
 ## Every test that runs on this machine, LocalStack S3 included (started and stopped here).
-test: install browser-deps tests/e2e/js/node_modules/.installed
+test: install browser-deps gstreamer-deps tests/e2e/js/node_modules/.installed
 	./scripts/localstack.sh up s3
 	source $(LOCALSTACK_ENV) && STILLFRAME_REQUIRE_LOCALSTACK=1 $(BIN)/python -m pytest -m "not slow and not e2e" -q; \
 	  status=$$?; ./scripts/localstack.sh down s3; exit $$status
@@ -46,6 +46,12 @@ test-executor: install
 ## Debian's Chromium for the viewer's browser tests (Playwright drives it; its own browser download cannot work here).
 browser-deps:
 	command -v chromium >/dev/null || apt-get install -y -qq chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+
+## Debian's GStreamer for the live-encoder test (x264enc is in -ugly, matroskamux in -good).
+GSTREAMER_PACKAGES := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+gstreamer-deps:
+	(command -v gst-launch-1.0 && gst-inspect-1.0 x264enc && gst-inspect-1.0 matroskamux) >/dev/null 2>&1 || \
+	  apt-get install -y -qq $(GSTREAMER_PACKAGES) || (apt-get update -qq && apt-get install -y -qq $(GSTREAMER_PACKAGES))
 
 ## Unit + functional tests only (no LocalStack, no network).
 test-fast: install

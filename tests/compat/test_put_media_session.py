@@ -8,7 +8,6 @@ against serve (docs/decisions.md has the figures).
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import subprocess
@@ -18,30 +17,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 
-from tests.support.producer import EmulatedProducer, ProducerStream, sdk_stream
+from tests.support.producer import EmulatedProducer, ProducerStream, frame_at, sdk_stream
+from tests.support.producer import session_clients as clients
 from tests.support.serve import running_serve
-from tests.support.synth import make_clip, read_frame_number
+from tests.support.synth import make_clip
 
 START_MS = 1_795_600_800_000  # 2026-11-26T10:00:00Z
-KEYS = ("AKIDEXAMPLE", "secret")
-
-
-def clients(url: str, key: tuple[str, str] = KEYS) -> tuple[Any, Any]:
-    options = dict(
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id=key[0],
-        aws_secret_access_key=key[1],
-        config=Config(retries={"max_attempts": 1}),
-    )
-    return boto3.client("kinesisvideo", **options), boto3.client("kinesis-video-archived-media", **options)
 
 
 @pytest.fixture(scope="module")
@@ -54,17 +40,6 @@ def media() -> ProducerStream:
 def server(tmp_path: Path) -> Iterator[str]:
     with running_serve("--data-dir", str(tmp_path / "data")) as (url, _):
         yield url
-
-
-def frame_at(archived: Any, stream: str, ms: int) -> int:
-    answer = archived.get_images(
-        StreamName=stream,
-        ImageSelectorType="PRODUCER_TIMESTAMP",
-        StartTimestamp=ms / 1000,
-        EndTimestamp=ms / 1000,
-        Format="JPEG",
-    )
-    return read_frame_number(base64.b64decode(answer["Images"][0]["ImageContent"]))
 
 
 def test_a_producer_session_gets_its_acks_while_sending_and_one_fragment_per_cluster(

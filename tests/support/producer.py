@@ -10,24 +10,35 @@ What the C producer SDK (v1.6.0 over PIC v1.2.0) does, read from its source and 
 - acks read while sending; a fragment not acked BUFFERING within the staleness time makes it reset the connection
   and, on a new PutMedia, send again every fragment not yet PERSISTED (header included);
 - at the end it keeps the body open until the LAST fragment is PERSISTED, then sends the terminating chunk.
+
+``EmulatedProducer.stream_live`` is the other kind of producer: a live encoder's output (GStreamer's
+``matroskamux streamable=true``) piped as it comes into one chunked PutMedia, as ``curl -T -`` would send it.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import os
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import av
+import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
+
+from tests.support.synth import read_frame_number
 
 CLUSTER = b"\x1f\x43\xb6\x75"
 UNKNOWN_SIZE = b"\x01\xff\xff\xff\xff\xff\xff\xff"
@@ -120,6 +131,7 @@ class Session:
     ack_times: list[float] = field(default_factory=list)
     status: int | None = None
     error: str | None = None
+    body_ended_at: float | None = None  # when the terminating chunk went out (monotonic), as ack_times
 
 
 class EmulatedProducer:
@@ -128,6 +140,9 @@ class EmulatedProducer:
     ``stale_s``: how long a sent fragment may wait for BUFFERING before the connection is reset and the
     unpersisted fragments are sent again (the SDK's connection-staleness default is 5 s).
     ``cut_after``: reset the connection once, in the middle of that cluster's bytes (a network fault).
+    ``timecode_type``: ABSOLUTE (the SDK's) or RELATIVE (cluster timecodes count from ``producer_start_s``, which
+    defaults to the time each session opens). ``reconnect_s``: how long to retry a refused connection (a server
+    restarting) before giving up.
     """
 
     def __init__(
@@ -140,6 +155,9 @@ class EmulatedProducer:
         ca_bundle: str | None = None,
         stale_s: float = 5.0,
         wait_last_s: float = 30.0,
+        timecode_type: str = "ABSOLUTE",
+        producer_start_s: float | None = None,
+        reconnect_s: float = 0.0,
     ) -> None:
         self.url = url.rstrip("/")
         self.stream_name = stream_name
@@ -148,21 +166,69 @@ class EmulatedProducer:
         self.ca_bundle = ca_bundle
         self.stale_s = stale_s
         self.wait_last_s = wait_last_s
+        self.timecode_type = timecode_type
+        self.producer_start_s = producer_start_s
+        self.reconnect_s = reconnect_s
         self.sessions: list[Session] = []
         self.persisted: dict[int, str] = {}  # timecode -> fragment number
 
-    def run(self, media: ProducerStream, *, pace_s: float = 0.0, cut_after: int | None = None) -> None:
-        """Send every cluster until each is PERSISTED (reconnecting as the SDK does); raise if that fails."""
+    def run(self, media: ProducerStream, *, pace_s: float = 0.0, cut_after: int | None = None, pieces: int = 1) -> None:
+        """Send every cluster until each is PERSISTED (reconnecting as the SDK does); raise if that fails.
+
+        ``pace_s``: the time each cluster takes to send; ``pieces``: the chunks each cluster goes out in, that time
+        spread between them (the SDK sends frame by frame, so a session can break in the middle of a cluster).
+        """
         for _attempt in range(5):
             pending = [(tc, data) for tc, data in media.clusters if tc not in self.persisted]
             if not pending:
                 return
-            self._session(media.header, pending, pace_s=pace_s, cut_at=cut_after)
+            self._session(media.header, pending, pace_s=pace_s, cut_at=cut_after, pieces=pieces)
             cut_after = None  # the fault happens once
         missing = [tc for tc, _ in media.clusters if tc not in self.persisted]
         raise AssertionError(f"fragments never persisted: {missing}; sessions: {self.sessions}")
 
-    def _session(self, header: bytes, clusters: list[tuple[int, bytes]], *, pace_s: float, cut_at: int | None) -> None:
+    def _session(
+        self, header: bytes, clusters: list[tuple[int, bytes]], *, pace_s: float, cut_at: int | None, pieces: int
+    ) -> None:
+        with self._opened() as (session, connection, reader):
+            self._chunk(connection, header)
+            for index, (timecode, data) in enumerate(clusters):
+                if cut_at is not None and index == cut_at:
+                    self._chunk(connection, data[: len(data) // 2])
+                    return  # reset mid-cluster: the finally closes the socket without a terminating chunk
+                step = pace_s / pieces
+                for at in range(pieces):
+                    self._chunk(connection, data[len(data) * at // pieces : len(data) * (at + 1) // pieces])
+                    if at < pieces - 1:
+                        time.sleep(step)
+                if not self._wait(session, "BUFFERING", timecode, self.stale_s):
+                    return  # stale: reset and replay what is not persisted
+                time.sleep(step)
+            self._wait(session, "PERSISTED", clusters[-1][0], self.wait_last_s)
+            connection.sendall(b"0\r\n\r\n")
+            reader.join(timeout=self.wait_last_s)
+
+    def stream_live(self, source: IO[bytes], *, read_size: int = 64 * 1024) -> bytes:
+        """Send what ``source`` yields, each read as one chunk as soon as it is there, in one session; at its end,
+        end the body and read the acks to the end of the answer. Returns the bytes sent.
+
+        A live encoder's clusters have no END_OF_FRAGMENT tags, so its last cluster only ends with the body: unlike
+        the SDK, this producer cannot wait for the last PERSISTED before ending it. Nothing is replayed.
+        """
+        sent = bytearray()
+        with self._opened() as (session, connection, reader):
+            while data := os.read(source.fileno(), read_size):  # what the pipe holds, without waiting for more
+                self._chunk(connection, data)
+                sent += data
+            connection.sendall(b"0\r\n\r\n")
+            session.body_ended_at = time.monotonic()
+            reader.join(timeout=self.wait_last_s)
+        return bytes(sent)
+
+    @contextmanager
+    def _opened(self) -> Iterator[tuple[Session, socket.socket, threading.Thread]]:
+        """A new session: connected, its request head sent, its acks read on a thread; a send that fails ends it, and
+        leaving closes the connection (without a terminating chunk, unless the body sent one)."""
         session = Session()
         self.sessions.append(session)
         connection = self._connect()
@@ -170,38 +236,37 @@ class EmulatedProducer:
         try:
             connection.sendall(self._head())
             reader.start()
-            self._chunk(connection, header)
-            for index, (timecode, data) in enumerate(clusters):
-                if cut_at is not None and index == cut_at:
-                    self._chunk(connection, data[: len(data) // 2])
-                    return  # reset mid-cluster: the finally closes the socket without a terminating chunk
-                self._chunk(connection, data)
-                if not self._wait(session, "BUFFERING", timecode, self.stale_s):
-                    return  # stale: reset and replay what is not persisted
-                time.sleep(pace_s)
-            self._wait(session, "PERSISTED", clusters[-1][0], self.wait_last_s)
-            connection.sendall(b"0\r\n\r\n")
-            reader.join(timeout=self.wait_last_s)
-        except OSError as exc:  # the server closed on us: what it answered (read by the reader) says why
-            session.error = session.error or str(exc)
+            yield session, connection, reader
+        except OSError as exc:
+            session.error = session.error or str(exc)  # the server's answer, when it gave one, says more
         finally:
             connection.close()
-            reader.join(timeout=5)
+            if reader.ident is not None:
+                reader.join(timeout=5)
 
     def _wait(self, session: Session, event: str, timecode: int, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if any(a.get("EventType") == event and a.get("FragmentTimecode") == timecode for a in session.acks):
+            answers = {a.get("EventType") for a in session.acks if a.get("FragmentTimecode") == timecode}
+            if event in answers:
                 return True
-            if session.error is not None or session.status not in (None, 200):
-                return False
+            if "ERROR" in answers or session.error is not None or session.status not in (None, 200):
+                return False  # an ERROR ack is the fragment's answer: no PERSISTED will follow
             time.sleep(0.01)
         return False
 
     def _connect(self) -> socket.socket:
         parts = urlsplit(self.url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        sock = socket.create_connection((parts.hostname, port), timeout=60)
+        deadline = time.monotonic() + self.reconnect_s
+        while True:
+            try:
+                sock = socket.create_connection((parts.hostname, port), timeout=60)
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
         if parts.scheme == "https":
             context = ssl.create_default_context(cafile=self.ca_bundle)
             sock = context.wrap_socket(sock, server_hostname=parts.hostname)
@@ -212,8 +277,8 @@ class EmulatedProducer:
         url = f"{self.url}/putMedia"
         headers = {
             "x-amzn-stream-name": self.stream_name,
-            "x-amzn-fragment-timecode-type": "ABSOLUTE",
-            "x-amzn-producer-start-timestamp": f"{time.time():.3f}",
+            "x-amzn-fragment-timecode-type": self.timecode_type,
+            "x-amzn-producer-start-timestamp": f"{self.producer_start_s or time.time():.3f}",
             "x-amzn-fragment-acknowledgment-required": "1",
             "Transfer-Encoding": "chunked",
             "Connection": "keep-alive",
@@ -249,5 +314,31 @@ class EmulatedProducer:
                 session.ack_times.append(time.monotonic())
                 if ack.get("EventType") == "PERSISTED":
                     self.persisted.setdefault(int(ack["FragmentTimecode"]), str(ack["FragmentNumber"]))
+            if not size_line:  # the server went away mid-answer: the producer notices at once and reconnects
+                session.error = session.error or "the connection closed before the ack stream ended"
         except (OSError, ValueError) as exc:
             session.error = session.error or str(exc)
+
+
+def session_clients(url: str, key: tuple[str, str] = ("AKIDEXAMPLE", "secret")) -> tuple[Any, Any]:
+    """boto3's kinesisvideo and kinesis-video-archived-media clients on ``url``, without retries."""
+    options: dict[str, Any] = dict(
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=key[0],
+        aws_secret_access_key=key[1],
+        config=Config(retries={"max_attempts": 1}),
+    )
+    return boto3.client("kinesisvideo", **options), boto3.client("kinesis-video-archived-media", **options)
+
+
+def frame_at(archived: Any, stream: str, ms: int) -> int:
+    """The frame number painted on the still GetImages gives at producer time ``ms``."""
+    answer = archived.get_images(
+        StreamName=stream,
+        ImageSelectorType="PRODUCER_TIMESTAMP",
+        StartTimestamp=ms / 1000,
+        EndTimestamp=ms / 1000,
+        Format="JPEG",
+    )
+    return read_frame_number(base64.b64decode(answer["Images"][0]["ImageContent"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,12 +27,22 @@ def running_serve(
         yield url, banner
 
 
+def free_port() -> int:
+    """A loopback port free right now: for a serve that must come back on the same URL after a restart."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextmanager
 def serve_process(
-    *args: str, env: dict[str, str] | None = None, log: Path | None = None
+    *args: str, env: dict[str, str] | None = None, log: Path | None = None, port: int = 0
 ) -> Iterator[tuple[str, list[str], subprocess.Popen[str]]]:
-    """As ``running_serve``, also yielding the process (for its pid: memory figures)."""
-    command = [sys.executable, "-m", "stillframe.cli.main", "serve", "--port", "0", *args]
+    """As ``running_serve``, also yielding the process (its pid for memory figures, or to kill it).
+
+    ``port``: listen there instead of on a port the system picks. A process the test killed is only reaped.
+    """
+    command = [sys.executable, "-m", "stillframe.cli.main", "serve", "--port", str(port), *args]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     log_file = log.open("w") if log is not None else None
     process = subprocess.Popen(
@@ -51,7 +62,8 @@ def serve_process(
     try:
         yield banner[-1].split("listening on ", 1)[1].split()[0], banner, process
     finally:
-        process.send_signal(signal.SIGTERM)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
 
 
