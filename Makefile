@@ -74,6 +74,13 @@ bench-scale: install
 	  (source $$state/env && $(BIN)/python -m bench.scale); status=$$?; \
 	  LOCALSTACK_STATE_DIR=$$state ./scripts/localstack.sh down s3; rm -rf $$state; exit $$status
 
+.PHONY: bench-ingest
+## Live producer sessions on one core of serve: N = 1..100 emulated KVS producers, local store then its own LocalStack S3 (~8 min).
+bench-ingest: install
+	state=$$(mktemp -d); LOCALSTACK_STATE_DIR=$$state ./scripts/localstack.sh up s3 && \
+	  (source $$state/env && $(BIN)/python -m bench.ingest $(ARGS)); status=$$?; \
+	  LOCALSTACK_STATE_DIR=$$state ./scripts/localstack.sh down s3; rm -rf $$state; exit $$status
+
 synth: install node_modules/.installed
 	npx cdk synth --quiet
 

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         _write(stores, started, load_at_start)  # a later failure keeps what was measured
         if not args.no_s3 and os.environ.get("AWS_ENDPOINT_URL"):
             run = uuid.uuid4().hex[:8]
-            _buckets()
+            ensure_buckets()
             stores["s3"] = measure_store(
                 StoreSpec("s3", bucket=BUCKETS[0], prefix=f"{run}/"),
                 s3_sizes,
@@ -267,10 +267,11 @@ def table(payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def update_docs(markdown: str) -> bool:
-    """Replace the scale table between its markers in docs/performance.md; False when the markers are absent."""
+def update_docs(markdown: str, markers: tuple[str, str] = DOCS_MARKERS) -> bool:
+    """Replace the table between ``markers`` (the scale table's by default) in docs/performance.md; False when the
+    markers are absent."""
     text = DOCS.read_text()
-    begin, end = DOCS_MARKERS
+    begin, end = markers
     if begin not in text or end not in text:
         return False
     head, rest = text.split(begin, 1)
@@ -291,11 +292,12 @@ def _ms(row: dict[str, Any]) -> str:
     return f"{row['s'] * 1000:.1f}" + (f"[{requests}]" if requests else "")
 
 
-def _buckets() -> None:
+def ensure_buckets(buckets: tuple[str, ...] = BUCKETS) -> None:
+    """Create the buckets that do not exist yet (S3 endpoint from the environment)."""
     from stillframe.resources import s3_client
 
     client = s3_client()
-    for bucket in BUCKETS:
+    for bucket in buckets:
         try:
             client.head_bucket(Bucket=bucket)
         except Exception:  # absent (any other problem shows at the first write)

@@ -72,10 +72,14 @@ class Server:
 
 
 @contextmanager
-def running(spec: StoreSpec, env: dict[str, str]) -> Iterator[Server]:
-    """A fresh server over the store; waits for its start-up sweep so that its requests count for nothing."""
+def running(spec: StoreSpec, env: dict[str, str], *, cpus: str | None = None) -> Iterator[Server]:
+    """A fresh server over the store; waits for its start-up sweep so that its requests count for nothing.
+
+    ``cpus``: pin the server to these cores (``taskset -c``, which execs it: the pid stays the server's).
+    """
     counter = Path(tempfile.mkstemp(prefix="s3-requests-")[1])
-    command = [sys.executable, "-m", "bench.scale_server", "serve", "--port", "0", *spec.serve_args()]
+    pinned = ["taskset", "-c", cpus] if cpus else []
+    command = [*pinned, sys.executable, "-m", "bench.scale_server", "serve", "--port", "0", *spec.serve_args()]
     environment = {**os.environ, **env, COUNTER_ENV: str(counter), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

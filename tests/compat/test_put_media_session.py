@@ -8,7 +8,9 @@ against serve (docs/decisions.md has the figures).
 
 from __future__ import annotations
 
+import base64
 import http.client
+import io
 import json
 import subprocess
 import sys
@@ -25,7 +27,7 @@ from botocore.credentials import Credentials
 from tests.support.producer import EmulatedProducer, ProducerStream, frame_at, sdk_stream
 from tests.support.producer import session_clients as clients
 from tests.support.serve import running_serve
-from tests.support.synth import make_clip
+from tests.support.synth import make_clip, read_frame_number
 
 START_MS = 1_795_600_800_000  # 2026-11-26T10:00:00Z
 
@@ -171,3 +173,43 @@ def _signed_over_empty_payload(url: str, key: tuple[str, str]) -> tuple[int, dic
     connection.request("POST", "/describeStream", body=body, headers=headers)
     response = connection.getresponse()
     return response.status, json.loads(response.read())
+
+
+def test_a_rotated_producer_keeps_its_display_transform_on_every_cluster_and_a_new_header_is_read_again(
+    server: str,
+) -> None:
+    # Given a producer whose camera is mounted sideways (a display matrix: portrait stills), three clusters, that
+    # then restarts its stream in the same session with a new Segment header and an upright track
+    rotated = sdk_stream(make_clip(seconds=3, fps=25, gop=25, rotation_ccw=-90), start_ms=START_MS)
+    upright = sdk_stream(make_clip(seconds=2, fps=25, gop=25, start_number=75), start_ms=START_MS + 3000)
+    restarted = [(upright.clusters[0][0], upright.header + upright.clusters[0][1]), *upright.clusters[1:]]
+    kinesisvideo, archived = clients(server)
+    kinesisvideo.create_stream(StreamName="sideways", DataRetentionInHours=1)
+    # When it streams them in one session
+    producer = EmulatedProducer(server, "sideways")
+    producer.run(ProducerStream(rotated.header, [*rotated.clusters, *restarted]), pace_s=0.05)
+    # Then every cluster is stored; the rotated ones give portrait stills (the transform read from the first
+    # cluster holds for the later ones), the upright ones landscape stills (the new header was read again), those
+    # frame-exact (a rotated still's frame code is turned with the picture)
+    assert len(producer.persisted) == 5
+    shapes = []
+    for second in range(5):
+        answer = archived.get_images(
+            StreamName="sideways",
+            ImageSelectorType="PRODUCER_TIMESTAMP",
+            StartTimestamp=(START_MS + second * 1000 + 500) / 1000,
+            EndTimestamp=(START_MS + second * 1000 + 500) / 1000,
+            Format="PNG",
+        )
+        image = _image(answer["Images"][0]["ImageContent"])
+        shapes.append("portrait" if image.height > image.width else "landscape")
+        if second >= 3:
+            assert read_frame_number(image) == second * 25 + 12
+    assert shapes == ["portrait"] * 3 + ["landscape"] * 2
+
+
+def _image(content: str) -> Any:
+
+    from PIL import Image
+
+    return Image.open(io.BytesIO(base64.b64decode(content)))

@@ -64,6 +64,7 @@ class ClusterComplete:
     media: bytes
     key_frame_first: bool
     tags: bytes  # the Tags elements received before it (fragment metadata)
+    header: bytes  # the Segment's header it was read under (EBML header, Info, Tracks): same header, same track
 
 
 ClusterEvent = ClusterStarted | ClusterComplete
@@ -227,7 +228,8 @@ def _cluster(reader: _Reader, segment: _Segment, size: int, tags: bytes, max_byt
     if timecode is None:
         raise StreamError("a cluster has no Timecode", INVALID_MKV_DATA)
     cluster = CLUSTER.to_bytes(4, "big") + _size_bytes(len(body)) + bytes(body)
-    yield ClusterComplete(timecode, segment.ms(timecode), segment.header + tags + cluster, bool(key_frame_first), tags)
+    media = segment.header + tags + cluster
+    yield ClusterComplete(timecode, segment.ms(timecode), media, bool(key_frame_first), tags, segment.header)
 
 
 def _peek_id(reader: _Reader) -> int:

@@ -107,15 +107,17 @@ def iter_fragments(
     image_generation: bool = False,
     display: Display | None = None,
     window: tuple[int, int] | None = None,
+    probe: bool = True,
 ) -> Iterator[MediaFragment]:
     """Yield the upload's fragments in order; raise MediaError for unreadable media or media without video.
 
     ``image_generation`` tags every fragment with IMAGE_GENERATION_TAG; an upload carrying the tag gets it too.
     ``display`` and ``window`` are what the uploader states about a chunk (``MediaFragment.statement``).
+    ``probe=False``: the source's header is trusted to describe the track (``demux.open_input``).
     """
     if target_ms < 1:
         raise ValueError("target_ms must be at least 1")
-    with open_input(source) as container:
+    with open_input(source, probe=probe) as container:
         stream = video_stream(container)
         check_picture_size(stream.codec_context.width, stream.codec_context.height)
         header = _HEADER_OVERHEAD + len(stream.codec_context.extradata or b"")

@@ -7,6 +7,10 @@ stamped with the server time its first byte arrived. The function is a generator
 transport that streams (``stillframe serve``) writes each ack as it is made, and one that buffers (Lambda) could
 collect them; memory is bounded by one cluster whatever the session's length.
 
+Per cluster the splitter's costs that belong to the track, not the cluster, are paid once: FFmpeg does not probe
+(serve's reader cut the cluster behind the Tracks it read), and the display transform read from the first cluster's
+key frame holds for every later cluster under the same Segment header (``SessionTrack``).
+
 A replayed cluster (a producer that reconnects sends every fragment not yet PERSISTED again) is stored once: the
 fragment index deduplicates by content and producer time, and the replay is acked PERSISTED with the first number.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stillframe.catalog.fragments import FragmentIndex
@@ -28,6 +33,7 @@ from stillframe.media.mkv_stream import INVALID_MKV_DATA, ClusterComplete, Clust
 
 if TYPE_CHECKING:
     from stillframe.delivery.worker import Deliveries
+    from stillframe.media.display import Display
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +42,22 @@ FRAGMENT_TIMECODE_NOT_MONOTONIC = 4004
 ARCHIVAL_ERROR = 5001
 IMAGE_GENERATION_TAG = b"AWS_KINESISVIDEO_IMAGE_GENERATION"
 _ONE_FRAGMENT_MS = 10**9  # the splitter's target: never cut a cluster at its key frames
+
+
+@dataclass
+class SessionTrack:
+    """What the session's clusters share while their Segment header stays the same: how a player shows the track
+    (read by the splitter from the first stored cluster's key frame; a new header reads it again)."""
+
+    header: bytes = b""
+    display: Display | None = None
+
+    def display_for(self, cluster: ClusterComplete) -> Display | None:
+        """The display transform already read for this cluster's header, else None (the splitter reads it)."""
+        return self.display if cluster.header == self.header else None
+
+    def learn(self, cluster: ClusterComplete, display: Display) -> None:
+        self.header, self.display = cluster.header, display
 
 
 def put_media_session(
@@ -57,6 +79,7 @@ def put_media_session(
     arrived_ms = now_ms()
     last_timecode: int | None = None
     stored = 0
+    track = SessionTrack()
     try:
         for event in read_clusters(chunks, max_cluster_bytes=MAX_CLUSTER_BYTES):
             if isinstance(event, ClusterStarted):
@@ -72,7 +95,7 @@ def put_media_session(
                 )
                 continue
             last_timecode = event.timecode
-            ack = _store(event, headers, stream, fragments, deliveries, arrived_ms, producer_start_ms)
+            ack = _store(event, headers, stream, fragments, deliveries, (arrived_ms, producer_start_ms), track)
             stored += ack.is_persisted
             yield ack
     except StreamError as exc:
@@ -89,24 +112,30 @@ def _store(
     stream: StreamRecord,
     fragments: FragmentIndex,
     deliveries: Deliveries | None,
-    arrived_ms: int,
-    producer_start_ms: int,
+    times_ms: tuple[int, int],
+    track: SessionTrack,
 ) -> FragmentAck:
-    """Store one cluster as one fragment; its ack carries the cluster's timecode."""
+    """Store one cluster as one fragment; its ack carries the cluster's timecode. ``times_ms``: the cluster's
+    arrival and the producer's start."""
     from stillframe.media.split import iter_fragments
 
     if not cluster.key_frame_first:
         return FragmentAck.error(cluster.timecode, INVALID_MKV_DATA, "a cluster must start with a key frame")
+    arrived_ms, producer_start_ms = times_ms
     try:
         pieces = list(
             iter_fragments(
                 cluster.media,
                 target_ms=_ONE_FRAGMENT_MS,
                 image_generation=IMAGE_GENERATION_TAG in cluster.tags,
+                display=track.display_for(cluster),
+                probe=False,
             )
         )
     except MediaError as exc:
         return FragmentAck.error(cluster.timecode, INVALID_MKV_DATA, f"the cluster cannot be read: {exc}")
+    if pieces:
+        track.learn(cluster, pieces[0].display)
     if headers.timecode_type is TimecodeType.ABSOLUTE:
         clock = UploadClock(arrived_ms, producer_start_ms, TimecodeType.ABSOLUTE)
     else:  # RELATIVE: cluster timecodes count from the producer start

@@ -377,3 +377,22 @@ def test_a_fragment_never_holds_more_than_2400_frames_of_whole_gops():
     # Then each fragment holds at most 2,400 frames, and every frame is in one
     assert max(piece.frame_count for piece in pieces) <= 2400
     assert sum(piece.frame_count for piece in pieces) == 4800
+
+
+@pytest.mark.parametrize("shape", [{}, {"bframes": 2}, {"codec": "libx265", "bframes": 2}, {"rotation_ccw": -90}])
+def test_a_producer_cluster_split_without_probing_gives_the_same_fragment(shape: dict[str, object]) -> None:
+    # Given the clusters a KVS producer sends, each as the standalone file serve's session reader makes of it
+    from stillframe.media.mkv_stream import ClusterComplete, read_clusters
+    from tests.support.producer import sdk_stream
+    from tests.support.synth import make_clip
+
+    media = sdk_stream(make_clip(seconds=3, gop=GOP, **shape), start_ms=1_000_000)  # type: ignore[arg-type]
+    events = read_clusters(iter([media.header, *(data for _, data in media.clusters)]), max_cluster_bytes=1 << 24)
+    clusters = [event.media for event in events if isinstance(event, ClusterComplete)]
+    # When each is split with FFmpeg's probing off (the session's path) and on (any upload's)
+    # Then the fragments are the same, bytes, times and display transform included
+    assert len(clusters) == 3
+    for cluster in clusters:
+        assert list(iter_fragments(cluster, target_ms=10**9, probe=False)) == list(
+            iter_fragments(cluster, target_ms=10**9)
+        )
