@@ -88,8 +88,10 @@ class ProducerStream:
 
 
 def sdk_stream(clip: bytes, *, start_ms: int) -> ProducerStream:
-    """The Matroska a KVS producer would send for ``clip`` (a Matroska file of one H.264 track), one cluster per
-    GOP, starting at producer time ``start_ms``."""
+    """The Matroska a KVS producer would send for ``clip`` (a Matroska file of one H.264 track, and an audio track
+    as track 2 when it has one), one cluster per GOP, starting at producer time ``start_ms``. Audio blocks are
+    interleaved by time in the cluster open when they come (video first at equal times), as the SDK sends frames in
+    the order they are put; audio before the first key frame goes in the first cluster."""
     top = dict(_top_elements(clip))
     segment = dict(_top_elements(top[b"\x18\x53\x80\x67"]))
     info = _element(b"\x15\x49\xa9\x66", _element(b"\x2a\xd7\xb1", _uint(1_000_000)))
@@ -97,29 +99,32 @@ def sdk_stream(clip: bytes, *, start_ms: int) -> ProducerStream:
     header = _element(b"\x1a\x45\xdf\xa3", top[b"\x1a\x45\xdf\xa3"]) + b"\x18\x53\x80\x67" + UNKNOWN_SIZE
     header += info + tracks
     with av.open(io.BytesIO(clip)) as container:
-        stream = container.streams.video[0]
-        scale = stream.time_base
-        packets = [
-            (int(packet.pts * scale * 1000), packet.is_keyframe, bytes(packet))
-            for packet in container.demux(stream)
+        packets = sorted(
+            (
+                int(packet.pts * packet.stream.time_base * 1000),
+                packet.stream.index + 1,
+                packet.is_keyframe,
+                bytes(packet),
+            )
+            for packet in container.demux()
             if packet.size and packet.pts is not None
-        ]
-    origin = min(pts for pts, _, _ in packets)
-    clusters: list[tuple[int, bytes]] = []
-    blocks: list[bytes] = []
-    cluster_ms = 0
-    for pts, key, data in packets:
-        if key and blocks:
-            clusters.append((cluster_ms, CLUSTER + UNKNOWN_SIZE + b"".join(blocks) + end_of_fragment_tags()))
-            blocks = []
-        if not blocks:
-            cluster_ms = start_ms + pts - origin
-            blocks.append(_element(b"\xe7", _uint(cluster_ms)))
-        relative = start_ms + pts - origin - cluster_ms
-        blocks.append(
-            _element(b"\xa3", b"\x81" + relative.to_bytes(2, "big", signed=True) + (b"\x80" if key else b"\x00") + data)
         )
-    clusters.append((cluster_ms, CLUSTER + UNKNOWN_SIZE + b"".join(blocks) + end_of_fragment_tags()))
+    origin = min(pts for pts, track, _, _ in packets if track == 1)
+    groups: list[list[tuple[int, int, bool, bytes]]] = []
+    lead: list[tuple[int, int, bool, bytes]] = []  # what comes before the first key frame
+    for packet in packets:
+        if packet[1] == 1 and packet[2]:
+            groups.append([*lead, packet] if not groups else [packet])
+        else:
+            (groups[-1] if groups else lead).append(packet)
+    clusters: list[tuple[int, bytes]] = []
+    for group in groups:
+        cluster_ms = start_ms + next(pts for pts, track, key, _ in group if track == 1 and key) - origin
+        blocks = [_element(b"\xe7", _uint(cluster_ms))]
+        for pts, track, key, data in group:
+            relative = (start_ms + pts - origin - cluster_ms).to_bytes(2, "big", signed=True)
+            blocks.append(_element(b"\xa3", bytes([0x80 | track]) + relative + (b"\x80" if key else b"\x00") + data))
+        clusters.append((cluster_ms, CLUSTER + UNKNOWN_SIZE + b"".join(blocks) + end_of_fragment_tags()))
     return ProducerStream(header, clusters)
 
 

@@ -26,6 +26,8 @@ import av.video.stream
 from av.video.reformatter import VideoReformatter
 from PIL import Image, ImageDraw, ImageFont, ImageStat
 
+from tests.support.synth_audio import add_audio_stream, encode_tone
+
 CONTAINERS = {"matroska": "matroska", "mp4": "mp4", "mp4-frag": "mp4", "mpegts": "mpegts", "webm": "webm"}
 _CODEC_ALIASES = {"vp9": "libvpx-vp9", "h264": "libx264", "hevc": "libx265", "h265": "libx265", "av1": "libsvtav1"}
 _FRAG_MP4_FLAGS = "frag_keyframe+empty_moov+default_base_moof"
@@ -59,6 +61,7 @@ def make_clip(
     hflip: bool = False,
     encoder_params: str = "",
     first_pts: int | None = None,
+    audio: bool = False,
 ) -> bytes:
     """Encode a synthetic clip and return the file's bytes.
 
@@ -69,6 +72,7 @@ def make_clip(
     portrait clip) and ``hflip`` write a display matrix; ``encoder_params`` are extra ``key=value:...`` x264/x265
     parameters (e.g. ``open-gop=1``). ``first_pts`` gives the first frame another timestamp than its number (in
     frames; 0 with a later ``start_number`` makes a clip whose timestamps restart when joined after another).
+    ``audio`` adds a tone track as long as the video (AAC; Opus in WebM; ``synth_audio``).
     """
     count = _frame_count(seconds, frames, fps)
     _check_geometry(width, height, start_number, count)
@@ -89,6 +93,7 @@ def make_clip(
         if rotation_ccw or hflip:
             stream.set_display_rotation(rotation_ccw, hflip=hflip)
         stream.time_base = Fraction(1, fps)
+        sound = add_audio_stream(output, container) if audio else None
         stream.codec_context.gop_size = gop
         if encoder == "libx264":
             stream.codec_context.max_b_frames = bframes
@@ -102,6 +107,8 @@ def make_clip(
                 frame.pict_type = av.video.frame.PictureType.I
             output.mux(stream.encode(frame))
         output.mux(stream.encode(None))
+        if sound is not None:
+            encode_tone(output, sound, Fraction(count, fps))
     return buffer.getvalue()
 
 

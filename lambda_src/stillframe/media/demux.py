@@ -14,11 +14,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import av
+import av.audio.stream
 import av.container
 import av.video.stream
+from av.stream import Discard
 
 from stillframe.errors import MediaError
 
@@ -147,13 +149,36 @@ def time_base_of(stream: av.video.stream.VideoStream) -> Fraction:
     return Fraction(stream.time_base)
 
 
-def iter_packets(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> Iterator[TimedPacket]:
-    """Yield the video track's packets in decode order, with pts and duration always filled in."""
+class PacketSink(Protocol):
+    """Takes the packets of one more track while the video is demuxed (``media.audio.AudioTrack``)."""
+
+    stream: av.audio.stream.AudioStream
+
+    def add(self, packet: av.Packet) -> None:
+        """Keep one packet of ``stream``."""
+
+
+def iter_packets(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, audio: PacketSink | None = None
+) -> Iterator[TimedPacket]:
+    """Yield the video track's packets in decode order, with pts and duration always filled in.
+
+    ``audio`` is handed the packets of its track as they are demuxed. Every other track is discarded by the
+    demuxer itself (Matroska skips such blocks unread), so a reader of video pays almost nothing for the audio.
+    """
     timer = PacketTimer(stream)
+    wanted = [stream] if audio is None else [stream, audio.stream]
+    for other in container.streams:
+        if other not in wanted:
+            other.discard = Discard.all
     try:
-        for packet in container.demux(stream):
-            if packet.size:  # the demuxer ends with an empty flush packet
+        for packet in container.demux(wanted):
+            if not packet.size:  # the demuxer ends with an empty flush packet per track
+                continue
+            if packet.stream.index == stream.index:
                 yield timer.stamp(packet)
+            elif audio is not None:
+                audio.add(packet)
     except av.FFmpegError as exc:
         raise MediaError(f"cannot parse media: {_reason(exc)}") from exc
 

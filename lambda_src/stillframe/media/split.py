@@ -1,10 +1,11 @@
 """Cut an upload into standalone Matroska fragments at key frames, without re-encoding.
 
-A fragment holds whole GOPs of the upload's first video track (audio and other tracks are dropped),
-starts on a key frame and carries the codec's extradata, so it decodes on its own. Fragments are cut
-once they reach ``target_ms`` of presentation time, or before the next GOP would push them past
-``max_bytes``. Timestamps inside a fragment are the source's, in milliseconds (the muxer shifts a fragment whose
-earliest frame would be negative, e.g. an edit list's pre-roll, to start at zero).
+A fragment holds whole GOPs of the upload's first video track and the audio of the same span (``media.audio``: how
+audio packets are given to fragments), starts on a key frame and carries the codecs' extradata, so it decodes on its
+own. Other tracks are dropped. Fragments are cut once they reach ``target_ms`` of presentation time, or before the
+next GOP would push them past ``max_bytes`` (audio included) or ``MAX_FRAGMENT_FRAMES`` (video frames). Timestamps
+inside a fragment are the source's, in milliseconds (the muxer shifts a fragment whose earliest frame would be
+negative, e.g. an edit list's pre-roll or AAC's priming packet, to start at zero).
 
 Frames an MP4 edit list leaves out (pre-roll before a trimmed start, frames after a trimmed end) stay in the
 fragment, because presented frames may need them to decode, but are never presented: they are not counted in
@@ -45,6 +46,7 @@ import av.video.stream
 
 from stillframe.domain.put_media_headers import DISPLAY, PRESENTATION_WINDOW
 from stillframe.errors import MediaError
+from stillframe.media.audio import AudioTrack, audio_track
 from stillframe.media.demux import (
     MediaSource,
     TimedPacket,
@@ -89,6 +91,7 @@ class MediaFragment:
     image_generation: bool = False  # carries IMAGE_GENERATION_TAG
     window: tuple[int, int] | None = None  # presentation window, ms from the earliest frame; None: all presented
     longest_gop: int = 0  # packets of its longest GOP: what decoding its last frame may cost
+    audio_codec: str | None = None  # codec of its audio track; None: video only
 
     @property
     def statement(self) -> dict[str, str]:
@@ -120,26 +123,37 @@ def iter_fragments(
     with open_input(source, probe=probe) as container:
         stream = video_stream(container)
         check_picture_size(stream.codec_context.width, stream.codec_context.height)
+        audio = audio_track(container)
         header = _HEADER_OVERHEAD + len(stream.codec_context.extradata or b"")
+        header += 0 if audio is None else _HEADER_OVERHEAD + len(audio.stream.codec_context.extradata or b"")
         pending: list[Gop] = []
         origin: int | None = None
         shown = display
         notes: list[str] = []  # sentences for the user about the fragment being built
         seen = 0
         tagged = image_generation or IMAGE_GENERATION_TAG in client_tags(container.metadata)
-        packets = _source_packets(container, stream, window)
+        packets = _source_packets(container, stream, window, audio)
         timeline = Timeline()
         for gop in _presented_gops(timeline.follow(g) for g in iter_gops(iter(packets))):
             fresh, seen = timeline.restarts[seen:], len(timeline.restarts)
             if shown is None:
                 shown = display_of(container, stream, gop)
-            if pending and _should_cut(pending, gop, stream, target_ms, max_bytes, header):
+            audio_bytes = 0 if audio is None else audio.buffered_bytes
+            if pending and _should_cut(pending, gop, stream, target_ms, max_bytes, header + audio_bytes):
                 # Open GOP: the leading pictures shown before this key frame stay with the GOP they reference.
                 lead_in, gop = gop.split_leading()
                 if lead_in:
                     pending.append(Gop.of(lead_in))
                 fragment = _build(
-                    pending, stream, origin, shown, tuple(notes), next_start=_first_start(gop), tagged=tagged
+                    pending,
+                    stream,
+                    origin,
+                    shown,
+                    tuple(notes),
+                    next_start=_first_start(gop),
+                    tagged=tagged,
+                    audio=audio,
+                    audio_until=_first_start(gop) or gop.packets[0].pts,
                 )
                 origin = fragment.pts_ms - fragment.offset_ms
                 yield fragment
@@ -149,16 +163,20 @@ def iter_fragments(
                 pending.append(gop)
         if not pending or shown is None:
             raise MediaError("media has no decodable video frames (no key frame found, or none inside its edit list)")
-        last = _build(pending, stream, origin, shown, tuple(notes), tagged=tagged)
+        last = _build(pending, stream, origin, shown, tuple(notes), tagged=tagged, audio=audio)
         early = None if window is not None else ends_early(container, last.pts_ms + last.duration_ms)
         yield last if early is None else dataclasses.replace(last, notes=(*last.notes, early))
 
 
 def _source_packets(
-    container: av.container.InputContainer, stream: av.video.stream.VideoStream, window: tuple[int, int] | None
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    window: tuple[int, int] | None,
+    audio: AudioTrack | None,
 ) -> Iterable[TimedPacket]:
-    """The track's packets, those outside the stated presentation window (a put-media chunk's) marked discard."""
-    packets: Iterable[TimedPacket] = iter_packets(container, stream)
+    """The video track's packets, those outside the stated presentation window (a put-media chunk's) marked discard;
+    ``audio`` is handed its track's packets as they are demuxed."""
+    packets: Iterable[TimedPacket] = iter_packets(container, stream, audio)
     if window is not None:
         packets = windowed_packets(iter(packets), window, time_base_of(stream))
     return packets
@@ -227,8 +245,14 @@ def _build(
     next_start: int | None = None,
     *,
     tagged: bool = False,
+    audio: AudioTrack | None = None,
+    audio_until: int | None = None,
 ) -> MediaFragment:
+    """The fragment of ``gops`` with the audio starting before ``audio_until`` (video ticks; None: all the rest)."""
     time_base = time_base_of(stream)
+    sound = None
+    if audio is not None:
+        sound = audio.stream, audio.take(None if audio_until is None else audio_until * time_base)
     packets = _shown_durations([packet for gop in gops for packet in gop.packets], next_start)
     start, end = _span_ms(packets, time_base)
     window = None
@@ -236,7 +260,7 @@ def _build(
         earliest = to_ms(min(packet.pts for packet in packets), time_base)
         window = (start - earliest, end - earliest)
     return MediaFragment(
-        data=mux_fragment(packets, stream, window, shown, tagged),
+        data=mux_fragment(packets, stream, window, shown, tagged, sound),
         pts_ms=start,
         offset_ms=start - (start if origin is None else origin),
         duration_ms=max(1, end - start),
@@ -249,6 +273,7 @@ def _build(
         image_generation=tagged,
         window=window,
         longest_gop=max(len(gop.packets) for gop in gops),
+        audio_codec=None if audio is None else audio.codec,
     )
 
 

@@ -75,7 +75,7 @@ def test_every_container_splits_into_standalone_fragments_that_tile_the_timeline
         assert {f.codec for f in fragments} == {CODECS[name]}
 
 
-def test_fragments_are_matroska_with_only_the_video_track(
+def test_fragments_are_matroska_with_the_video_first_and_the_audio_second(
     small_clip: Callable[..., bytes], with_audio_first: Callable[[bytes], bytes]
 ) -> None:
     # Given an upload whose first track is audio and second is video
@@ -84,11 +84,12 @@ def test_fragments_are_matroska_with_only_the_video_track(
     # When it is split
     fragments = _split(source)
 
-    # Then every fragment is a Matroska file holding exactly the one video track, all frames kept
+    # Then every fragment is a Matroska file holding the video as track 1 and the audio as track 2, all frames kept
     for fragment in fragments:
         with av.open(io.BytesIO(fragment.data)) as container:
             assert "matroska" in container.format.name
-            assert [stream.type for stream in container.streams] == ["video"]
+            assert [stream.type for stream in container.streams] == ["video", "audio"]
+        assert fragment.audio_codec == "aac"
     assert sum(f.frame_count for f in fragments) == 50
 
 
