@@ -66,3 +66,30 @@ def test_a_video_only_fragment_still_serves_stills(invoke, stream, clip_factory)
 
     # When GetImages samples it, then every still is the frame asked for
     assert frame_numbers(get_images(invoke, stream, T0, T0 + 3.5, interval_ms=500)) == [0, 12, 25, 37, 50, 62, 75, 87]
+
+
+@pytest.mark.parametrize("invoke", ["local"], indirect=True)
+def test_a_producer_session_stores_each_clusters_audio(invoke, clip_factory) -> None:
+    from stillframe.domain.put_media_headers import PutMediaHeaders
+    from stillframe.operations.put_media_session import put_media_session
+    from tests.support.producer import sdk_stream
+
+    # Given a stream and an A/V clip sent as a KVS producer sends it (audio as track 2)
+    invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
+    svc = invoke.services
+    media = sdk_stream(clip_factory(seconds=3, fps=25, gop=25, audio=True), start_ms=1_795_600_800_000)
+    headers = PutMediaHeaders.model_validate({"x-amzn-stream-name": "cam", "x-amzn-fragment-timecode-type": "ABSOLUTE"})
+    chunks = [media.header, *(data for _, data in media.clusters)]
+    # When the session runs
+    acks = list(
+        put_media_session(
+            chunks, headers, svc.streams.find("cam"), fragments=svc.fragments, deliveries=None, now_ms=lambda: 1
+        )
+    )
+    # Then every cluster is persisted, and its fragment holds the video and the audio
+    assert [a.event_type for a in acks].count("PERSISTED") == len(media.clusters)
+    records = svc.fragments.covering_candidates(svc.streams.find("cam").media_id, "producer", 0, 10**13)
+    assert len(records) == len(media.clusters)
+    for record in records:
+        with av.open(io.BytesIO(svc.fragments.blob(record))) as container:
+            assert [s.type for s in container.streams] == ["video", "audio"]
