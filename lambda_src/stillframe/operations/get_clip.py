@@ -24,7 +24,6 @@ from stillframe.errors import (
     ResourceNotFoundError,
     UnsupportedStreamMediaTypeError,
 )
-from stillframe.media import clip_mux
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +57,7 @@ def get_clip(
     if not chosen:
         raise ResourceNotFoundError(f"No fragments found in stream {stream.name} for the requested time range")
     _check_limits(chosen, max_bytes)
-    sources = [clip_mux.ClipSource(r.number, fragments.blob(r), r.start(timeline)) for r in chosen]
-    clip = _mux(sources, start, end)
+    clip = _mux([(r.number, fragments.blob(r), r.start(timeline)) for r in chosen], start, end)
     if len(clip) > max_bytes:
         raise InvalidArgumentError(
             f"The clip would be {len(clip):,} bytes, over the {max_bytes:,} bytes this endpoint answers with: "
@@ -93,9 +91,11 @@ def _check_limits(chosen: list[FragmentRecord], max_bytes: int) -> None:
         )
 
 
-def _mux(sources: list[clip_mux.ClipSource], start: int, end: int) -> bytes:
+def _mux(sources: list[tuple[str, bytes, int]], start: int, end: int) -> bytes:
+    from stillframe.media import clip_mux  # PyAV: loaded by the first clip, not at cold start
+
     try:
-        return clip_mux.mux_clip(sources, start, end)
+        return clip_mux.mux_clip([clip_mux.ClipSource(*source) for source in sources], start, end)
     except clip_mux.MissingCodecPrivateData as exc:
         raise MissingCodecPrivateDataError(str(exc)) from exc
     except clip_mux.CodecPrivateDataChanged as exc:

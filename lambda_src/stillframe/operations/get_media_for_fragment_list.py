@@ -14,7 +14,6 @@ from stillframe.catalog.keys import FragmentRecord
 from stillframe.catalog.streams import StreamCatalog
 from stillframe.domain.media_requests import GetMediaForFragmentListRequest
 from stillframe.errors import InvalidArgumentError, MediaError, ResourceNotFoundError
-from stillframe.media.fragment_tags import kvs_tags, tagged_fragment
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +59,8 @@ def get_media_for_fragment_list(
 
 
 def _tagged(fragments: FragmentIndex, record: FragmentRecord) -> bytes:
+    from stillframe.media.fragment_tags import kvs_tags, tagged_fragment  # PyAV: not at cold start
+
     try:
         return tagged_fragment(
             fragments.blob(record), kvs_tags(record.number, record.server_ms, record.producer_ms), record.producer_ms
