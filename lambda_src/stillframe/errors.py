@@ -72,6 +72,26 @@ class InvalidResourceFormatError(StillframeError):
     status = 400
 
 
+class MissingCodecPrivateDataError(StillframeError):
+    code = "MissingCodecPrivateDataException"
+    status = 400
+
+
+class InvalidCodecPrivateDataError(StillframeError):
+    code = "InvalidCodecPrivateDataException"
+    status = 400
+
+
+class UnsupportedStreamMediaTypeError(StillframeError):
+    code = "UnsupportedStreamMediaTypeException"
+    status = 400
+
+
+class InvalidMediaFrameError(StillframeError):
+    code = "InvalidMediaFrameException"
+    status = 400
+
+
 class NotAuthorizedError(StillframeError):
     code = "NotAuthorizedException"
     status = 401

@@ -15,6 +15,13 @@ DEFAULT_TIME_BUDGET_MS = 25_000
 DEFAULT_KEYS_CACHE_SECONDS = 10
 DEFAULT_DELIVERY_RETRY_MS = 1000
 DELIVERY_MODES = ("thread", "none")
+# GetClip's 100 MB (the kinesis-video-archived-media model and KVS limits page); serve answers up to it.
+MAX_MEDIA_BYTES = 100 * 1024 * 1024
+# Lambda refuses a response over 6,291,556 bytes (its error names that number); a binary body travels as base64
+# (4 characters per 3 bytes) inside the proxy JSON, whose status and headers this leaves 16 KiB for.
+LAMBDA_RESPONSE_BYTES = 6_291_556
+PROXY_ENVELOPE_BYTES = 16 * 1024
+LAMBDA_MAX_MEDIA_BYTES = (LAMBDA_RESPONSE_BYTES - PROXY_ENVELOPE_BYTES) // 4 * 3
 
 
 class SettingsError(StillframeError):
@@ -73,6 +80,8 @@ class Settings:
     delivery_queue_url: str = ""
     put_media_endpoint: str = ""
     streams_put_media: bool = True  # False in Lambda: a request is buffered whole, acks cannot stream back
+    # The largest media answer (GetClip, GetMediaForFragmentList): KVS's 100 MB, or what fits Lambda's response.
+    max_media_bytes: int = MAX_MEDIA_BYTES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +109,7 @@ class Settings:
             delivery_queue_url=env.get("STILLFRAME_DELIVERY_QUEUE_URL", "").strip(),
             put_media_endpoint=env.get("STILLFRAME_PUT_MEDIA_ENDPOINT", "").strip().rstrip("/"),
             streams_put_media=not env.get("AWS_LAMBDA_FUNCTION_NAME"),
+            max_media_bytes=LAMBDA_MAX_MEDIA_BYTES if env.get("AWS_LAMBDA_FUNCTION_NAME") else MAX_MEDIA_BYTES,
         )
         settings.validate()
         return settings

@@ -59,6 +59,13 @@ def other_members(operation: str, version: str) -> dict[str, Any]:
             "EndTimestamp": 1795600801,
             "Format": "JPEG",
         },
+        "GetClip": {
+            "ClipFragmentSelector": {
+                "FragmentSelectorType": "SERVER_TIMESTAMP",
+                "TimestampRange": {"StartTimestamp": 1795600800, "EndTimestamp": 1795600801},
+            }
+        },
+        "GetMediaForFragmentList": {"Fragments": ["1"]},
     }.get(operation, {})
 
 

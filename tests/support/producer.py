@@ -58,7 +58,7 @@ def _uint(value: int) -> bytes:
     return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
 
 
-def _top_elements(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+def top_elements(data: bytes) -> Iterator[tuple[bytes, bytes]]:
     """The (raw id, payload) of each element at one level of ``data``, sizes known."""
     at = 0
     while at < len(data):
@@ -92,8 +92,8 @@ def sdk_stream(clip: bytes, *, start_ms: int) -> ProducerStream:
     as track 2 when it has one), one cluster per GOP, starting at producer time ``start_ms``. Audio blocks are
     interleaved by time in the cluster open when they come (video first at equal times), as the SDK sends frames in
     the order they are put; audio before the first key frame goes in the first cluster."""
-    top = dict(_top_elements(clip))
-    segment = dict(_top_elements(top[b"\x18\x53\x80\x67"]))
+    top = dict(top_elements(clip))
+    segment = dict(top_elements(top[b"\x18\x53\x80\x67"]))
     info = _element(b"\x15\x49\xa9\x66", _element(b"\x2a\xd7\xb1", _uint(1_000_000)))
     tracks = _element(b"\x16\x54\xae\x6b", segment[b"\x16\x54\xae\x6b"])
     header = _element(b"\x1a\x45\xdf\xa3", top[b"\x1a\x45\xdf\xa3"]) + b"\x18\x53\x80\x67" + UNKNOWN_SIZE

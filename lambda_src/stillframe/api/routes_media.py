@@ -1,4 +1,6 @@
-"""Data-plane routes: GetImages, ListFragments (kinesis-video-archived-media) and PutMedia."""
+"""Data-plane routes: GetImages, ListFragments, GetClip, GetMediaForFragmentList (kinesis-video-archived-media) and
+PutMedia. Media answers are bytes: the resolver sends them base64 with ``isBase64Encoded`` (API Gateway decodes
+them for its binary media types; serve's ``decode_response`` does the same)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,11 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from stillframe.api.body import headers_request, raw_body
 from stillframe.api.context import operations
+from stillframe.domain.media_requests import GetClipRequest, GetMediaForFragmentListRequest
 from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
+from stillframe.operations.get_clip import CONTENT_TYPE as CLIP_CONTENT_TYPE
+from stillframe.operations.get_media_for_fragment_list import CONTENT_TYPE as FRAGMENTS_CONTENT_TYPE
 
 router = Router()
 
@@ -25,6 +30,20 @@ def get_images(request: GetImagesRequest) -> dict[str, Any]:
 @router.post("/listFragments")
 def list_fragments(request: ListFragmentsRequest) -> dict[str, Any]:
     return operations(router).list_fragments(request)
+
+
+# Media routes carry no return annotation: the resolver would validate and serialize the annotated body as JSON
+# (bytes as UTF-8 text); unannotated, it passes the bytes through and sends them base64.
+@router.post("/getClip")
+def get_clip(request: GetClipRequest):
+    clip = operations(router).get_clip(request)
+    return Response[bytes](status_code=200, content_type=CLIP_CONTENT_TYPE, body=clip)
+
+
+@router.post("/getMediaForFragmentList")
+def get_media_for_fragment_list(request: GetMediaForFragmentListRequest):
+    media = operations(router).get_media_for_fragment_list(request)
+    return Response[bytes](status_code=200, content_type=FRAGMENTS_CONTENT_TYPE, body=media)
 
 
 @router.post("/putMedia")

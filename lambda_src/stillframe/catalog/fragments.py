@@ -26,6 +26,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 
+from stillframe import resources
 from stillframe.catalog import keys, repair
 from stillframe.catalog.keys import COMMIT_ORDER, FragmentRecord, dedupe_digest
 from stillframe.errors import ObjectExists, ObjectNotFound
@@ -146,6 +147,22 @@ class FragmentIndex:
             data = self._store.get(record.blob_key)
             self._cache.put(record.blob_key, data)
         return data
+
+    def by_number(self, stream: str, number: str) -> FragmentRecord | None:
+        """The complete fragment with this number, or None: one listing of its blob key's prefix."""
+        for info in self._store.list(f"{keys.fragments_prefix(stream)}{number}.", limit=4):
+            try:
+                record = FragmentRecord.from_blob(stream, info.key, info.size)
+            except ValueError:
+                continue
+            if record.number == number and self.is_complete(record):
+                return record
+        return None
+
+    def by_numbers(self, stream: str, numbers: list[str]) -> dict[str, FragmentRecord | None]:
+        """``by_number`` of each, looked up in parallel (one listing each: S3 round trips overlap)."""
+        found = resources.fetch_pool().map(lambda number: self.by_number(stream, number), numbers)
+        return dict(zip(numbers, found, strict=True))
 
     def scan(
         self,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from stillframe.domain.image_generation_requests import DescribeImageGenerationRequest, UpdateImageGenerationRequest
+from stillframe.domain.media_requests import GetClipRequest, GetMediaForFragmentListRequest
 from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
 from stillframe.domain.shapes import WireModel
@@ -96,6 +97,14 @@ OPERATIONS: tuple[OperationSpec, ...] = (
     # kinesis-video-archived-media and kinesis-video-media
     OperationSpec("GetImages", "/getImages", GetImagesRequest, read_only=True, plane=M),
     OperationSpec("ListFragments", "/listFragments", ListFragmentsRequest, read_only=True, plane=M),
+    OperationSpec("GetClip", "/getClip", GetClipRequest, read_only=True, plane=M),
+    OperationSpec(
+        "GetMediaForFragmentList",
+        "/getMediaForFragmentList",
+        GetMediaForFragmentListRequest,
+        read_only=True,
+        plane=M,
+    ),
     OperationSpec("PutMedia", "/putMedia", PutMediaHeaders, read_only=False, plane=M, from_headers=True),
 )
 _BY_PATH = {spec.path: spec for spec in OPERATIONS}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from stillframe.catalog.stream_updates import StreamUpdates
 from stillframe.domain.image_generation_requests import DescribeImageGenerationRequest, UpdateImageGenerationRequest
+from stillframe.domain.media_requests import GetClipRequest, GetMediaForFragmentListRequest
 from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
 from stillframe.domain.stream_admin_requests import UpdateDataRetentionRequest, UpdateStreamRequest
@@ -24,7 +25,9 @@ from stillframe.domain.stream_requests import (
 )
 from stillframe.domain.token import TokenCodec
 from stillframe.operations import (
+    get_clip,
     get_images,
+    get_media_for_fragment_list,
     image_generation,
     list_fragments,
     list_streams,
@@ -138,6 +141,26 @@ class Operations:
             tokens=self.tokens,
             now_ms=self.now_ms(),
             budget_s=get_images.budget_s(remaining),
+        )
+
+    def get_clip(self, request: GetClipRequest) -> bytes:
+        """The MP4 of the requested range, at most the process's ``max_media_bytes``."""
+        return get_clip.get_clip(
+            request,
+            streams=self.streams,
+            fragments=self.fragments,
+            now_ms=self.now_ms(),
+            max_bytes=self._svc.settings.max_media_bytes,
+        )
+
+    def get_media_for_fragment_list(self, request: GetMediaForFragmentListRequest) -> bytes:
+        """The listed fragments as one Matroska stream, at most the process's ``max_media_bytes``."""
+        return get_media_for_fragment_list.get_media_for_fragment_list(
+            request,
+            streams=self.streams,
+            fragments=self.fragments,
+            now_ms=self.now_ms(),
+            max_bytes=self._svc.settings.max_media_bytes,
         )
 
     def put_media(self, body: bytes, headers: PutMediaHeaders) -> str:

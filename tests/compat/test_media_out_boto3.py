@@ -1,0 +1,74 @@
+"""Unmodified boto3 against a real `stillframe serve`: get_clip and get_media_for_fragment_list, answers and errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from tests.conftest import T0
+from tests.support.media_out import clip_frames, mkv_files, mkv_frames
+from tests.support.serve import put_media_cli
+
+CREDS = {"aws_access_key_id": "test", "aws_secret_access_key": "test", "region_name": "us-east-1"}
+NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
+
+
+def at(seconds: float) -> datetime:
+    return datetime.fromtimestamp(T0 + seconds, UTC)
+
+
+@pytest.fixture(scope="module")
+def archived(server, clip_factory, tmp_path_factory):
+    """An archived-media client at the GET_CLIP endpoint of a stream holding 6 s of video from T0."""
+    clip = tmp_path_factory.mktemp("media-out") / "clip.mp4"
+    clip.write_bytes(clip_factory(seconds=6, fps=25, gop=50, container="mp4"))
+    put_media_cli(server, "media-out", str(clip), "--retention-hours", "2", "--producer-start-time", str(T0))
+    control = boto3.client("kinesisvideo", endpoint_url=server, config=NO_RETRY, **CREDS)
+    endpoint = control.get_data_endpoint(StreamName="media-out", APIName="GET_CLIP")["DataEndpoint"]
+    return boto3.client("kinesis-video-archived-media", endpoint_url=endpoint, config=NO_RETRY, **CREDS)
+
+
+def test_get_clip_returns_the_range_as_mp4(archived):
+    answer = archived.get_clip(
+        StreamName="media-out",
+        ClipFragmentSelector={
+            "FragmentSelectorType": "PRODUCER_TIMESTAMP",
+            "TimestampRange": {"StartTimestamp": at(0.5), "EndTimestamp": at(4.5)},
+        },
+    )
+    assert answer["ContentType"] == "video/mp4"
+    assert [n for n, _ in clip_frames(answer["Payload"].read())] == list(range(12, 113))
+
+
+def test_get_clip_errors_raise_their_classes(archived):
+    with pytest.raises(archived.exceptions.ResourceNotFoundException):
+        archived.get_clip(
+            StreamName="media-out",
+            ClipFragmentSelector={
+                "FragmentSelectorType": "PRODUCER_TIMESTAMP",
+                "TimestampRange": {"StartTimestamp": at(1000), "EndTimestamp": at(1001)},
+            },
+        )
+    with pytest.raises(archived.exceptions.InvalidArgumentException):
+        archived.get_clip(
+            StreamName="media-out",
+            ClipFragmentSelector={
+                "FragmentSelectorType": "SERVER_TIMESTAMP",
+                "TimestampRange": {"StartTimestamp": at(5), "EndTimestamp": at(1)},
+            },
+        )
+
+
+def test_get_media_for_fragment_list_returns_tagged_fragments(archived):
+    listed = archived.list_fragments(StreamName="media-out")["Fragments"]
+    numbers = [f["FragmentNumber"] for f in sorted(listed, key=lambda f: f["ProducerTimestamp"])]
+    answer = archived.get_media_for_fragment_list(StreamName="media-out", Fragments=numbers[::-1])
+    assert answer["ContentType"] == "video/webm"
+    files = mkv_files(answer["Payload"].read())
+    assert [f.tags["AWS_KINESISVIDEO_FRAGMENT_NUMBER"] for f in files] == numbers[::-1]
+    assert [n for f in files[::-1] for n, _ in mkv_frames(f.data)] == list(range(150))
+    with pytest.raises(archived.exceptions.ResourceNotFoundException):
+        archived.get_media_for_fragment_list(StreamName="media-out", Fragments=["99999999"])
