@@ -105,3 +105,24 @@ def test_a_clip_over_the_size_limit_is_refused_naming_it(invoke, stream, seconds
     answer = json.loads(body)
     assert status == 400 and answer["__type"] == "InvalidArgumentException"
     assert "20,000 bytes" in answer["message"]
+
+
+@LOCAL_ONLY
+def test_a_clip_of_audio_and_video_keeps_its_sound(invoke, clip_factory):
+    import io
+
+    import av
+
+    # Given an upload with AAC audio (kept beside the video at ingest)
+    invoke("/createStream", {"StreamName": "av", "DataRetentionInHours": 1})
+    put_media(invoke, "av", clip_factory(seconds=6, fps=FPS, gop=50, audio=True), T0)
+    # When a clip of it is asked for
+    status, _, mp4 = get_clip(invoke, "av", T0 + 1.0, T0 + 5.0)
+    # Then the MP4 holds the video and the audio, both lasting about the range
+    assert status == 200
+    with av.open(io.BytesIO(mp4)) as container:
+        kinds = {stream.type: stream for stream in container.streams}
+        assert set(kinds) == {"video", "audio"} and kinds["audio"].codec_context.name == "aac"
+        audio_s = sum(float(p.duration * p.time_base) for p in container.demux(kinds["audio"]) if p.duration)
+    assert 3.5 <= audio_s <= 5.5, audio_s
+    assert clip_frames(mp4)[0][0] == 25
