@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import boto3
 import pytest
@@ -72,3 +77,36 @@ def test_get_media_for_fragment_list_returns_tagged_fragments(archived):
     assert [n for f in files[::-1] for n, _ in mkv_frames(f.data)] == list(range(150))
     with pytest.raises(archived.exceptions.ResourceNotFoundException):
         archived.get_media_for_fragment_list(StreamName="media-out", Fragments=["99999999"])
+
+
+def test_the_aws_cli_writes_a_clip_file(server, archived, tmp_path):
+    # Given the AWS CLI (unmodified, as installed) and the stream above
+    out = tmp_path / "clip.mp4"
+    command = [
+        str(Path(sys.executable).with_name("aws")),
+        "kinesis-video-archived-media",
+        "get-clip",
+        "--endpoint-url",
+        server,
+        "--stream-name",
+        "media-out",
+        "--clip-fragment-selector",
+        json.dumps(
+            {
+                "FragmentSelectorType": "PRODUCER_TIMESTAMP",
+                "TimestampRange": {"StartTimestamp": T0 + 1, "EndTimestamp": T0 + 3},
+            }
+        ),
+        str(out),
+    ]
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    # When it asks for two seconds / Then the file holds exactly those frames
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ContentType"] == "video/mp4"
+    assert [n for n, _ in clip_frames(out.read_bytes())] == list(range(25, 76))
