@@ -83,6 +83,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     server: ConnectionServer  # type: ignore[assignment]  # http.server types it BaseServer; ours is one too
     _unread_body = False
     _streamed = False  # the answer already went out as it was made (a PutMedia session)
+    _streamed_bytes = 0  # what that answer's body held, for the log line
     _stream: str | None = None  # the stream the request names, for its log line
     _signed = True  # whether the request needs a signature (the gate's open paths do not)
     _reader: wire.DeadlineReader
@@ -150,7 +151,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         status, headers, payload = self._too_large(str(uuid.uuid4()))
         self._respond(status, headers, payload, head_only=False)
-        self._log(status, headers, len(payload), started)
+        self._log(status, headers, self._streamed_bytes if self._streamed else len(payload), started)
         return False
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -173,7 +174,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 self._respond(status, headers, payload, head_only=self.command == "HEAD")
         finally:
             self.server.track(self.connection, busy=False)
-        self._log(status, headers, len(payload), started)
+        self._log(status, headers, self._streamed_bytes if self._streamed else len(payload), started)
         if self._unread_body:
             _linger(self.connection)
 
@@ -273,6 +274,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # its body was not read
             return answer
         self._streamed = True
+        self._streamed_bytes = session.sent
         self.close_connection = self.close_connection or not session.body_complete
         return 200, [("x-amzn-RequestId", request_id)], b""  # for the log line: the answer went out already
 

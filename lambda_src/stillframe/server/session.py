@@ -48,6 +48,7 @@ class MediaSession:
         self._idle_timeout_s = idle_timeout_s
         self.started = False  # the 200 went out: the answer is the ack stream
         self.body_complete = False  # the producer ended its body properly (the connection can be reused)
+        self.sent = 0  # bytes of acks sent (for the request's log line)
 
     def chunks(self) -> Iterator[bytes]:
         """The body's chunks as they arrive; SessionInterrupted when the producer stalls or the connection breaks."""
@@ -65,6 +66,7 @@ class MediaSession:
     def send(self, line: bytes) -> None:
         """Write one ack (a JSON line) as one chunk, the 200 and its headers first."""
         block = b"%x\r\n%s\r\n" % (len(line), line)
+        self.sent += len(line)
         if not self.started:
             head = [f"{name}: {value}" for name, value in self._headers]
             lines = ["HTTP/1.1 200 OK", "Content-Type: application/json", "Transfer-Encoding: chunked", *head]
