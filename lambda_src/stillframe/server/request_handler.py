@@ -151,7 +151,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         status, headers, payload = self._too_large(str(uuid.uuid4()))
         self._respond(status, headers, payload, head_only=False)
-        self._log(status, headers, self._streamed_bytes if self._streamed else len(payload), started)
+        self._log(status, headers, len(payload), started)
         return False
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
