@@ -87,6 +87,8 @@ class MediaSessionPort(Protocol):
 class MediaWriterPort(Protocol):
     """A transport that streams GetMedia's answer as it is made (serve's ``server.media_writer.MediaWriter``)."""
 
+    def start(self) -> None: ...
+
     def write(self, data: bytes) -> None: ...
 
     def alive(self) -> bool: ...
@@ -201,6 +203,7 @@ class Operations:
         )
         if writer is None:
             return b"".join(chunks)
+        writer.start()  # the request is valid: the client gets its 200 before the first fragment (a live tail)
         for chunk in chunks:
             writer.write(chunk)
         return b""
