@@ -9,7 +9,7 @@ import string
 import pytest
 
 from stillframe.domain.requests import parse_get_images
-from stillframe.domain.token import FOREIGN, MALFORMED, TokenCodec
+from stillframe.domain.token import FOREIGN, MALFORMED, TokenCodec, for_stream
 from stillframe.errors import InvalidArgumentError
 
 SECRET = b"0123456789abcdef0123456789abcdef"
@@ -154,10 +154,6 @@ def test_token_from_get_images_page_is_bound_to_its_request(codec: TokenCodec) -
 
 
 def test_continuation_tokens_fit_get_media_and_are_bound_to_their_stream() -> None:
-    import re
-
-    from stillframe.domain.token import TokenCodec, for_stream
-
     codec = TokenCodec(b"secret")
     here = for_stream(b"GetMedia cam", "arn:aws:kinesisvideo:us-east-1:000000000000:stream/cam/1")
     there = for_stream(b"GetMedia cam", "arn:aws:kinesisvideo:us-east-1:000000000000:stream/cam/2")
