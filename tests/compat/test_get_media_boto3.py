@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,6 +21,7 @@ from tests.compat.conftest import START_MS
 from tests.support.media_out import mkv_files, mkv_frames
 from tests.support.producer import EmulatedProducer, ProducerStream
 from tests.support.producer import session_clients as clients
+from tests.support.serve import running_serve
 
 NUMBER = "AWS_KINESISVIDEO_FRAGMENT_NUMBER"
 TOKEN = "AWS_KINESISVIDEO_CONTINUATION_TOKEN"
@@ -174,3 +176,19 @@ def test_a_tail_ends_when_its_stream_is_deleted(server: str) -> None:
     started = time.monotonic()
     assert answer["Payload"].read() == b""
     assert time.monotonic() - started < 10
+
+
+def test_a_tail_ends_when_its_reader_goes_away(tmp_path: Path) -> None:
+    # Given a NOW reader on serve, logging its requests
+    log = tmp_path / "serve.log"
+    with running_serve("--data-dir", str(tmp_path / "data"), log=log) as (url, _):
+        kinesisvideo, _ = clients(url)
+        kinesisvideo.create_stream(StreamName="cam", DataRetentionInHours=1)
+        answer = media_client(url, "cam").get_media(StreamName="cam", StartSelector={"StartSelectorType": "NOW"})
+        # When the reader closes its connection
+        answer["Payload"].close()
+        # Then serve ends the answer (its request line is logged) within the poll interval
+        deadline = time.monotonic() + 10
+        while "/getMedia" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "/getMedia" in log.read_text()
