@@ -39,7 +39,7 @@ CONTROL_PLANE_OPERATIONS = (
     "updateImageGenerationConfiguration",
     "describeImageGenerationConfiguration",
 )
-MEDIA_OPERATIONS = ("getImages", "listFragments", "getClip", "getMediaForFragmentList", "putMedia")
+MEDIA_OPERATIONS = ("getImages", "listFragments", "getClip", "getMediaForFragmentList", "getMedia", "putMedia")
 
 # Bodies of these types reach Lambda base64-encoded and intact; PutMedia sends raw media bytes. "*/*" covers
 # clients that send no or another Content-Type (JSON then arrives base64 too; Powertools decodes it), so no

@@ -14,7 +14,6 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,24 +23,11 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from tests.compat.conftest import START_MS
 from tests.support.producer import EmulatedProducer, ProducerStream, frame_at, sdk_stream
 from tests.support.producer import session_clients as clients
 from tests.support.serve import running_serve
 from tests.support.synth import make_clip, read_frame_number
-
-START_MS = 1_795_600_800_000  # 2026-11-26T10:00:00Z
-
-
-@pytest.fixture(scope="module")
-def media() -> ProducerStream:
-    """6 s at 25 fps, a key frame every second: six 1 s clusters as the SDK sends them."""
-    return sdk_stream(make_clip(seconds=6, fps=25, gop=25), start_ms=START_MS)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    with running_serve("--data-dir", str(tmp_path / "data")) as (url, _):
-        yield url
 
 
 def test_a_producer_session_gets_its_acks_while_sending_and_one_fragment_per_cluster(

@@ -8,8 +8,7 @@ import json
 import pytest
 
 from tests.conftest import T0
-from tests.support.kvs import put_media
-from tests.support.media_out import media_call, mkv_files, mkv_frames
+from tests.support.media_out import media_call, mkv_files, mkv_frames, three_fragments
 
 LOCAL_ONLY = pytest.mark.parametrize("invoke", ["local"], indirect=True)
 
@@ -21,10 +20,8 @@ def get_media(invoke, stream: str, numbers: list[str]):
 
 @pytest.fixture
 def fragments(invoke, clip_factory):
-    """6 s at 25 fps from T0, key frame every 2 s: three fragments, listed oldest first."""
-    invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
-    put_media(invoke, "cam", clip_factory(seconds=6, fps=25, gop=50), T0)
-    return invoke("/listFragments", {"StreamName": "cam"})["body"]["Fragments"]
+    """Three 2 s fragments of 25 fps video, frames 0-149."""
+    return three_fragments(invoke, clip_factory)
 
 
 @LOCAL_ONLY

@@ -66,6 +66,7 @@ def other_members(operation: str, version: str) -> dict[str, Any]:
             }
         },
         "GetMediaForFragmentList": {"Fragments": ["1"]},
+        "GetMedia": {"StartSelector": {"StartSelectorType": "EARLIEST"}},
     }.get(operation, {})
 
 

@@ -92,3 +92,13 @@ def mkv_frames(data: bytes) -> list[tuple[int, int]]:
     """(painted frame number, pts in ms) of every frame of one Matroska file."""
     with av.open(io.BytesIO(data), format="matroska") as container:
         return [(read_frame_number(frame.to_image()), int(frame.pts)) for frame in container.decode(video=0)]
+
+
+def three_fragments(invoke: Any, clip_factory: Any, stream: str = "cam") -> list[dict[str, Any]]:
+    """A new stream holding 6 s at 25 fps from T0, key frame every 2 s: three fragments, as ListFragments lists them."""
+    from tests.conftest import T0
+    from tests.support.kvs import put_media
+
+    invoke("/createStream", {"StreamName": stream, "DataRetentionInHours": 1})
+    put_media(invoke, stream, clip_factory(seconds=6, fps=25, gop=50), T0)
+    return invoke("/listFragments", {"StreamName": stream})["body"]["Fragments"]

@@ -1,6 +1,7 @@
-"""Data-plane routes: GetImages, ListFragments, GetClip, GetMediaForFragmentList (kinesis-video-archived-media) and
-PutMedia. Media answers are bytes: the resolver sends them base64 with ``isBase64Encoded`` (API Gateway decodes
-them for its binary media types; serve's ``decode_response`` does the same)."""
+"""Data-plane routes: GetImages, ListFragments, GetClip, GetMediaForFragmentList (kinesis-video-archived-media),
+GetMedia and PutMedia (kinesis-video-media). Media answers are bytes: the resolver sends them base64 with
+``isBase64Encoded`` (API Gateway decodes them for its binary media types; serve's ``decode_response`` does the same).
+On serve, GetMedia streams instead: its route writes through the context's ``media_writer``."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from stillframe.api.body import headers_request, raw_body
 from stillframe.api.context import operations
-from stillframe.domain.media_requests import GetClipRequest, GetMediaForFragmentListRequest
+from stillframe.domain.media_requests import GetClipRequest, GetMediaForFragmentListRequest, GetMediaRequest
 from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
 from stillframe.operations.get_clip import CONTENT_TYPE as CLIP_CONTENT_TYPE
+from stillframe.operations.get_media import CONTENT_TYPE as MEDIA_CONTENT_TYPE
 from stillframe.operations.get_media_for_fragment_list import CONTENT_TYPE as FRAGMENTS_CONTENT_TYPE
 
 router = Router()
@@ -44,6 +46,15 @@ def get_clip(request: GetClipRequest):
 def get_media_for_fragment_list(request: GetMediaForFragmentListRequest):
     media = operations(router).get_media_for_fragment_list(request)
     return Response[bytes](status_code=200, content_type=FRAGMENTS_CONTENT_TYPE, body=media)
+
+
+@router.post("/getMedia")
+def get_media(request: GetMediaRequest):
+    context = router.lambda_context
+    writer = getattr(context, "media_writer", None)  # serve: the answer streams through it as fragments come
+    remaining_ms = context.get_remaining_time_in_millis() if context is not None and writer is None else None
+    media = operations(router).get_media(request, writer, remaining_ms=remaining_ms)
+    return Response[bytes](status_code=200, content_type=MEDIA_CONTENT_TYPE, body=media)
 
 
 @router.post("/putMedia")

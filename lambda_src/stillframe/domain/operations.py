@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from stillframe.domain.image_generation_requests import DescribeImageGenerationRequest, UpdateImageGenerationRequest
-from stillframe.domain.media_requests import GetClipRequest, GetMediaForFragmentListRequest
+from stillframe.domain.media_requests import GetClipRequest, GetMediaForFragmentListRequest, GetMediaRequest
 from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
 from stillframe.domain.shapes import WireModel
@@ -105,6 +105,7 @@ OPERATIONS: tuple[OperationSpec, ...] = (
         read_only=True,
         plane=M,
     ),
+    OperationSpec("GetMedia", "/getMedia", GetMediaRequest, read_only=True, plane=M),
     OperationSpec("PutMedia", "/putMedia", PutMediaHeaders, read_only=False, plane=M, from_headers=True),
 )
 _BY_PATH = {spec.path: spec for spec in OPERATIONS}

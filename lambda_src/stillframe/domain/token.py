@@ -24,6 +24,13 @@ MAC_BYTES = 16  # 128-bit tag: forging one is out of reach, and tokens stay shor
 MAX_TOKEN_CHARS = 4096
 _TOKEN_PATTERN = re.compile(r"[a-zA-Z0-9+/]+={0,2}", re.ASCII)
 
+MAX_CONTINUATION_CHARS = 128  # GetMedia's ContinuationToken: [a-zA-Z0-9_.-]{1,128}
+_TO_CONTINUATION = str.maketrans("+/=", "-_.")
+_FROM_CONTINUATION = str.maketrans("-_.", "+/=")
+MALFORMED_CONTINUATION = (
+    "StartSelector.ContinuationToken is not a token this service issued for this stream: "
+    "use the AWS_KINESISVIDEO_CONTINUATION_TOKEN tag of a GetMedia answer of the same stream"
+)
 MALFORMED = "NextToken is malformed: it is not a token issued by this service"
 FOREIGN = "NextToken does not belong to this request: it was altered, or issued for a request with other parameters"
 
@@ -60,6 +67,22 @@ class TokenCodec:
             return body[1:].decode("utf-8")
         except UnicodeDecodeError as exc:  # authentic, so only a bug could get here
             raise InvalidArgumentError(MALFORMED) from exc
+
+    def encode_continuation(self, binding: bytes, cursor: str) -> str:
+        """A token in GetMedia's ContinuationToken alphabet (``[a-zA-Z0-9_.-]``, at most 128 characters)."""
+        token = self.encode(binding, cursor).translate(_TO_CONTINUATION)
+        if len(token) > MAX_CONTINUATION_CHARS:
+            raise ValueError(f"cursor too long for a ContinuationToken ({len(cursor)} characters)")
+        return token
+
+    def decode_continuation(self, token: str, binding: bytes) -> str:
+        """The cursor of a token from ``encode_continuation``; InvalidArgumentError unless issued for ``binding``."""
+        if any(char in token for char in "+/="):
+            raise InvalidArgumentError(MALFORMED_CONTINUATION)
+        try:
+            return self.decode(token.translate(_FROM_CONTINUATION), binding)
+        except InvalidArgumentError as exc:
+            raise InvalidArgumentError(MALFORMED_CONTINUATION) from exc
 
     def _mac(self, body: bytes, binding: bytes) -> bytes:
         # The binding's length goes first so no (binding, cursor) pair can pose as another.

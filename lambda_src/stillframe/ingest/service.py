@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from stillframe.catalog.arrivals import ARRIVALS
 from stillframe.catalog.fragments import MAX_FRAGMENT_MS, FragmentIndex
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.catalog.stream_record import StreamRecord
@@ -95,6 +96,7 @@ def store_fragments(
         )
         if deliveries is not None and fragment.image_generation:
             deliveries.enqueue(stream, record)
+        ARRIVALS.announce(stream.media_id)  # before its ack: a GetMedia tail may see it as soon as its producer
         acks.append(FragmentAck.persisted(timecode, record.number))
     persisted = sum(1 for ack in acks if ack.is_persisted)
     metrics.add_metric(name="FragmentsPersisted", unit="Count", value=persisted)

@@ -57,12 +57,69 @@ def _origin_ms(source: av.container.InputContainer, packets: list[av.Packet]) ->
     return earliest + (window[0] if window else 0)
 
 
+def with_trailing_tags(mkv: bytes, tags: Mapping[str, str]) -> bytes:
+    """``mkv`` (one Matroska file as ``tagged_fragment`` writes it) with a Tags element after its cluster holding
+    ``tags``: where KVS puts the tags that are known once a fragment is sent (its continuation token)."""
+    header_size = _element_end(mkv, 0)  # the EBML header
+    size_at = header_size + len(_SEGMENT)
+    if mkv[header_size:size_at] != _SEGMENT:
+        raise MediaError("not a Matroska file: no Segment after the EBML header")
+    width = _vint_width(mkv[size_at])
+    size = int.from_bytes(mkv[size_at : size_at + width], "big") & ((1 << (7 * width)) - 1)
+    if size != (1 << (7 * width)) - 1 and width != 8:
+        raise MediaError("the Segment's size is not written in 8 bytes")  # what FFmpeg's muxer always writes
+    trailer = _element(_TAGS, _element(_TAG, b"".join(_simple_tag(name, value) for name, value in tags.items())))
+    if size == (1 << (7 * width)) - 1:  # unknown size: the Segment runs to the end, nothing to rewrite
+        return mkv + trailer
+    new_size = (size + len(trailer)) | (1 << 56)
+    return mkv[:size_at] + new_size.to_bytes(8, "big") + mkv[size_at + 8 :] + trailer
+
+
+_SEGMENT = b"\x18\x53\x80\x67"
+_TAGS = b"\x12\x54\xc3\x67"
+_TAG = b"\x73\x73"
+_SIMPLE_TAG = b"\x67\xc8"
+_TAG_NAME = b"\x45\xa3"
+_TAG_STRING = b"\x44\x87"
+
+
+def _simple_tag(name: str, value: str) -> bytes:
+    return _element(_SIMPLE_TAG, _element(_TAG_NAME, name.encode()) + _element(_TAG_STRING, value.encode()))
+
+
+def _element(element_id: bytes, payload: bytes) -> bytes:
+    return element_id + (len(payload) | (1 << 56)).to_bytes(8, "big") + payload
+
+
+def _vint_width(first: int) -> int:
+    return next((i + 1 for i in range(8) if first & (0x80 >> i)), 9)
+
+
+def _element_end(data: bytes, at: int) -> int:
+    """Where the element at ``at`` (a 4-byte id, as top-level Matroska ids are) ends."""
+    size_at = at + 4
+    width = _vint_width(data[size_at])
+    if width > 8:
+        raise MediaError("not a Matroska file: bad element size")
+    size = int.from_bytes(data[size_at : size_at + width], "big") & ((1 << (7 * width)) - 1)
+    return size_at + width + size
+
+
 def kvs_tags(number: str, server_ms: int, producer_ms: int) -> dict[str, str]:
     """The tags KVS puts on each fragment it sends (names as its parser libraries read them; epoch seconds)."""
     return {
         "AWS_KINESISVIDEO_FRAGMENT_NUMBER": number,
         "AWS_KINESISVIDEO_SERVER_TIMESTAMP": _seconds(server_ms),
         "AWS_KINESISVIDEO_PRODUCER_TIMESTAMP": _seconds(producer_ms),
+    }
+
+
+def trailing_tags(continuation_token: str, millis_behind_now: int) -> dict[str, str]:
+    """The tags KVS's GetMedia puts after each fragment: where a next request continues, and how far behind the
+    newest fragment this one was when sent."""
+    return {
+        "AWS_KINESISVIDEO_CONTINUATION_TOKEN": continuation_token,
+        "AWS_KINESISVIDEO_MILLIS_BEHIND_NOW": str(max(0, millis_behind_now)),
     }
 
 

@@ -47,7 +47,7 @@ def get_media_for_fragment_list(
             f"The fragments hold {total:,} bytes, over the {max_bytes:,} bytes this endpoint answers with: "
             "ask for fewer fragments per request"
         )
-    parts = [_tagged(fragments, record) for record in records]
+    parts = [tagged_media(fragments, record) for record in records]
     media = b"".join(parts)
     if len(media) > max_bytes:
         raise InvalidArgumentError(
@@ -58,7 +58,8 @@ def get_media_for_fragment_list(
     return media
 
 
-def _tagged(fragments: FragmentIndex, record: FragmentRecord) -> bytes:
+def tagged_media(fragments: FragmentIndex, record: FragmentRecord) -> bytes:
+    """The stored fragment as KVS sends it out: one Matroska file with its number and timestamps as tags."""
     from stillframe.media.fragment_tags import kvs_tags, tagged_fragment  # PyAV: not at cold start
 
     try:

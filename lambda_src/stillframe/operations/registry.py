@@ -7,12 +7,14 @@ operation takes; the operation modules stay plain functions.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
+from stillframe.catalog.arrivals import ARRIVALS
 from stillframe.catalog.stream_updates import StreamUpdates
 from stillframe.domain.image_generation_requests import DescribeImageGenerationRequest, UpdateImageGenerationRequest
-from stillframe.domain.media_requests import GetClipRequest, GetMediaForFragmentListRequest
+from stillframe.domain.media_requests import GetClipRequest, GetMediaForFragmentListRequest, GetMediaRequest
 from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
 from stillframe.domain.stream_admin_requests import UpdateDataRetentionRequest, UpdateStreamRequest
@@ -27,6 +29,7 @@ from stillframe.domain.token import TokenCodec
 from stillframe.operations import (
     get_clip,
     get_images,
+    get_media,
     get_media_for_fragment_list,
     image_generation,
     list_fragments,
@@ -79,6 +82,16 @@ class MediaSessionPort(Protocol):
     def chunks(self) -> Iterator[bytes]: ...
 
     def send(self, line: bytes) -> None: ...
+
+
+class MediaWriterPort(Protocol):
+    """A transport that streams GetMedia's answer as it is made (serve's ``server.media_writer.MediaWriter``)."""
+
+    def start(self) -> None: ...
+
+    def write(self, data: bytes) -> None: ...
+
+    def alive(self) -> bool: ...
 
 
 class Operations:
@@ -162,6 +175,38 @@ class Operations:
             now_ms=self.now_ms(),
             max_bytes=self._svc.settings.max_media_bytes,
         )
+
+    def get_media(
+        self, request: GetMediaRequest, writer: MediaWriterPort | None = None, *, remaining_ms: int | None = None
+    ) -> bytes:
+        """GetMedia through ``writer`` as fragments come (following the stream; returns b""), or without one
+        buffered: what is stored after the start, at most ``max_media_bytes``, ended within ``remaining_ms``."""
+        if writer is not None:
+            follow = get_media.Follow(follow=True, alive=writer.alive)
+        else:
+            remaining = self._svc.settings.time_budget_ms if remaining_ms is None else remaining_ms
+            deadline = time.monotonic() + get_media.buffered_time_s(remaining)
+            follow = get_media.Follow(
+                follow=False,
+                max_bytes=self._svc.settings.max_media_bytes,
+                first_wait_s=get_media.FIRST_WAIT_S,
+                deadline=deadline,
+            )
+        chunks = get_media.get_media(
+            request,
+            streams=self.streams,
+            fragments=self.fragments,
+            tokens=self.tokens,
+            arrivals=ARRIVALS,
+            now_ms=self.now_ms,
+            follow=follow,
+        )
+        if writer is None:
+            return b"".join(chunks)
+        writer.start()  # the request is valid: the client gets its 200 before the first fragment (a live tail)
+        for chunk in chunks:
+            writer.write(chunk)
+        return b""
 
     def put_media(self, body: bytes, headers: PutMediaHeaders) -> str:
         """The ack stream of one PutMedia body, received now."""

@@ -36,6 +36,8 @@ class LocalLambdaContext:
     request_log: dict[str, str] = field(default_factory=dict)
     # A streaming PutMedia's transport (``server.session.MediaSession``); None for every other request.
     media_session: Any = None
+    # A GetMedia's streaming answer (``server.media_writer.MediaWriter``); None for every other request.
+    media_writer: Any = None
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the per-request deadline (never negative)."""

@@ -37,6 +37,7 @@ from stillframe.server.context import ServerConfig, invocation_context
 from stillframe.server.events import build_event, decode_response
 from stillframe.server.gate import RequestGate
 from stillframe.server.limits import Admission, ServerLimits
+from stillframe.server.media_writer import MediaWriter, is_media_read
 from stillframe.server.request_log import log_request
 from stillframe.server.session import MediaSession, is_media_session
 
@@ -216,6 +217,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             if answer is not None:
                 return answer
             # Signed over its whole body after all (a client that buffered it): read it, as any request
+        if is_media_read(self.command, self.path):
+            return self._read_and_invoke(framing, request_id, streaming=True)  # no slot: it lasts while it is read
         if not self.server.admission.enter():
             self._drop_body(framing)
             return limit_exceeded("too many requests are waiting", request_id)
@@ -224,7 +227,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         finally:
             self.server.admission.leave()
 
-    def _read_and_invoke(self, framing: wire.Framing, request_id: str) -> Answer:
+    def _read_and_invoke(self, framing: wire.Framing, request_id: str, *, streaming: bool = False) -> Answer:
         self._reader.deadline = time.monotonic() + self.server.limits.body_timeout_s
         try:
             body = wire.read_body(self.rfile, framing, self.server.config.max_body_bytes)
@@ -242,7 +245,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         refusal = self.server.gate.authenticate(signed) if self._signed else None
         if refusal is not None:
             return http_error(refusal, request_id)
-        return self._invoke(body, request_id)
+        return self._media_read(body, request_id) if streaming else self._invoke(body, request_id)
 
     def _session(self, request_id: str) -> Answer | None:
         """A producer's streaming PutMedia (``server.session``): the handler answers it ack by ack.
@@ -276,6 +279,38 @@ class RequestHandler(BaseHTTPRequestHandler):
         self._streamed = True
         self._streamed_bytes = session.sent
         self.close_connection = self.close_connection or not session.body_complete
+        return 200, [("x-amzn-RequestId", request_id)], b""  # for the log line: the answer went out already
+
+    def _media_read(self, body: bytes | None, request_id: str) -> Answer:
+        """A GetMedia (``server.media_writer``): the handler writes the media as fragments come, on this thread.
+
+        Before the 200 went out the handler's answer is sent as usual (an error); after it, an error can only end
+        the stream: the connection is closed without the terminating chunk, so the client sees the cut.
+        """
+        writer = MediaWriter(
+            self.connection,
+            self.wfile,
+            headers=self._with_cors([("x-amzn-RequestId", request_id)]),
+            content_type="video/webm",
+            running=lambda: not self.server.stopping,
+        )
+        context = invocation_context(request_id, self.server.config)
+        context.media_writer = writer
+        self.connection.settimeout(self.server.limits.write_timeout_s)  # a client that stops reading is let go
+        status = 500
+        answer = http_error(StillframeError("The service hit an internal error."), request_id)
+        try:
+            answer = decode_response(self.server.run_inline(self._event(body, request_id), context))
+            status = answer[0]
+            self._stream = context.request_log.get("stream")
+        except Exception:
+            logger.exception("get-media failed", extra={"request_id": request_id})
+        if not writer.started:
+            return answer
+        self._streamed = True
+        if status == 200:
+            writer.finish()
+        self.close_connection = self.close_connection or writer.broken or status != 200
         return 200, [("x-amzn-RequestId", request_id)], b""  # for the log line: the answer went out already
 
     def _preflight(self, request_id: str) -> Answer:

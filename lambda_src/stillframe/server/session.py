@@ -80,8 +80,13 @@ class MediaSession:
             self._write(b"0\r\n\r\n")
 
     def _write(self, data: bytes) -> None:
-        try:
-            self._wfile.write(data)
-            self._wfile.flush()
-        except OSError as exc:
-            raise SessionInterrupted(f"the producer stopped reading acks: {exc}") from exc
+        write_now(self._wfile, data, "the producer stopped reading acks")
+
+
+def write_now(wfile: io.BufferedIOBase, data: bytes, gone: str) -> None:
+    """Write and flush ``data``; SessionInterrupted (``gone``, and why) when the peer no longer reads."""
+    try:
+        wfile.write(data)
+        wfile.flush()
+    except OSError as exc:
+        raise SessionInterrupted(f"{gone}: {exc}") from exc

@@ -9,7 +9,7 @@ import string
 import pytest
 
 from stillframe.domain.requests import parse_get_images
-from stillframe.domain.token import FOREIGN, MALFORMED, TokenCodec
+from stillframe.domain.token import FOREIGN, MALFORMED, TokenCodec, for_stream
 from stillframe.errors import InvalidArgumentError
 
 SECRET = b"0123456789abcdef0123456789abcdef"
@@ -151,3 +151,17 @@ def test_token_from_get_images_page_is_bound_to_its_request(codec: TokenCodec) -
     assert codec.decode(token, parse_get_images({**base, "NextToken": token}).binding()) == "25"
     with pytest.raises(InvalidArgumentError, match="does not belong"):
         codec.decode(token, png.binding())
+
+
+def test_continuation_tokens_fit_get_media_and_are_bound_to_their_stream() -> None:
+    codec = TokenCodec(b"secret")
+    here = for_stream(b"GetMedia cam", "arn:aws:kinesisvideo:us-east-1:000000000000:stream/cam/1")
+    there = for_stream(b"GetMedia cam", "arn:aws:kinesisvideo:us-east-1:000000000000:stream/cam/2")
+    # A fragment number as Stillframe makes them (24 digits) fits the ContinuationToken shape with room to spare
+    token = codec.encode_continuation(here, "1796629700962" + "00000" + "151931")
+    assert re.fullmatch(r"[a-zA-Z0-9_.\-]{1,128}", token)
+    assert codec.decode_continuation(token, here) == "1796629700962" + "00000" + "151931"
+    # And it means nothing for a later stream of the same name, nor once altered
+    for binding, spelled in [(there, token), (here, token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:])]:
+        with pytest.raises(InvalidArgumentError):
+            codec.decode_continuation(spelled, binding)
