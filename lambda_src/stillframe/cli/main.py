@@ -1,5 +1,5 @@
-"""The ``stillframe`` command: ``serve``, ``put-media``, ``get-images``, ``list-fragments``, ``timeline``, ``reindex``
-and ``keys``.
+"""The ``stillframe`` command: ``serve``, ``put-media``, ``get-images``, ``get-clip``, ``list-fragments``,
+``timeline``, ``reindex`` and ``keys``.
 
 Errors a user can cause end as one line on stderr (exit status 2 for bad input, 1 when the work failed),
 never as a traceback.
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from stillframe import __version__
-from stillframe.cli import get_images, keys, put_media, reindex, serve, timeline
+from stillframe.cli import get_clip, get_images, keys, put_media, reindex, serve, timeline
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.cli.logs import configure_logging
 
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(commands)
     put_media.register(commands)
     get_images.register(commands)
+    get_clip.register(commands)
     timeline.register(commands)
     reindex.register(commands)
     keys.register(commands)

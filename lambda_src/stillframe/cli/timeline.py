@@ -118,7 +118,7 @@ def load(args: argparse.Namespace) -> list[Fragment]:
     endpoint = check_endpoint(args.endpoint_url)
     media = media_client(args, endpoint)
     try:
-        fragments = list(_list(media, args))
+        fragments = list(list_fragments(media, args))
     except (ClientError, BotoCoreError) as exc:
         fail("ListFragments", exc, endpoint, stream_label(args))
     return sorted(fragments, key=lambda f: (f.start_ms, int(f.number)))
@@ -162,7 +162,8 @@ def describe(stream: str, selector: str, spans: list[Span]) -> Iterator[str]:
         )
 
 
-def _list(media: Any, args: argparse.Namespace) -> Iterator[Fragment]:
+def list_fragments(media: Any, args: argparse.Namespace) -> Iterator[Fragment]:
+    """ListFragments of ``args``' stream, every page, in ``args.start``..``args.end`` on ``args.selector``."""
     request: dict[str, Any] = dict(stream_ref(args))
     if args.start is not None or args.end is not None:
         start = 0 if args.start is None else args.start
