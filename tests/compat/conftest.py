@@ -21,7 +21,7 @@ def media() -> ProducerStream:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """A serve over a fresh data directory: its base URL."""
+def fresh_server(tmp_path: Path) -> Iterator[str]:
+    """A serve over a fresh data directory, one per test (the session-wide `server` is shared): its base URL."""
     with running_serve("--data-dir", str(tmp_path / "data")) as (url, _):
         yield url

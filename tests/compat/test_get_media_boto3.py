@@ -76,14 +76,16 @@ class FragmentReader:
         return arrived, file
 
 
-def test_earliest_reads_every_fragment_in_order_with_its_tags(server: str, media: ProducerStream) -> None:
+def test_earliest_reads_every_fragment_in_order_with_its_tags(fresh_server: str, media: ProducerStream) -> None:
     # Given a producer session that stored six fragments
-    kinesisvideo, _ = clients(server)
+    kinesisvideo, _ = clients(fresh_server)
     kinesisvideo.create_stream(StreamName="cam", DataRetentionInHours=1)
-    producer = EmulatedProducer(server, "cam")
+    producer = EmulatedProducer(fresh_server, "cam")
     producer.run(media)
     # When boto3 reads the stream from its earliest fragment
-    answer = media_client(server, "cam").get_media(StreamName="cam", StartSelector={"StartSelectorType": "EARLIEST"})
+    answer = media_client(fresh_server, "cam").get_media(
+        StreamName="cam", StartSelector={"StartSelectorType": "EARLIEST"}
+    )
     reader = FragmentReader(answer["Payload"])
     files = [reader.next_file()[1] for _ in range(6)]
     answer["Payload"].close()
@@ -97,17 +99,17 @@ def test_earliest_reads_every_fragment_in_order_with_its_tags(server: str, media
     assert [pts for _, pts in frames] == [START_MS + 40 * n for n in range(150)]
 
 
-def test_now_tails_a_producer_that_starts_later(server: str, media: ProducerStream) -> None:
+def test_now_tails_a_producer_that_starts_later(fresh_server: str, media: ProducerStream) -> None:
     # Given a NOW reader already waiting on an empty stream
-    kinesisvideo, _ = clients(server)
+    kinesisvideo, _ = clients(fresh_server)
     kinesisvideo.create_stream(StreamName="cam", DataRetentionInHours=1)
-    answer = media_client(server, "cam").get_media(StreamName="cam", StartSelector={"StartSelectorType": "NOW"})
+    answer = media_client(fresh_server, "cam").get_media(StreamName="cam", StartSelector={"StartSelectorType": "NOW"})
     reader = FragmentReader(answer["Payload"])
     received: list[tuple[float, Any]] = []
     tail = threading.Thread(target=lambda: received.extend(reader.next_file() for _ in range(6)), daemon=True)
     tail.start()
     # When a producer streams six clusters, one every 200 ms
-    producer = EmulatedProducer(server, "cam")
+    producer = EmulatedProducer(fresh_server, "cam")
     producer.run(media, pace_s=0.2)
     tail.join(timeout=30)
     answer["Payload"].close()
@@ -124,13 +126,13 @@ def test_now_tails_a_producer_that_starts_later(server: str, media: ProducerStre
     print(f"\nNOW tail latency after PERSISTED (ms): {', '.join(f'{ms:.1f}' for ms in latencies)}")
 
 
-def test_continuation_token_resumes_right_after_its_fragment(server: str, media: ProducerStream) -> None:
+def test_continuation_token_resumes_right_after_its_fragment(fresh_server: str, media: ProducerStream) -> None:
     # Given a reader that read two fragments, then went away
-    kinesisvideo, _ = clients(server)
+    kinesisvideo, _ = clients(fresh_server)
     kinesisvideo.create_stream(StreamName="cam", DataRetentionInHours=1)
-    producer = EmulatedProducer(server, "cam")
+    producer = EmulatedProducer(fresh_server, "cam")
     producer.run(media)
-    client = media_client(server, "cam")
+    client = media_client(fresh_server, "cam")
     first = client.get_media(StreamName="cam", StartSelector={"StartSelectorType": "EARLIEST"})
     reader = FragmentReader(first["Payload"])
     _, second = [reader.next_file() for _ in range(2)][1]
@@ -154,21 +156,21 @@ def test_continuation_token_resumes_right_after_its_fragment(server: str, media:
         ("keeps-nothing", {"StartSelectorType": "NOW"}, "ResourceNotFoundException"),
     ],
 )
-def test_errors_are_the_modeled_ones(server: str, stream: str, selector: dict[str, str], code: str) -> None:
-    kinesisvideo, _ = clients(server)
+def test_errors_are_the_modeled_ones(fresh_server: str, stream: str, selector: dict[str, str], code: str) -> None:
+    kinesisvideo, _ = clients(fresh_server)
     kinesisvideo.create_stream(StreamName="cam", DataRetentionInHours=1)
     kinesisvideo.create_stream(StreamName="keeps-nothing", DataRetentionInHours=0)
-    client = media_client(server, "cam")
+    client = media_client(fresh_server, "cam")
     with pytest.raises(ClientError) as error:
         client.get_media(StreamName=stream, StartSelector=selector)
     assert error.value.response["Error"]["Code"].startswith(code)
 
 
-def test_a_tail_ends_when_its_stream_is_deleted(server: str) -> None:
+def test_a_tail_ends_when_its_stream_is_deleted(fresh_server: str) -> None:
     # Given a NOW reader waiting on a stream
-    kinesisvideo, _ = clients(server)
+    kinesisvideo, _ = clients(fresh_server)
     kinesisvideo.create_stream(StreamName="cam", DataRetentionInHours=1)
-    answer = media_client(server, "cam").get_media(StreamName="cam", StartSelector={"StartSelectorType": "NOW"})
+    answer = media_client(fresh_server, "cam").get_media(StreamName="cam", StartSelector={"StartSelectorType": "NOW"})
     # When the stream is deleted
     arn = kinesisvideo.describe_stream(StreamName="cam")["StreamInfo"]["StreamARN"]
     kinesisvideo.delete_stream(StreamARN=arn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -108,5 +109,32 @@ def test_the_aws_cli_writes_a_clip_file(server, archived, tmp_path):
     # When it asks for two seconds / Then the file holds exactly those frames
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ContentType"] == "video/mp4"
+    assert [n for n, _ in clip_frames(out.read_bytes())] == list(range(25, 76))
+
+
+JS_CALLS = Path(__file__).resolve().parents[1] / "e2e" / "js" / "kvs_calls.mjs"
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or not (JS_CALLS.parent / "node_modules").is_dir(),
+    reason="node or tests/e2e/js/node_modules is missing (make test installs them)",
+)
+def test_the_js_sdk_v3_gets_a_clip(server, archived, tmp_path):
+    # Given the unmodified JS SDK v3 archived-media client
+    out = tmp_path / "js.mp4"
+    env = {**os.environ, "ENDPOINT": server, "AWS_REGION": "us-east-1"}
+    env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
+    # When it asks GetClip for two seconds and writes the payload
+    done = subprocess.run(
+        ["node", str(JS_CALLS), "clip", "media-out", str(T0 + 1), str(T0 + 3), str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    # Then the file holds exactly those frames
+    assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["ContentType"] == "video/mp4"
     assert [n for n, _ in clip_frames(out.read_bytes())] == list(range(25, 76))

@@ -31,12 +31,12 @@ from tests.support.synth import make_clip, read_frame_number
 
 
 def test_a_producer_session_gets_its_acks_while_sending_and_one_fragment_per_cluster(
-    server: str, media: ProducerStream
+    fresh_server: str, media: ProducerStream
 ) -> None:
     # Given a stream, and a producer that resets its connection if a cluster is not acked BUFFERING within 5 s
-    kinesisvideo, archived = clients(server)
+    kinesisvideo, archived = clients(fresh_server)
     kinesisvideo.create_stream(StreamName="cam", DataRetentionInHours=1)
-    producer = EmulatedProducer(server, "cam")
+    producer = EmulatedProducer(fresh_server, "cam")
     # When it streams six clusters in one PutMedia, waiting for the last PERSISTED before ending the body
     producer.run(media, pace_s=0.05)
     # Then one session did it all: BUFFERING, RECEIVED, PERSISTED per cluster, by the cluster's own timecode
@@ -52,12 +52,12 @@ def test_a_producer_session_gets_its_acks_while_sending_and_one_fragment_per_clu
 
 
 def test_a_producer_cut_off_mid_cluster_replays_and_every_fragment_is_stored_once(
-    server: str, media: ProducerStream
+    fresh_server: str, media: ProducerStream
 ) -> None:
     # Given a producer whose connection breaks in the middle of its fourth cluster
-    kinesisvideo, archived = clients(server)
+    kinesisvideo, archived = clients(fresh_server)
     kinesisvideo.create_stream(StreamName="cam", DataRetentionInHours=1)
-    producer = EmulatedProducer(server, "cam")
+    producer = EmulatedProducer(fresh_server, "cam")
     # When it reconnects and sends again everything not yet PERSISTED
     producer.run(media, cut_after=3)
     # Then the cut cluster was never acked in the first session, and every cluster is stored exactly once
@@ -70,13 +70,13 @@ def test_a_producer_cut_off_mid_cluster_replays_and_every_fragment_is_stored_onc
     assert frame_at(archived, "cam", START_MS + 3500) == 87
 
 
-def test_a_replayed_cluster_is_acked_persisted_with_its_first_number(server: str, media: ProducerStream) -> None:
-    kinesisvideo, archived = clients(server)
+def test_a_replayed_cluster_is_acked_persisted_with_its_first_number(fresh_server: str, media: ProducerStream) -> None:
+    kinesisvideo, archived = clients(fresh_server)
     kinesisvideo.create_stream(StreamName="cam", DataRetentionInHours=1)
-    first = EmulatedProducer(server, "cam")
+    first = EmulatedProducer(fresh_server, "cam")
     first.run(media)
     # When a producer that never saw the acks sends the same clusters again (its reset and replay)
-    again = EmulatedProducer(server, "cam")
+    again = EmulatedProducer(fresh_server, "cam")
     again.run(media)
     # Then it gets PERSISTED with the same fragment numbers, and nothing is stored twice
     assert again.persisted == first.persisted
@@ -84,16 +84,16 @@ def test_a_replayed_cluster_is_acked_persisted_with_its_first_number(server: str
 
 
 def test_a_cluster_that_does_not_start_with_a_key_frame_is_refused_and_the_session_goes_on(
-    server: str, media: ProducerStream
+    fresh_server: str, media: ProducerStream
 ) -> None:
-    kinesisvideo, archived = clients(server)
+    kinesisvideo, archived = clients(fresh_server)
     kinesisvideo.create_stream(StreamName="cam", DataRetentionInHours=1)
     # Given a stream whose second cluster starts with a non-key frame (its key flag cleared)
     timecode, data = media.clusters[1]
     flag_at = data.index(b"\xa3") + 1 + 8 + 1 + 2  # SimpleBlock id, 8-byte size, track, timecode
     broken = data[:flag_at] + bytes([data[flag_at] & 0x7F]) + data[flag_at + 1 :]
     clusters = [media.clusters[0], (timecode, broken), *media.clusters[2:]]
-    producer = EmulatedProducer(server, "cam")
+    producer = EmulatedProducer(fresh_server, "cam")
     with pytest.raises(AssertionError, match="never persisted"):
         producer.run(ProducerStream(media.header, clusters))
     # Then that cluster gets an ERROR ack with KVS's invalid-MKV error id, and the others are stored
@@ -107,9 +107,9 @@ def test_a_cluster_that_does_not_start_with_a_key_frame_is_refused_and_the_sessi
 
 
 def test_a_session_for_a_missing_stream_is_answered_before_any_media_is_read(
-    server: str, media: ProducerStream
+    fresh_server: str, media: ProducerStream
 ) -> None:
-    producer = EmulatedProducer(server, "nobody")
+    producer = EmulatedProducer(fresh_server, "nobody")
     with pytest.raises(AssertionError):
         producer.run(media)
     session = producer.sessions[0]
@@ -162,17 +162,17 @@ def _signed_over_empty_payload(url: str, key: tuple[str, str]) -> tuple[int, dic
 
 
 def test_a_rotated_producer_keeps_its_display_transform_on_every_cluster_and_a_new_header_is_read_again(
-    server: str,
+    fresh_server: str,
 ) -> None:
     # Given a producer whose camera is mounted sideways (a display matrix: portrait stills), three clusters, that
     # then restarts its stream in the same session with a new Segment header and an upright track
     rotated = sdk_stream(make_clip(seconds=3, fps=25, gop=25, rotation_ccw=-90), start_ms=START_MS)
     upright = sdk_stream(make_clip(seconds=2, fps=25, gop=25, start_number=75), start_ms=START_MS + 3000)
     restarted = [(upright.clusters[0][0], upright.header + upright.clusters[0][1]), *upright.clusters[1:]]
-    kinesisvideo, archived = clients(server)
+    kinesisvideo, archived = clients(fresh_server)
     kinesisvideo.create_stream(StreamName="sideways", DataRetentionInHours=1)
     # When it streams them in one session
-    producer = EmulatedProducer(server, "sideways")
+    producer = EmulatedProducer(fresh_server, "sideways")
     producer.run(ProducerStream(rotated.header, [*rotated.clusters, *restarted]), pace_s=0.05)
     # Then every cluster is stored; the rotated ones give portrait stills (the transform read from the first
     # cluster holds for the later ones), the upright ones landscape stills (the new header was read again), those
