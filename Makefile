@@ -66,6 +66,7 @@ lint: install
 bench: install
 	command -v ffmpeg >/dev/null || (apt-get install -y -qq ffmpeg >/dev/null || (apt-get update -qq && apt-get install -y -qq ffmpeg))
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.media_out
 
 .PHONY: bench-scale
 ## Constant cost at any history: streams of 1k-100k fragments on the local store and on its own LocalStack S3 (~13 min).
