@@ -102,6 +102,16 @@ def sdk_client(deployment: Deployment, service: str, *, access_key: tuple[str, s
     )
 
 
+def aws_cli(deployment: Deployment, *args: str) -> dict[str, Any]:
+    """Run the unmodified AWS CLI (``STILLFRAME_E2E_AWS_CLI``) against the deployed API; its JSON answer."""
+    aws = os.environ.get("STILLFRAME_E2E_AWS_CLI", "aws")
+    command = [aws, *args, "--endpoint-url", deployment.api_url, "--output", "json"]
+    result = subprocess.run(command, capture_output=True, text=True, env=deployment.client_env(), timeout=120)
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stderr}"
+    answer: dict[str, Any] = json.loads(result.stdout)
+    return answer
+
+
 def localstack_client(deployment: Deployment, service: str) -> Any:
     """A client for LocalStack's own S3/SQS/CloudFormation (the drop zone's other side), over HTTPS too."""
     return boto3.session.Session().client(

@@ -10,18 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CLIP_FPS, CLIP_START, Deployment
+from tests.e2e.conftest import CLIP_FPS, CLIP_START, Deployment, aws_cli
 from tests.support.synth import read_frame_number
 
 pytestmark = pytest.mark.e2e
-
-
-def aws_cli(deployment: Deployment, *args: str) -> dict:
-    aws = os.environ.get("STILLFRAME_E2E_AWS_CLI", "aws")
-    command = [aws, *args, "--endpoint-url", deployment.api_url, "--output", "json"]
-    result = subprocess.run(command, capture_output=True, text=True, env=deployment.client_env(), timeout=120)
-    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stderr}"
-    return json.loads(result.stdout)
 
 
 def test_aws_cli_describe_and_get_images(keys_stack: Deployment, ingested_stream: str) -> None:

@@ -12,6 +12,9 @@ class HostRuntimeExecutorPlugin(RuntimeExecutorPlugin):
 
     def load(self, *args: object, **kwargs: object) -> type:
         """Return the executor class (LocalStack instantiates one per execution environment)."""
+        from localstack_host_executor import apigateway_binary
         from localstack_host_executor.executor import HostRuntimeExecutor
 
+        # Loaded before any function runs, so before API Gateway decodes a first Lambda answer.
+        apigateway_binary.install()
         return HostRuntimeExecutor
