@@ -12,17 +12,25 @@ from typing import Any
 
 import av
 
+from stillframe import ebml
+from stillframe.ebml import id_bytes
 from tests.support.producer import top_elements as elements
 from tests.support.synth import read_frame_number
 
-EBML_HEADER = b"\x1a\x45\xdf\xa3"
-SEGMENT = b"\x18\x53\x80\x67"
-TAGS = b"\x12\x54\xc3\x67"
-TAG = b"\x73\x73"
-SIMPLE_TAG = b"\x67\xc8"
-TAG_NAME = b"\x45\xa3"
-TAG_STRING = b"\x44\x87"
-CLUSTER = b"\x1f\x43\xb6\x75"
+# Element IDs as written, from the package's one EBML vocabulary.
+EBML_HEADER, SEGMENT, TAGS, TAG, SIMPLE_TAG, TAG_NAME, TAG_STRING, CLUSTER = (
+    id_bytes(element_id)
+    for element_id in (
+        ebml.EBML_HEADER,
+        ebml.SEGMENT,
+        ebml.TAGS,
+        ebml.TAG,
+        ebml.SIMPLE_TAG,
+        ebml.TAG_NAME,
+        ebml.TAG_STRING,
+        ebml.CLUSTER,
+    )
+)
 
 
 def clip_frames(mp4: bytes) -> list[tuple[int, float]]:

@@ -10,6 +10,7 @@ package root (``__version__``) may be imported from anywhere. Each part's rule a
 - observability: the logger, metrics and tracer; usable by every layer because it imports none of them.
 - resources: the process-wide S3 client and thread pools (one cache idiom); it imports no other part, so the
   adapters, the catalog, the engine and delivery all take theirs from it.
+- ebml: Matroska's element framing (IDs, sizes, writing elements); a leaf every reader and writer of it shares.
 - media: PyAV over bytes; it knows no stream, key, store or request (only the uploader header names, from domain).
 - storage: the ObjectStore port and its adapters store bytes by key and know nothing of what the keys mean.
 - access: access keys and SigV4 checks; they use the domain's models, never a store or an operation.
@@ -46,7 +47,8 @@ ALLOWED: dict[str, set[str]] = {
     "settings": set(),
     "observability": set(),
     "resources": set(),
-    "media": {"domain"},
+    "ebml": set(),
+    "media": {"domain", "ebml"},
     "storage": {"resources", "settings"},
     "access": {"domain"},
     "catalog": {"domain", "resources", "storage"},
@@ -69,7 +71,7 @@ ALLOWED: dict[str, set[str]] = {
     "handlers": {"api", "delivery", "observability", "operations", "settings", "wiring"},
     "server": {"domain", "access", "api"},
     "client": set(),
-    "uploader": {"domain", "client"},
+    "uploader": {"domain", "client", "ebml"},
     "viewer": set(),
     "cli": {"*"},
 }

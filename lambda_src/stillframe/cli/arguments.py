@@ -49,6 +49,12 @@ def parse_producer_start(text: str) -> int:
     return round(seconds * 1000)
 
 
+def add_time_range(parser: argparse.ArgumentParser) -> None:
+    """``--start`` and ``--end`` (both required), as epoch seconds or ISO-8601, read as epoch ms."""
+    parser.add_argument("--start", required=True, type=parse_producer_start, metavar="EPOCH|ISO8601")
+    parser.add_argument("--end", required=True, type=parse_producer_start, metavar="EPOCH|ISO8601")
+
+
 def check_endpoint(url: str) -> str:
     """The endpoint URL without a trailing slash; UsageError unless it is a plain http(s) URL."""
     parts = urlsplit(url)

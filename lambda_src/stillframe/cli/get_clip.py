@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stillframe.cli.arguments import check_endpoint, parse_producer_start, positive_int
+from stillframe.cli.arguments import add_time_range, check_endpoint, positive_int
 from stillframe.cli.connect import add_signing_options, add_stream_options, fail, media_client, stream_label, stream_ref
 from stillframe.cli.errors import CommandFailed, UsageError
 from stillframe.cli.progress import BAR_WIDTH, human_bytes
@@ -44,8 +44,7 @@ def register(subparsers: Any) -> None:
         "re-encoding (every track), written to --out only when complete.",
     )
     add_stream_options(parser)
-    parser.add_argument("--start", required=True, type=parse_producer_start, metavar="EPOCH|ISO8601")
-    parser.add_argument("--end", required=True, type=parse_producer_start, metavar="EPOCH|ISO8601")
+    add_time_range(parser)
     parser.add_argument(
         "--server-time", action="store_true", help="--start/--end are server timestamps (default: producer)"
     )

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stillframe.cli.arguments import check_endpoint, parse_producer_start
+from stillframe.cli.arguments import add_time_range, check_endpoint
 from stillframe.cli.connect import (
     add_signing_options,
     add_stream_options,
@@ -48,8 +48,7 @@ def register(subparsers: Any) -> None:
         "its timestamp. Samples with no still (NO_MEDIA, MEDIA_ERROR) are listed at the end.",
     )
     add_stream_options(parser)
-    parser.add_argument("--start", required=True, type=parse_producer_start, metavar="EPOCH|ISO8601")
-    parser.add_argument("--end", required=True, type=parse_producer_start, metavar="EPOCH|ISO8601")
+    add_time_range(parser)
     parser.add_argument(
         "--interval",
         type=int,

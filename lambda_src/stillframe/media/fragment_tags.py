@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import av
 
+from stillframe.ebml import SEGMENT, id_bytes, size_bytes, tags_element, vint_length
 from stillframe.errors import MediaError
 from stillframe.media.demux import MILLISECONDS, presentation_window, to_ms
 
@@ -61,46 +62,31 @@ def with_trailing_tags(mkv: bytes, tags: Mapping[str, str]) -> bytes:
     """``mkv`` (one Matroska file as ``tagged_fragment`` writes it) with a Tags element after its cluster holding
     ``tags``: where KVS puts the tags that are known once a fragment is sent (its continuation token)."""
     header_size = _element_end(mkv, 0)  # the EBML header
-    size_at = header_size + len(_SEGMENT)
-    if mkv[header_size:size_at] != _SEGMENT:
+    segment = id_bytes(SEGMENT)
+    size_at = header_size + len(segment)
+    if mkv[header_size:size_at] != segment:
         raise MediaError("not a Matroska file: no Segment after the EBML header")
-    width = _vint_width(mkv[size_at])
+    width = _size_width(mkv[size_at])
     size = int.from_bytes(mkv[size_at : size_at + width], "big") & ((1 << (7 * width)) - 1)
     if size != (1 << (7 * width)) - 1 and width != 8:
         raise MediaError("the Segment's size is not written in 8 bytes")  # what FFmpeg's muxer always writes
-    trailer = _element(_TAGS, _element(_TAG, b"".join(_simple_tag(name, value) for name, value in tags.items())))
+    trailer = tags_element(tags)
     if size == (1 << (7 * width)) - 1:  # unknown size: the Segment runs to the end, nothing to rewrite
         return mkv + trailer
-    new_size = (size + len(trailer)) | (1 << 56)
-    return mkv[:size_at] + new_size.to_bytes(8, "big") + mkv[size_at + 8 :] + trailer
+    return mkv[:size_at] + size_bytes(size + len(trailer)) + mkv[size_at + 8 :] + trailer
 
 
-_SEGMENT = b"\x18\x53\x80\x67"
-_TAGS = b"\x12\x54\xc3\x67"
-_TAG = b"\x73\x73"
-_SIMPLE_TAG = b"\x67\xc8"
-_TAG_NAME = b"\x45\xa3"
-_TAG_STRING = b"\x44\x87"
-
-
-def _simple_tag(name: str, value: str) -> bytes:
-    return _element(_SIMPLE_TAG, _element(_TAG_NAME, name.encode()) + _element(_TAG_STRING, value.encode()))
-
-
-def _element(element_id: bytes, payload: bytes) -> bytes:
-    return element_id + (len(payload) | (1 << 56)).to_bytes(8, "big") + payload
-
-
-def _vint_width(first: int) -> int:
-    return next((i + 1 for i in range(8) if first & (0x80 >> i)), 9)
+def _size_width(first: int) -> int:
+    try:
+        return vint_length(first)
+    except ValueError as exc:
+        raise MediaError("not a Matroska file: bad element size") from exc
 
 
 def _element_end(data: bytes, at: int) -> int:
     """Where the element at ``at`` (a 4-byte id, as top-level Matroska ids are) ends."""
     size_at = at + 4
-    width = _vint_width(data[size_at])
-    if width > 8:
-        raise MediaError("not a Matroska file: bad element size")
+    width = _size_width(data[size_at])
     size = int.from_bytes(data[size_at : size_at + width], "big") & ((1 << (7 * width)) - 1)
     return size_at + width + size
 

@@ -18,21 +18,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-EBML_HEADER = 0x1A45DFA3
-SEGMENT = 0x18538067
-CLUSTER = 0x1F43B675
-TAGS = 0x1254C367
-INFO = 0x1549A966
-TRACKS = 0x1654AE6B
-TIMECODE_SCALE = 0x2AD7B1
-CLUSTER_TIMECODE = 0xE7
-SIMPLE_BLOCK = 0xA3
-BLOCK_GROUP = 0xA0
-BLOCK = 0xA1
+from stillframe.ebml import (
+    BLOCK_GROUP,
+    CLUSTER,
+    CLUSTER_TIMECODE,
+    DEFAULT_TIMECODE_SCALE_NS,
+    EBML_HEADER,
+    INFO,
+    SEGMENT,
+    SIMPLE_BLOCK,
+    TAGS,
+    TIMECODE_SCALE,
+    TRACKS,
+    id_bytes,
+    size_bytes,
+    uint,
+    vint_length,
+)
+
 # What may sit inside a cluster (Matroska's Cluster children); anything else ends a cluster of unknown size.
 CLUSTER_CHILDREN = frozenset({0xE7, 0xA3, 0xA0, 0xA7, 0xAB, 0x5854, 0xAF, 0xEC, 0xBF})
 UNKNOWN = -1
-DEFAULT_TIMECODE_SCALE_NS = 1_000_000
 
 
 class StreamError(Exception):
@@ -107,10 +113,10 @@ class _Reader:
 
 
 def _vint_length(first: int) -> int:
-    for length in range(1, 9):
-        if first & (0x80 >> (length - 1)):
-            return length
-    raise StreamError("an element header is not valid EBML", INVALID_MKV_DATA)
+    try:
+        return vint_length(first)
+    except ValueError as exc:
+        raise StreamError(str(exc), INVALID_MKV_DATA) from exc
 
 
 def _read_id(reader: _Reader) -> tuple[int, bytes]:
@@ -133,12 +139,7 @@ def _read_size(reader: _Reader) -> tuple[int, bytes]:
 
 
 def _size_bytes(size: int) -> bytes:
-    """An 8-byte EBML size (the unknown size for UNKNOWN)."""
-    return bytes([0x01]) + (b"\xff" * 7 if size == UNKNOWN else size.to_bytes(7, "big"))
-
-
-def _uint(data: bytes) -> int:
-    return int.from_bytes(data, "big") if data else 0
+    return size_bytes(None if size == UNKNOWN else size)
 
 
 def _children(data: bytes) -> Iterator[tuple[int, bytes]]:
@@ -167,7 +168,7 @@ class _Segment:
             self.header += head + payload
         if element == INFO:
             scale = dict(_children(payload)).get(TIMECODE_SCALE)
-            self.timecode_scale_ns = _uint(scale) if scale else DEFAULT_TIMECODE_SCALE_NS
+            self.timecode_scale_ns = uint(scale) if scale else DEFAULT_TIMECODE_SCALE_NS
         return b""
 
 
@@ -187,7 +188,7 @@ def read_clusters(chunks: Iterable[bytes], *, max_cluster_bytes: int) -> Iterato
                 raise StreamError("a Segment came before the EBML header", INVALID_MKV_DATA)
             segment.header += raw_id + _size_bytes(UNKNOWN)  # enter it: its children follow at this level
         elif element == CLUSTER:
-            if segment is None or TRACKS.to_bytes(4, "big") not in segment.header:
+            if segment is None or id_bytes(TRACKS) not in segment.header:
                 raise StreamError("a Cluster came before the stream's Tracks", INVALID_MKV_DATA)
             yield from _cluster(reader, segment, size, pending_tags, max_cluster_bytes)
             pending_tags = b""
@@ -221,13 +222,13 @@ def _cluster(reader: _Reader, segment: _Segment, size: int, tags: bytes, max_byt
         if len(body) > max_bytes:
             raise StreamError(f"a cluster is larger than {max_bytes} bytes", FRAGMENT_SIZE_REACHED)
         if element == CLUSTER_TIMECODE and timecode is None:
-            timecode = _uint(payload)
+            timecode = uint(payload)
             yield ClusterStarted(timecode, segment.ms(timecode))
         elif element in (SIMPLE_BLOCK, BLOCK_GROUP) and key_frame_first is None:
             key_frame_first = _is_key_frame(element, payload)
     if timecode is None:
         raise StreamError("a cluster has no Timecode", INVALID_MKV_DATA)
-    cluster = CLUSTER.to_bytes(4, "big") + _size_bytes(len(body)) + bytes(body)
+    cluster = id_bytes(CLUSTER) + _size_bytes(len(body)) + bytes(body)
     media = segment.header + tags + cluster
     yield ClusterComplete(timecode, segment.ms(timecode), media, bool(key_frame_first), tags, segment.header)
 

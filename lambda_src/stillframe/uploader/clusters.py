@@ -16,17 +16,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-EBML_HEADER = 0x1A45DFA3
-SEGMENT = 0x18538067
-INFO = 0x1549A966
-TRACKS = 0x1654AE6B
-TAGS = 0x1254C367
-CLUSTER = 0x1F43B675
-TIMECODE_SCALE = 0x2AD7B1
-CLUSTER_TIMECODE = 0xE7
+from stillframe.ebml import (
+    CLUSTER,
+    CLUSTER_TIMECODE,
+    DEFAULT_TIMECODE_SCALE_NS,
+    EBML_HEADER,
+    INFO,
+    SEGMENT,
+    TAGS,
+    TIMECODE_SCALE,
+    TRACKS,
+    UNKNOWN_SIZE,
+    element,
+    id_bytes,
+    short_element,
+    uint,
+    uint_bytes,
+    vint_length,
+)
+
 KEPT = (INFO, TRACKS, TAGS)  # the Segment's elements a reader of the session needs, in this order
-DEFAULT_SCALE_NS = 1_000_000
-UNKNOWN_SIZE = b"\x01\xff\xff\xff\xff\xff\xff\xff"
 
 
 class ChunkFormatError(ValueError):
@@ -66,7 +75,7 @@ def session_body(chunk_file: bytes, offset_ms: int | None) -> SessionBody:
     base = first if offset_ms is None else offset_ms * 1_000_000 // scale  # in the Segment's units, as acks count
     timecodes = tuple(base + _cluster_timecode(chunk_file, c) - first for c in clusters)
     rewritten = b"".join(_retimed(chunk_file, c, tc) for c, tc in zip(clusters, timecodes, strict=True))
-    head = chunk_file[top[EBML_HEADER].start : top[EBML_HEADER].end] + SEGMENT.to_bytes(4, "big") + UNKNOWN_SIZE
+    head = chunk_file[top[EBML_HEADER].start : top[EBML_HEADER].end] + id_bytes(SEGMENT) + UNKNOWN_SIZE
     return SessionBody(head + kept + rewritten, timecodes)
 
 
@@ -86,33 +95,31 @@ def _elements(data: bytes, at: int, end: int) -> Iterator[_Element]:
 
 
 def _vint_length(data: bytes, at: int, longest: int) -> int:
-    first = data[at] if at < len(data) else 0
-    for length in range(1, longest + 1):
-        if first & (0x80 >> (length - 1)):
-            return length
-    raise ChunkFormatError("an element header is not valid EBML")
+    try:
+        return vint_length(data[at] if at < len(data) else 0, longest)
+    except ValueError as exc:
+        raise ChunkFormatError(str(exc)) from exc
 
 
 def _timecode_scale(data: bytes, children: list[_Element]) -> int:
     for info in (e for e in children if e.element_id == INFO):
         for field in _elements(data, info.payload, info.end):
             if field.element_id == TIMECODE_SCALE:
-                return int.from_bytes(data[field.payload : field.end], "big") or DEFAULT_SCALE_NS
-    return DEFAULT_SCALE_NS
+                return uint(data[field.payload : field.end]) or DEFAULT_TIMECODE_SCALE_NS
+    return DEFAULT_TIMECODE_SCALE_NS
 
 
 def _cluster_timecode(data: bytes, cluster: _Element) -> int:
     for field in _elements(data, cluster.payload, cluster.end):
         if field.element_id == CLUSTER_TIMECODE:
-            return int.from_bytes(data[field.payload : field.end], "big")
+            return uint(data[field.payload : field.end])
     raise ChunkFormatError("a cluster has no Timecode")
 
 
 def _retimed(data: bytes, cluster: _Element, timecode: int) -> bytes:
     """The cluster with its Timecode set to ``timecode`` (written first, as Matroska wants it)."""
-    value = timecode.to_bytes(max(1, (timecode.bit_length() + 7) // 8), "big")
-    body = bytes([CLUSTER_TIMECODE, 0x80 | len(value)]) + value
+    body = short_element(CLUSTER_TIMECODE, uint_bytes(timecode))
     body += b"".join(
         data[f.start : f.end] for f in _elements(data, cluster.payload, cluster.end) if f.element_id != CLUSTER_TIMECODE
     )
-    return CLUSTER.to_bytes(4, "big") + b"\x01" + len(body).to_bytes(7, "big") + body
+    return element(CLUSTER, body)
