@@ -30,12 +30,13 @@ import av.audio.stream
 import av.container
 import av.stream
 import av.video.stream
+from av.stream import Discard
 
 from stillframe.errors import MediaError
 from stillframe.media import fmp4_boxes
 from stillframe.media.clip_mux import MissingCodecPrivateData, UnsupportedTrack
 from stillframe.media.codec_strings import codecs_string
-from stillframe.media.demux import presentation_window
+from stillframe.media.demux import MILLISECONDS, presentation_window
 
 __all__ = [
     "MissingCodecPrivateData",
@@ -62,6 +63,9 @@ _INIT_OPTIONS = {
 _TS_OPTIONS = {"mpegts_copyts": "1", "fflags": "+bitexact"}
 _TS_WRAP = 1 << 33  # MPEG-TS timestamps are 33-bit counts of the 90 kHz clock
 _FRAGMENT_OPTIONS = {"skip_frame": "all"}  # stream parameters come from the Matroska track header: decode nothing
+# An init segment needs the track header only: no packets are read ahead (a third of the time). The probing is kept
+# where packets are used: it is what fills in audio packet durations, which Matroska blocks do not carry.
+_HEADER_ONLY_OPTIONS = _FRAGMENT_OPTIONS | {"probesize": "32", "analyzeduration": "0"}
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,7 @@ def init_segment(fragment: bytes, track_number: int) -> bytes:
 def media_segment(fragment: bytes, track_number: int, *, start_ms: int, sequence: int) -> bytes:
     """The fMP4 media segment (``moof`` + ``mdat``) of one track, the fragment's first frame presented at
     ``start_ms``; ``sequence`` is the ``mfhd`` sequence number."""
-    with _opened(fragment) as parsed:
+    with _opened(fragment, track=track_number) as parsed:
         stream = _fmp4_track(parsed, track_number)
         packets = parsed.packets[stream.index]
         if not packets:
@@ -137,7 +141,7 @@ def media_segment(fragment: bytes, track_number: int, *, start_ms: int, sequence
         video = stream.type == "video"
         samples = [
             fmp4_boxes.Sample(
-                bytes(timed.packet),
+                memoryview(timed.packet),
                 duration,
                 fmp4_boxes.SYNC_SAMPLE if timed.keyframe or not video else fmp4_boxes.NON_SYNC_SAMPLE,
                 offset,
@@ -172,30 +176,41 @@ def ts_segment(fragment: bytes, *, start_ms: int, sequence: int) -> bytes:
 
 
 @contextmanager
-def _opened(fragment: bytes, *, packets: bool = True) -> Iterator[_Fragment]:
-    """The fragment demuxed (all packets, in memory), its streams usable as templates until the block ends."""
+def _opened(fragment: bytes, *, packets: bool = True, track: int | None = None) -> Iterator[_Fragment]:
+    """The fragment demuxed (its packets in memory), its streams usable as templates until the block ends.
+
+    ``track``: only that track's packets and the video's (which place the fragment's start) are read.
+    """
     try:
-        container = av.open(io.BytesIO(fragment), mode="r", format="matroska", options=_FRAGMENT_OPTIONS)
+        options = _FRAGMENT_OPTIONS if packets else _HEADER_ONLY_OPTIONS
+        container = av.open(io.BytesIO(fragment), mode="r", format="matroska", options=options)
     except (av.FFmpegError, ValueError) as exc:
         raise MediaError(f"cannot parse the fragment: {exc}") from exc
     try:
         streams = list(container.streams)
         demuxed: list[list[_Packet]] = [[] for _ in streams]
         if packets:
-            _demux(container, demuxed)
+            wanted = [s for s in streams if track is None or s.index + 1 == track or s.type == "video"]
+            _demux(container, wanted, demuxed)
         yield _Fragment(streams, demuxed, _origin_ms(streams, demuxed, container.metadata))
     finally:
         container.close()
 
 
-def _demux(container: av.container.InputContainer, into: list[list[_Packet]]) -> None:
+def _demux(container: av.container.InputContainer, wanted: list[av.stream.Stream], into: list[list[_Packet]]) -> None:
+    # Matroska's time base is 1 ms: the conversion is exact, and skipped when it is already ms.
+    scales = {stream.index: Fraction(stream.time_base or MILLISECONDS) * 1000 for stream in wanted}
+    for stream in container.streams:
+        if stream not in wanted:
+            stream.discard = Discard.all
     try:
-        for packet in container.demux():
+        for packet in container.demux(wanted):
             if packet.size and packet.pts is not None:
-                scale = Fraction(packet.time_base or Fraction(1, 1000)) * 1000
-                pts_ms = round(packet.pts * scale)
-                duration_ms = round((packet.duration or 0) * scale)
-                into[packet.stream.index].append(_Packet(packet, pts_ms, duration_ms, bool(packet.is_keyframe)))
+                scale = scales[packet.stream.index]
+                pts, duration = packet.pts, packet.duration or 0
+                if scale != 1:
+                    pts, duration = round(pts * scale), round(duration * scale)
+                into[packet.stream.index].append(_Packet(packet, pts, duration, bool(packet.is_keyframe)))
     except av.FFmpegError as exc:
         raise MediaError(f"cannot parse the fragment: {exc}") from exc
 
