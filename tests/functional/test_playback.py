@@ -346,3 +346,24 @@ def test_session_token_fields_round_trip_and_refuse_alteration():
         PlaybackSession.decode(TokenCodec(b"other"), token, now_ms=0)
     with pytest.raises(NotAuthorizedError):
         PlaybackSession.decode(codec, dataclasses.replace(session, key_id=None).encode(codec)[:-2] + "AA", now_ms=0)
+
+
+@LOCAL_ONLY
+def test_bad_playback_requests_never_cause_a_5xx(invoke, stream):
+    import random
+
+    from stillframe.domain.playback import PLAYBACK_PATHS
+
+    valid = parse_qs(urlsplit(hls_url(invoke, stream, start=T0, end=T0 + 4)["body"]["HLSStreamingSessionURL"]).query)
+    token = valid["SessionToken"][0]
+    nasty = ["", "0", "-1", "3", "1" * 200, "abc", "%00", "é", token, token[:-4], token + "A", "1e9", " 1"]
+    rng = random.Random(7)
+    for path in PLAYBACK_PATHS:
+        for _ in range(12):
+            params = {
+                name: rng.choice(nasty) for name in rng.sample(["SessionToken", "FragmentNumber", "TrackNumber"], 3)
+            }
+            url = "https://h/prod" + path + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+            got = handler_get(invoke, url)
+            assert 400 <= got.status < 500 or got.status == 200, (path, params, got.status, got.body[:200])
+            assert b"Traceback" not in got.body
