@@ -46,7 +46,7 @@ def test_an_hls_session_url_plays_over_plain_http(archived, server):
         StreamName=STREAM, PlaybackMode="ON_DEMAND", HLSFragmentSelector=on_demand(0, 6)
     )["HLSStreamingSessionURL"]
     assert url.startswith(server + "/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=")
-    playlist, segments = hls_segments(lambda u: http_get(u), url)
+    _, segments = hls_segments(lambda u: http_get(u), url)
     assert [n for n, _ in decoded_frames(b"".join(segments))] == list(range(150))
     assert http_get(url).headers["content-type"] == "application/vnd.apple.mpegurl"
 

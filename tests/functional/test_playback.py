@@ -367,3 +367,17 @@ def test_bad_playback_requests_never_cause_a_5xx(invoke, stream):
             got = handler_get(invoke, url)
             assert 400 <= got.status < 500 or got.status == 200, (path, params, got.status, got.body[:200])
             assert b"Traceback" not in got.body
+
+
+def test_a_segment_over_the_transport_cap_is_refused_naming_it(tmp_path, clip_factory, monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    from stillframe.settings import Settings
+
+    settings = Settings(store="local", data_dir=str(tmp_path / "d"), token_secret="t", max_media_bytes=20_000)
+    invoke = Invoker(build(settings))
+    invoke("/createStream", {"StreamName": "big", "DataRetentionInHours": 1})
+    put_media(invoke, "big", clip_factory(seconds=2, fps=FPS, gop=50, width=640, height=480), T0)
+    url = hls_url(invoke, "big", start=T0, end=T0 + 2)["body"]["HLSStreamingSessionURL"]
+    playlist_url = urljoin(url, media_uri(handler_get(invoke, url).text))
+    segment = handler_get(invoke, urljoin(playlist_url, playlist_uris(handler_get(invoke, playlist_url).text)[0]))
+    assert segment.status == 400 and b"over the 20,000 bytes" in segment.body

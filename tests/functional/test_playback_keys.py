@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import pytest
-
 from stillframe.access.backends import KeyFile
 from stillframe.access.keystore import AccessKey
 from tests.conftest import T0, FakeContext

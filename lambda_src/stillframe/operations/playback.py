@@ -111,8 +111,10 @@ def resource(
     tokens: TokenCodec,
     now_ms: int,
     key_check: KeyCheck | None,
+    max_bytes: int,
 ) -> Answer:
-    """One GET of a session: ``path`` one of ``PLAYBACK_PATHS``, ``params`` its query string."""
+    """One GET of a session: ``path`` one of ``PLAYBACK_PATHS``, ``params`` its query string; a segment over
+    ``max_bytes`` (what the transport carries) is refused, naming the limit."""
     protocol, kind = PLAYBACK_PATHS[path]
     token = params.get("SessionToken") or ""
     session = PlaybackSession.decode(tokens, token, now_ms=now_ms)
@@ -137,7 +139,13 @@ def resource(
             playlists.DASH_CONTENT_TYPE,
             playlists.dash_manifest(window, session, token, tracks, now_ms=now_ms),
         )
-    return _segment(kind, params, session, token, stream, fragments, now_ms)
+    answer = _segment(kind, params, session, token, stream, fragments, now_ms)
+    if len(answer.body) > max_bytes:
+        raise InvalidArgumentError(
+            f"This segment is {len(answer.body):,} bytes, over the {max_bytes:,} bytes this endpoint answers with: "
+            "play the stream from `stillframe serve`, or store shorter fragments"
+        )
+    return answer
 
 
 def _segment(
