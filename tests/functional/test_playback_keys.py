@@ -74,7 +74,7 @@ def test_a_read_only_prefix_key_plays_its_streams_until_it_is_revoked(
     url = made["body"]["HLSStreamingSessionURL"]
     status, master = player_get(tmp_path, url)
     assert status == 200 and master.startswith(b"#EXTM3U")
-    media_url = urljoin(url, [line for line in master.decode().splitlines() if not line.startswith("#")][0])
+    media_url = urljoin(url, next(line for line in master.decode().splitlines() if not line.startswith("#")))
     assert player_get(tmp_path, media_url)[0] == 200
     # And a session of a stream outside its prefix is refused when asked for
     refused = session(handle, keys["viewer"], "garage")
