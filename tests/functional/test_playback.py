@@ -381,3 +381,28 @@ def test_a_segment_over_the_transport_cap_is_refused_naming_it(tmp_path, clip_fa
     playlist_url = urljoin(url, media_uri(handler_get(invoke, url).text))
     segment = handler_get(invoke, urljoin(playlist_url, playlist_uris(handler_get(invoke, playlist_url).text)[0]))
     assert segment.status == 400 and b"over the 20,000 bytes" in segment.body
+
+
+@LOCAL_ONLY
+@pytest.mark.parametrize(
+    ("codec", "container", "playable"),
+    [
+        ("libx265", "MPEG_TS", True),
+        ("libx265", "FRAGMENTED_MP4", True),
+        ("libvpx-vp9", "FRAGMENTED_MP4", True),
+        ("libvpx-vp9", "MPEG_TS", False),
+    ],
+)
+def test_codecs_play_where_the_container_carries_them(invoke, clip_factory, codec, container, playable):
+    invoke("/createStream", {"StreamName": "codec", "DataRetentionInHours": 1})
+    put_media(invoke, "codec", clip_factory(seconds=2, fps=FPS, gop=50, codec=codec), T0)
+    answer = hls_url(invoke, "codec", start=T0, end=T0 + 2, ContainerFormat=container)
+    if not playable:
+        assert answer["status"] == 400
+        assert answer["headers"]["x-amzn-ErrorType"].startswith("UnsupportedStreamMediaTypeException")
+        assert "vp09" in answer["body"]["message"] and "MPEG-TS" in answer["body"]["message"]
+        return
+    _, segments = hls_segments(get(invoke), answer["body"]["HLSStreamingSessionURL"])
+    media = b"".join(segments if container == "FRAGMENTED_MP4" else segments[1:])
+    frames = decoded_frames(media, fmt="mpegts" if container == "MPEG_TS" else None)
+    assert [n for n, _ in frames] == list(range(50))
