@@ -68,7 +68,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "wiring": {"domain", "catalog", "delivery", "operations", "settings", "storage"},
     "api": {"domain", "access", "observability", "operations", "settings"},
-    "handlers": {"api", "delivery", "observability", "operations", "settings", "wiring"},
+    "handlers": {"api", "delivery", "domain", "observability", "operations", "settings", "wiring"},
     "server": {"domain", "access", "api"},
     "client": set(),
     "uploader": {"domain", "client", "ebml"},

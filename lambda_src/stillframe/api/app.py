@@ -25,6 +25,7 @@ from stillframe.api import (
     errors,
     routes_image_generation,
     routes_media,
+    routes_playback,
     routes_stream_admin,
     routes_streams,
     validation,
@@ -77,6 +78,7 @@ validation.install(app)
 app.use(middlewares=[authorize_streams])
 app.include_router(routes_streams.router)
 app.include_router(routes_media.router)
+app.include_router(routes_playback.router)
 app.include_router(routes_stream_admin.router)
 app.include_router(routes_image_generation.router)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -127,3 +128,21 @@ def _body(event: dict[str, Any]) -> bytes | None:
             message = "The request body is not valid base64, so its signature cannot be checked."
             raise NotAuthorizedError(message) from exc
     return str(body).encode("utf-8")
+
+
+def session_key_check(settings: Settings) -> Callable[[str, str], None] | None:
+    """With keys auth, the check a playback request makes of the key its session was issued to: still active, still
+    reaching the stream (a revoked key's sessions stop at once, not when they expire). None without keys auth."""
+    guard = guard_for(settings)
+    if guard is None:
+        return None
+    keys = guard.verifier.keys
+
+    def check(access_key_id: str, stream_name: str) -> None:
+        key = keys.find(access_key_id)
+        if key is None or not key.active:
+            raise NotAuthorizedError(f"The access key {access_key_id} this session was made for is no longer active")
+        if not key.covers_stream(stream_name):
+            raise NotAuthorizedError(f"The access key {access_key_id} may no longer use stream {stream_name!r}")
+
+    return check

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from stillframe.domain.image_generation_requests import DescribeImageGenerationRequest, UpdateImageGenerationRequest
 from stillframe.domain.media_requests import GetClipRequest, GetMediaForFragmentListRequest, GetMediaRequest
+from stillframe.domain.playback_requests import GetDASHStreamingSessionURLRequest, GetHLSStreamingSessionURLRequest
 from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
 from stillframe.domain.shapes import WireModel
@@ -106,6 +107,20 @@ OPERATIONS: tuple[OperationSpec, ...] = (
         plane=M,
     ),
     OperationSpec("GetMedia", "/getMedia", GetMediaRequest, read_only=True, plane=M),
+    OperationSpec(
+        "GetHLSStreamingSessionURL",
+        "/getHLSStreamingSessionURL",
+        GetHLSStreamingSessionURLRequest,
+        read_only=True,
+        plane=M,
+    ),
+    OperationSpec(
+        "GetDASHStreamingSessionURL",
+        "/getDASHStreamingSessionURL",
+        GetDASHStreamingSessionURLRequest,
+        read_only=True,
+        plane=M,
+    ),
     OperationSpec("PutMedia", "/putMedia", PutMediaHeaders, read_only=False, plane=M, from_headers=True),
 )
 _BY_PATH = {spec.path: spec for spec in OPERATIONS}

@@ -22,6 +22,7 @@ from stillframe.api.app import app
 from stillframe.api.context import CALLER, OPERATIONS
 from stillframe.api.cors import refusal_headers
 from stillframe.api.errors import internal_failure, proxy_error
+from stillframe.domain.playback import is_playback_path
 from stillframe.errors import NotAuthorizedError
 from stillframe.observability import logger, metrics, tracer
 from stillframe.wiring import Services, services
@@ -41,7 +42,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, svc: Servic
     try:
         svc = svc or services()
         guard = keys_auth.guard_for(svc.settings)
-        key = guard.admit(event) if guard is not None else None
+        # A player's GET of a playback session carries no signature: its SessionToken is checked by the operation.
+        unsigned = is_playback_path(str(event.get("path") or ""))
+        key = guard.admit(event) if guard is not None and not unsigned else None
         app.append_context(**{OPERATIONS: svc.operations, CALLER: key})  # Powertools clears it after each request
         response = app.resolve(event, context)
     except NotAuthorizedError as exc:

@@ -15,6 +15,7 @@ from stillframe.catalog.arrivals import ARRIVALS
 from stillframe.catalog.stream_updates import StreamUpdates
 from stillframe.domain.image_generation_requests import DescribeImageGenerationRequest, UpdateImageGenerationRequest
 from stillframe.domain.media_requests import GetClipRequest, GetMediaForFragmentListRequest, GetMediaRequest
+from stillframe.domain.playback_requests import PlaybackSessionRequest
 from stillframe.domain.put_media_headers import PutMediaHeaders
 from stillframe.domain.requests import GetImagesRequest, ListFragmentsRequest
 from stillframe.domain.stream_admin_requests import UpdateDataRetentionRequest, UpdateStreamRequest
@@ -34,6 +35,7 @@ from stillframe.operations import (
     image_generation,
     list_fragments,
     list_streams,
+    playback,
     put_media,
     put_media_session,
     stream_admin,
@@ -107,6 +109,10 @@ class Operations:
     @property
     def tokens(self) -> TokenCodec:
         return self._svc.tokens
+
+    @property
+    def settings(self) -> Settings:
+        return self._svc.settings
 
     @property
     def deliveries(self) -> Deliveries:
@@ -207,6 +213,32 @@ class Operations:
         for chunk in chunks:
             writer.write(chunk)
         return b""
+
+    def playback_session(self, request: PlaybackSessionRequest, *, base_url: str, key_id: str | None) -> str:
+        """A session URL under ``base_url`` (this endpoint as the client reached it); ``key_id``: the caller's key."""
+        return playback.create_session(
+            request,
+            streams=self.streams,
+            fragments=self.fragments,
+            tokens=self.tokens,
+            now_ms=self.now_ms(),
+            base_url=base_url,
+            key_id=key_id,
+        )
+
+    def playback_resource(
+        self, path: str, params: dict[str, str], *, key_check: playback.KeyCheck | None
+    ) -> playback.Answer:
+        """A GET of a playback session (playlist, manifest or segment)."""
+        return playback.resource(
+            path,
+            params,
+            streams=self.streams,
+            fragments=self.fragments,
+            tokens=self.tokens,
+            now_ms=self.now_ms(),
+            key_check=key_check,
+        )
 
     def put_media(self, body: bytes, headers: PutMediaHeaders) -> str:
         """The ack stream of one PutMedia body, received now."""

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from stillframe import __version__
+from stillframe.domain.playback import PLAYBACK_PATHS
 from stillframe.server.http import ProxyHandler
 
 HEALTH_PATH = "/health"
@@ -36,7 +37,8 @@ VIEWER_CSP = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 # What GET may fetch unsigned when serve requires signatures: nothing here names or shows a stream.
-OPEN_PATHS = frozenset({HEALTH_PATH, *VIEWER_FILES})
+# Playback sessions' GETs are open too: players cannot sign, and each carries its SessionToken instead.
+OPEN_PATHS = frozenset({HEALTH_PATH, *VIEWER_FILES, *PLAYBACK_PATHS})
 
 
 def with_site(handler: ProxyHandler, *, store: str) -> ProxyHandler:

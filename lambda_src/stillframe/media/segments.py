@@ -1,0 +1,377 @@
+"""HLS and DASH segments of one stored fragment: fMP4 init and media segments per track, or one MPEG-TS segment.
+
+Packets are copied, never re-encoded: H.264/H.265 in Matroska are already length-prefixed as in MP4, so a sample's
+bytes go into the ``mdat`` as they are (the TS muxer converts them to Annex B and AAC to ADTS itself).
+
+Timing: the fragment's first presented video frame lands exactly at ``start_ms`` (the caller's timeline, epoch ms)
+and every packet keeps its offset from it, so segments of consecutive fragments follow each other on one timeline
+with no edit list. Decode times are the sorted presentation times shifted back just enough that none is after its
+own presentation time (as ``clip_mux``), so composition offsets are never negative; ``tfdt`` is the absolute decode
+time of the first sample, a 64-bit count in the track's timescale. Timescales: video 90 kHz (a whole multiple of
+the stored milliseconds, and the TS clock); audio its sample rate. AAC packets follow one another by whole frames
+(1024 samples): their stored times are rounded to ms, and a packet within 1 ms of where the previous one ends is
+placed exactly there.
+
+The init segment depends only on the track's header (codec, codec private data, picture size or sample rate), so
+one built from any fragment of a run with the same codec private data serves every fragment of that run.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import av.audio.stream
+import av.container
+import av.stream
+import av.video.stream
+
+from stillframe.errors import MediaError
+from stillframe.media import fmp4_boxes
+from stillframe.media.clip_mux import MissingCodecPrivateData, UnsupportedTrack
+from stillframe.media.codec_strings import codecs_string
+from stillframe.media.demux import presentation_window
+
+__all__ = [
+    "MissingCodecPrivateData",
+    "TrackInfo",
+    "UnsupportedTrack",
+    "init_segment",
+    "media_segment",
+    "tracks_of",
+    "ts_segment",
+]
+
+VIDEO_TIMESCALE = 90_000
+TRACK_ID = 1  # every init segment holds one track, so its media segments all name track 1
+# What fragmented MP4 (and the codecs string) can carry; and MPEG-TS, which HLS players decode.
+_FMP4_CODECS = frozenset({"h264", "hevc", "vp9", "av1", "aac", "opus", "mp3", "flac", "ac3", "eac3"})
+_TS_CODECS = frozenset({"h264", "hevc", "aac"})
+_NEEDS_PRIVATE_DATA = frozenset({"h264", "hevc", "aac", "av1"})
+_INIT_OPTIONS = {
+    "movflags": "empty_moov+default_base_moof",
+    "fflags": "+bitexact",
+    "video_track_timescale": str(VIDEO_TIMESCALE),
+}
+# mpegts_copyts: the PES timestamps are written as given (no muxer delay added to them).
+_TS_OPTIONS = {"mpegts_copyts": "1", "fflags": "+bitexact"}
+_TS_WRAP = 1 << 33  # MPEG-TS timestamps are 33-bit counts of the 90 kHz clock
+_FRAGMENT_OPTIONS = {"skip_frame": "all"}  # stream parameters come from the Matroska track header: decode nothing
+
+
+@dataclass(frozen=True)
+class TrackInfo:
+    """One track of a fragment, as a playlist or manifest describes it."""
+
+    number: int  # KVS track number: 1-based position of the track in the fragment (1 = first, normally video)
+    kind: str  # "video" | "audio"
+    codec: str  # RFC 6381 codecs string (HLS CODECS, DASH @codecs)
+    width: int = 0
+    height: int = 0
+    sample_rate: int = 0
+    channels: int = 0
+    bitrate: int = 0  # bits/s over this fragment (HLS BANDWIDTH)
+    frame_rate: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Packet:
+    packet: av.Packet
+    pts_ms: int
+    duration_ms: int
+    keyframe: bool
+
+
+@dataclass(frozen=True)
+class _Fragment:
+    """A fragment's tracks and their packets in decode order; ``origin_ms``: its first presented video frame."""
+
+    streams: Sequence[av.stream.Stream]
+    packets: Sequence[Sequence[_Packet]]
+    origin_ms: int
+
+
+def tracks_of(fragment: bytes) -> tuple[TrackInfo, ...]:
+    """The fragment's video and audio tracks, in track-number order (other kinds are left out)."""
+    with _opened(fragment) as parsed:
+        return tuple(
+            _track_info(stream, parsed.packets[stream.index])
+            for stream in parsed.streams
+            if stream.type in ("video", "audio")
+        )
+
+
+def init_segment(fragment: bytes, track_number: int) -> bytes:
+    """The fMP4 init segment (``ftyp`` + ``moov`` with ``mvex``) of one track of ``fragment``, as track 1."""
+    with _opened(fragment, packets=False) as parsed:
+        stream = _fmp4_track(parsed, track_number)
+        buffer = io.BytesIO()
+        try:
+            with av.open(buffer, mode="w", format="mp4", options=_INIT_OPTIONS) as output:
+                track = output.add_stream_from_template(stream, opaque=True)
+                track.time_base = Fraction(1, _timescale(stream))
+                if stream.codec_context.name == "hevc":
+                    track.codec_tag = "hvc1"  # module docstring of codec_strings
+                output.start_encoding()
+        except av.FFmpegError as exc:
+            raise UnsupportedTrack(f"cannot write track {track_number} ({stream.codec_context.name}) as fMP4") from exc
+    # Without a packet the muxer writes ftyp and moov, then an empty index (mfra) that is no part of an init segment.
+    return b"".join(whole for kind, whole in fmp4_boxes.top_boxes(buffer.getvalue()) if kind in (b"ftyp", b"moov"))
+
+
+def media_segment(fragment: bytes, track_number: int, *, start_ms: int, sequence: int) -> bytes:
+    """The fMP4 media segment (``moof`` + ``mdat``) of one track, the fragment's first frame presented at
+    ``start_ms``; ``sequence`` is the ``mfhd`` sequence number."""
+    with _opened(fragment) as parsed:
+        stream = _fmp4_track(parsed, track_number)
+        packets = parsed.packets[stream.index]
+        if not packets:
+            raise MediaError(f"track {track_number} of the fragment holds no packets")
+        timescale = _timescale(stream)
+        times, offsets, durations = _timeline(stream, packets, start_ms - parsed.origin_ms, timescale)
+        video = stream.type == "video"
+        samples = [
+            fmp4_boxes.Sample(
+                bytes(timed.packet),
+                duration,
+                fmp4_boxes.SYNC_SAMPLE if timed.keyframe or not video else fmp4_boxes.NON_SYNC_SAMPLE,
+                offset,
+            )
+            for timed, offset, duration in zip(packets, offsets, durations, strict=True)
+        ]
+        return fmp4_boxes.media_segment(TRACK_ID, sequence, times[0], samples)
+
+
+def ts_segment(fragment: bytes, *, start_ms: int, sequence: int) -> bytes:
+    """The MPEG-TS segment of every video and audio track (H.264/H.265 and AAC), the first frame at ``start_ms``.
+
+    Timestamps are ``start_ms`` and the offsets on the 90 kHz clock, modulo 2**33 as TS counts them. ``sequence``
+    has no place in a TS segment (HLS numbers segments in the playlist) and is accepted for symmetry.
+    """
+    del sequence
+    with _opened(fragment) as parsed:
+        streams = [stream for stream in parsed.streams if stream.type in ("video", "audio")]
+        for stream in streams:
+            _check_codec(stream, _TS_CODECS, "MPEG-TS")
+        timed = []
+        for order, stream in enumerate(streams):
+            packets = parsed.packets[stream.index]
+            if packets:
+                timed += _ts_times(order, stream, packets, -parsed.origin_ms)
+        if not timed:
+            raise MediaError("the fragment holds no video or audio packets")
+        base = start_ms * 90 % _TS_WRAP
+        # Every timestamp goes up by one wrap when the earliest would be negative (the muxer masks them to 33 bits).
+        lift = _TS_WRAP if min(dts for dts, _, _, _ in timed) + base < 0 else 0
+        return _write_ts(streams, sorted(timed, key=lambda item: (item[0], item[1])), base + lift)
+
+
+@contextmanager
+def _opened(fragment: bytes, *, packets: bool = True) -> Iterator[_Fragment]:
+    """The fragment demuxed (all packets, in memory), its streams usable as templates until the block ends."""
+    try:
+        container = av.open(io.BytesIO(fragment), mode="r", format="matroska", options=_FRAGMENT_OPTIONS)
+    except (av.FFmpegError, ValueError) as exc:
+        raise MediaError(f"cannot parse the fragment: {exc}") from exc
+    try:
+        streams = list(container.streams)
+        demuxed: list[list[_Packet]] = [[] for _ in streams]
+        if packets:
+            _demux(container, demuxed)
+        yield _Fragment(streams, demuxed, _origin_ms(streams, demuxed, container.metadata))
+    finally:
+        container.close()
+
+
+def _demux(container: av.container.InputContainer, into: list[list[_Packet]]) -> None:
+    try:
+        for packet in container.demux():
+            if packet.size and packet.pts is not None:
+                scale = Fraction(packet.time_base or Fraction(1, 1000)) * 1000
+                pts_ms = round(packet.pts * scale)
+                duration_ms = round((packet.duration or 0) * scale)
+                into[packet.stream.index].append(_Packet(packet, pts_ms, duration_ms, bool(packet.is_keyframe)))
+    except av.FFmpegError as exc:
+        raise MediaError(f"cannot parse the fragment: {exc}") from exc
+
+
+def _origin_ms(streams: Sequence[av.stream.Stream], packets: Sequence[Sequence[_Packet]], tags: dict[str, str]) -> int:
+    """The first presented video frame (the presentation window's first, as ``clip_mux``), else the first packet."""
+    video = next((stream.index for stream in streams if stream.type == "video" and packets[stream.index]), None)
+    if video is None:
+        return min((timed.pts_ms for track in packets for timed in track), default=0)
+    starts = sorted(timed.pts_ms for timed in packets[video])
+    window = presentation_window(tags)
+    if window is None:
+        return starts[0]
+    return next((start for start in starts if start >= starts[0] + window[0]), starts[0])
+
+
+def _fmp4_track(parsed: _Fragment, track_number: int) -> av.stream.Stream:
+    stream = _track(parsed, track_number)
+    _check_codec(stream, _FMP4_CODECS, "fragmented MP4")
+    return stream
+
+
+def _track(parsed: _Fragment, track_number: int) -> av.stream.Stream:
+    numbers = [stream.index + 1 for stream in parsed.streams if stream.type in ("video", "audio")]
+    if track_number not in numbers:
+        held = ", ".join(map(str, numbers)) or "none"
+        raise UnsupportedTrack(f"the fragment has no video or audio track {track_number} (its tracks: {held})")
+    return parsed.streams[track_number - 1]
+
+
+def _check_codec(stream: av.stream.Stream, allowed: frozenset[str], container: str) -> None:
+    codec = stream.codec_context.name
+    if codec not in allowed:
+        raise UnsupportedTrack(
+            f"track {stream.index + 1} is {codec}, which {container} segments cannot carry "
+            f"(they carry {', '.join(sorted(allowed))})"
+        )
+    if codec in _NEEDS_PRIVATE_DATA and not stream.codec_context.extradata:
+        raise MissingCodecPrivateData(f"track {stream.index + 1} ({codec}) has no codec private data")
+
+
+def _timescale(stream: av.stream.Stream) -> int:
+    """90 kHz for video, the sample rate for audio (module docstring)."""
+    if isinstance(stream, av.audio.stream.AudioStream):
+        return stream.codec_context.sample_rate or VIDEO_TIMESCALE
+    return VIDEO_TIMESCALE
+
+
+def _timeline(
+    stream: av.stream.Stream, packets: Sequence[_Packet], shift_ms: int, timescale: int
+) -> tuple[list[int], list[int], list[int]]:
+    """Decode times, composition offsets and durations of ``packets`` (decode order) in ``timescale``, each stored
+    time moved by ``shift_ms``; decode times and durations agree (each time is the previous plus its duration)."""
+    if stream.type == "video":
+        pts = [timed.pts_ms + shift_ms for timed in packets]
+        dts = _decode_times(pts)
+        ticks = timescale // 1000
+        last = max(1, packets[-1].duration_ms) * ticks
+        times = [value * ticks for value in dts]
+        return times, [(p - d) * ticks for p, d in zip(pts, dts, strict=True)], _durations(times, last)
+    frame = _aac_frame(stream)
+    times = _audio_times([timed.pts_ms + shift_ms for timed in packets], timescale, frame)
+    last = frame or max(1, _ticks(packets[-1].duration_ms, timescale))
+    return times, [0] * len(times), _durations(times, last)
+
+
+def _aac_frame(stream: av.stream.Stream) -> int:
+    """Samples per AAC packet (the decoder's frame size, else 1024), 0 for other codecs: their packets vary."""
+    if isinstance(stream, av.audio.stream.AudioStream) and stream.codec_context.name == "aac":
+        return stream.codec_context.frame_size or 1024
+    return 0
+
+
+def _audio_times(pts_ms: list[int], rate: int, frame: int) -> list[int]:
+    """Audio packet starts in samples: each where the previous ends (``frame`` samples on) when within 1 ms of it."""
+    times = [_ticks(pts_ms[0], rate)]
+    for start in pts_ms[1:]:
+        stored, follows = _ticks(start, rate), times[-1] + frame
+        times.append(follows if frame and abs(stored - follows) <= rate // 1000 else max(stored, times[-1]))
+    return times
+
+
+def _durations(times: list[int], last: int) -> list[int]:
+    return [after - before for before, after in itertools.pairwise(times)] + [last]
+
+
+def _ticks(ms: int, timescale: int) -> int:
+    """Milliseconds in ``timescale`` units, rounding half up."""
+    return (ms * timescale * 2 + 1000) // 2000
+
+
+def _decode_times(pts: list[int]) -> list[int]:
+    """Monotonic decode times with dts <= pts: the sorted pts, shifted back just enough (as ``clip_mux``)."""
+    ordered = sorted(pts)
+    shift = max(0, *(first - own for first, own in zip(ordered, pts, strict=True)))
+    return [value - shift for value in ordered]
+
+
+def _ts_times(
+    order: int, stream: av.stream.Stream, packets: Sequence[_Packet], shift_ms: int
+) -> list[tuple[int, int, int, av.Packet]]:
+    """(dts, track order, pts, packet) on the 90 kHz clock, relative to the TS base."""
+    timescale = _timescale(stream)
+    times, offsets, durations = _timeline(stream, packets, shift_ms, timescale)
+    timed = []
+    for timed_packet, dts, offset, duration in zip(packets, times, offsets, durations, strict=True):
+        packet = timed_packet.packet
+        packet.duration = _rescale(duration, timescale)
+        timed.append((_rescale(dts, timescale), order, _rescale(dts + offset, timescale), packet))
+    return timed
+
+
+def _rescale(ticks: int, timescale: int) -> int:
+    return (ticks * VIDEO_TIMESCALE * 2 + timescale) // (2 * timescale)
+
+
+def _write_ts(streams: list[av.stream.Stream], timed: list[tuple[int, int, int, av.Packet]], base: int) -> bytes:
+    buffer = io.BytesIO()
+    try:
+        with av.open(buffer, mode="w", format="mpegts", options=_TS_OPTIONS) as output:
+            tracks = []
+            for stream in streams:
+                track = output.add_stream_from_template(stream, opaque=True)
+                track.time_base = Fraction(1, VIDEO_TIMESCALE)
+                tracks.append(track)
+            for dts, order, pts, packet in timed:
+                packet.stream, packet.time_base = tracks[order], Fraction(1, VIDEO_TIMESCALE)
+                packet.dts, packet.pts = base + dts, base + pts
+                output.mux(packet)
+    except av.FFmpegError as exc:
+        raise UnsupportedTrack(f"cannot write the fragment's tracks as MPEG-TS: {exc}") from exc
+    return buffer.getvalue()
+
+
+def _track_info(stream: av.stream.Stream, packets: Sequence[_Packet]) -> TrackInfo:
+    context = stream.codec_context
+    if context.name in _NEEDS_PRIVATE_DATA and not context.extradata:
+        raise MissingCodecPrivateData(f"track {stream.index + 1} ({context.name}) has no codec private data")
+    span_ms = _span_ms(packets)
+    bitrate = sum(timed.packet.size for timed in packets) * 8 * 1000 // span_ms if span_ms else 0
+    if isinstance(stream, av.audio.stream.AudioStream):
+        audio = stream.codec_context
+        codec = _codecs(context.name, context.extradata)
+        return TrackInfo(
+            stream.index + 1, "audio", codec, sample_rate=audio.sample_rate, channels=audio.channels, bitrate=bitrate
+        )
+    if not isinstance(stream, av.video.stream.VideoStream):
+        raise UnsupportedTrack(f"track {stream.index + 1} is neither video nor audio")
+    video = stream.codec_context
+    codec = _codecs(context.name, context.extradata, _profile_number(video.profile), video.width * video.height)
+    rate = len(packets) * 1000 / span_ms if span_ms else float(stream.average_rate or 0)
+    return TrackInfo(
+        stream.index + 1,
+        "video",
+        codec,
+        width=video.width,
+        height=video.height,
+        bitrate=bitrate,
+        frame_rate=round(rate, 3),
+    )
+
+
+def _codecs(codec: str, extradata: bytes | None, profile: int = 0, pixels: int = 0) -> str:
+    try:
+        return codecs_string(codec, extradata or b"", profile=profile, pixels=pixels)
+    except MediaError:
+        return codec  # no RFC 6381 name: such a track cannot be segmented either (UnsupportedTrack there)
+
+
+def _profile_number(name: str | None) -> int:
+    """The number in FFmpeg's profile name ("Profile 2" for VP9), 0 when it has none."""
+    digits = "".join(char for char in name or "" if char.isdigit())
+    return int(digits) if digits else 0
+
+
+def _span_ms(packets: Sequence[_Packet]) -> int:
+    if not packets:
+        return 0
+    return max(t.pts_ms + t.duration_ms for t in packets) - min(t.pts_ms for t in packets)

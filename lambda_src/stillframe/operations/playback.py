@@ -1,0 +1,258 @@
+"""GetHLSStreamingSessionURL / GetDASHStreamingSessionURL, and what their URLs lead to: playlists, manifests and
+media segments remuxed from the stored fragments (``media.segments``; never re-encoded).
+
+Creating a session checks what KVS checks up front (the stream keeps media, the range holds fragments, LIVE has
+fragments from the last 30 seconds, the first fragment's codecs can be played) and answers a URL whose token holds
+the session (``domain.playback``). Every later request is a plain GET with that token: decoded, checked (altered,
+expired, the stream re-created, in keys mode the key revoked or no longer reaching the stream), then answered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from stillframe.catalog.fragments import FragmentIndex
+from stillframe.catalog.keys import FragmentRecord
+from stillframe.catalog.stream_record import StreamRecord
+from stillframe.catalog.streams import StreamCatalog
+from stillframe.domain.clocks import Timeline, timeline_of
+from stillframe.domain.playback import (
+    DASH_MANIFEST,
+    DASH_PREFIX,
+    HLS_MASTER,
+    HLS_PREFIX,
+    PLAYBACK_PATHS,
+    PlaybackSession,
+)
+from stillframe.domain.playback_requests import GetDASHStreamingSessionURLRequest, PlaybackSessionRequest
+from stillframe.domain.token import TokenCodec
+from stillframe.errors import (
+    InvalidArgumentError,
+    InvalidMediaFrameError,
+    MediaError,
+    MissingCodecPrivateDataError,
+    NotAuthorizedError,
+    ResourceNotFoundError,
+    UnsupportedStreamMediaTypeError,
+)
+from stillframe.operations import playback_window, playlists
+
+logger = logging.getLogger(__name__)
+
+# Codecs a session serves: KVS's H.264/H.265 (+ AAC) in both containers; in fMP4 also what browsers play from it.
+TS_CODECS = ("avc1", "hvc1", "hev1", "mp4a")
+FMP4_CODECS = (*TS_CODECS, "opus", "vp09", "av01")
+KeyCheck = Callable[[str, str], None]  # (access key id, stream name): raises NotAuthorizedError when it may not
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A playback resource: its bytes (or text) and Content-Type."""
+
+    content_type: str
+    body: bytes | str
+
+
+def create_session(
+    request: PlaybackSessionRequest,
+    *,
+    streams: StreamCatalog,
+    fragments: FragmentIndex,
+    tokens: TokenCodec,
+    now_ms: int,
+    base_url: str,
+    key_id: str | None,
+) -> str:
+    """The session URL (the HLS master playlist's, or the DASH manifest's)."""
+    stream = streams.find(request.stream.stream_name, request.stream.arn)
+    stream.require_retention("it keeps no media to play.")
+    timeline = timeline_of(request.selector)
+    ends_ahead = request.end_ms is not None and request.end_ms > now_ms
+    if request.mode != "LIVE" and timeline == Timeline.SERVER and ends_ahead:
+        raise InvalidArgumentError(
+            f"{request.SELECTOR_FIELD}.TimestampRange.EndTimestamp must be in the past when "
+            "FragmentSelectorType is SERVER_TIMESTAMP"
+        )
+    is_dash = isinstance(request, GetDASHStreamingSessionURLRequest)
+    session = PlaybackSession(
+        protocol=request.PROTOCOL,
+        stream=stream.name,
+        arn=stream.arn,
+        mode=request.mode,
+        timeline=timeline.value,
+        start_ms=request.start_ms,
+        end_ms=request.end_ms,
+        container="FRAGMENTED_MP4" if is_dash else getattr(request, "container", "FRAGMENTED_MP4"),
+        discontinuities="NEVER" if is_dash else getattr(request, "discontinuities", "ALWAYS"),
+        display_timestamp=request.display_timestamp == "ALWAYS",
+        display_number=getattr(request, "display_number", "NEVER") == "ALWAYS",
+        max_fragments=request.max_fragments,
+        created_ms=now_ms,
+        expires_ms=now_ms + request.expires_s * 1000,
+        key_id=key_id,
+    )
+    first = _first_fragment(session, stream, fragments, now_ms)
+    _check_playable(fragments.blob(first), session)
+    token = session.encode(tokens)
+    path = DASH_PREFIX + DASH_MANIFEST if is_dash else HLS_PREFIX + HLS_MASTER
+    logger.info("playback session", extra={"stream": stream.name, "mode": session.mode, "protocol": session.protocol})
+    return f"{base_url}{path}?{urlencode({'SessionToken': token})}"
+
+
+def resource(
+    path: str,
+    params: Mapping[str, str],
+    *,
+    streams: StreamCatalog,
+    fragments: FragmentIndex,
+    tokens: TokenCodec,
+    now_ms: int,
+    key_check: KeyCheck | None,
+) -> Answer:
+    """One GET of a session: ``path`` one of ``PLAYBACK_PATHS``, ``params`` its query string."""
+    protocol, kind = PLAYBACK_PATHS[path]
+    token = params.get("SessionToken") or ""
+    session = PlaybackSession.decode(tokens, token, now_ms=now_ms)
+    if session.protocol != protocol:
+        raise NotAuthorizedError(f"This SessionToken is for an {session.protocol} session, not {protocol}")
+    stream = _session_stream(session, streams)
+    if session.key_id is not None:
+        if key_check is None:
+            raise NotAuthorizedError("This session was made for an access key, and this endpoint checks none")
+        key_check(session.key_id, session.stream)
+    if kind in ("master", "media_playlist", "manifest"):
+        window = playback_window.window(session, token, stream, fragments, now_ms=now_ms)
+        if kind == "media_playlist":
+            track = _track_number(params) if session.container == "FRAGMENTED_MP4" else None
+            return Answer(playlists.HLS_CONTENT_TYPE, playlists.hls_media(window, session, token, track))
+        if not window.entries:
+            raise ResourceNotFoundError(f"No fragments found in stream {session.stream} for this session yet")
+        tracks = _tracks(fragments.blob(window.entries[0].record))
+        if kind == "master":
+            return Answer(playlists.HLS_CONTENT_TYPE, playlists.hls_master(tracks, session, token))
+        return Answer(
+            playlists.DASH_CONTENT_TYPE,
+            playlists.dash_manifest(window, session, token, tracks, now_ms=now_ms),
+        )
+    return _segment(kind, params, session, token, stream, fragments, now_ms)
+
+
+def _segment(
+    kind: str,
+    params: Mapping[str, str],
+    session: PlaybackSession,
+    token: str,
+    stream: StreamRecord,
+    fragments: FragmentIndex,
+    now_ms: int,
+) -> Answer:
+    from stillframe.media import segments  # PyAV: loaded by the first segment, not at cold start
+
+    number = params.get("FragmentNumber")
+    if number is None and kind == "init":
+        window = playback_window.window(session, token, stream, fragments, now_ms=now_ms)
+        if not window.entries:
+            raise ResourceNotFoundError(f"No fragments found in stream {session.stream} for this session yet")
+        record = window.entries[0].record
+    else:
+        record = _session_fragment(_fragment_number(number), session, stream, fragments, now_ms)
+    data = fragments.blob(record)
+    start = record.start(session.timeline)
+    try:
+        if kind == "ts":
+            return Answer("video/MP2T", segments.ts_segment(data, start_ms=start, sequence=0))
+        track = _track_number(params)
+        kinds = {info.number: info.kind for info in segments.tracks_of(data)}
+        content_type = "audio/mp4" if kinds.get(track) == "audio" else "video/mp4"
+        if kind == "init":
+            return Answer(content_type, segments.init_segment(data, track))
+        return Answer(content_type, segments.media_segment(data, track, start_ms=start, sequence=1))
+    except segments.UnsupportedTrack as exc:
+        raise UnsupportedStreamMediaTypeError(str(exc)) from exc
+    except segments.MissingCodecPrivateData as exc:
+        raise MissingCodecPrivateDataError(str(exc)) from exc
+    except MediaError as exc:
+        raise InvalidMediaFrameError(f"Fragment {record.number} cannot be read: {exc}") from exc
+
+
+def _session_stream(session: PlaybackSession, streams: StreamCatalog) -> StreamRecord:
+    try:
+        return streams.find(session.stream, session.arn)
+    except ResourceNotFoundError:
+        raise ResourceNotFoundError(
+            f"The stream {session.stream} of this session no longer exists (deleted, or re-created since)"
+        ) from None
+
+
+def _session_fragment(
+    number: str, session: PlaybackSession, stream: StreamRecord, fragments: FragmentIndex, now_ms: int
+) -> FragmentRecord:
+    record = fragments.by_number(stream.media_id, number)
+    if record is None or not stream.retains(record, now_ms=now_ms) or not playback_window.member(session, record):
+        raise ResourceNotFoundError(f"Fragment {number} is not part of this session")
+    return record
+
+
+def _first_fragment(session: PlaybackSession, stream: StreamRecord, fragments: FragmentIndex, now_ms: int):
+    if session.mode == "LIVE":
+        timeline, start, end = Timeline.SERVER.value, now_ms - playback_window.LIVE_LOOKBACK_MS, now_ms
+        missing = f"No fragments found in stream {stream.name} in the last 30 seconds"
+    else:
+        assert session.start_ms is not None
+        timeline, start = session.timeline, session.start_ms
+        end = session.end_ms if session.end_ms is not None else now_ms
+        missing = f"No fragments found in stream {stream.name} for the requested time range"
+    for _, record in fragments.scan(stream.media_id, timeline, start, end, expected=2):
+        if stream.retains(record, now_ms=now_ms):
+            return record
+    raise ResourceNotFoundError(missing)
+
+
+def _check_playable(data: bytes, session: PlaybackSession) -> None:
+    tracks = _tracks(data)
+    allowed = TS_CODECS if session.container == "MPEG_TS" else FMP4_CODECS
+    for track in tracks:
+        if not track.codec.startswith(allowed):
+            where = "MPEG-TS" if session.container == "MPEG_TS" else f"{session.protocol} (fragmented MP4)"
+            played = "H.264, H.265 and AAC" if session.container == "MPEG_TS" else "H.264, H.265, AV1, VP9, AAC, Opus"
+            raise UnsupportedStreamMediaTypeError(
+                f"Track {track.number} holds {track.codec}, which {where} playback does not carry ({played} play)"
+            )
+    from stillframe.media import segments
+
+    try:
+        segments.init_segment(data, tracks[0].number)
+    except segments.MissingCodecPrivateData as exc:
+        raise MissingCodecPrivateDataError(str(exc)) from exc
+
+
+def _tracks(data: bytes):
+    from stillframe.media import segments
+
+    try:
+        tracks = segments.tracks_of(data)
+    except segments.UnsupportedTrack as exc:
+        raise UnsupportedStreamMediaTypeError(str(exc)) from exc
+    except MediaError as exc:
+        raise InvalidMediaFrameError(f"The session's media cannot be read: {exc}") from exc
+    if not tracks:
+        raise UnsupportedStreamMediaTypeError("The stream's fragments hold no track to play")
+    return tracks
+
+
+def _track_number(params: Mapping[str, str]) -> int:
+    text = params.get("TrackNumber", "1")
+    if not text.isdigit() or not 1 <= int(text) <= 2:
+        raise InvalidArgumentError(f"TrackNumber must be 1 or 2, not {text!r}")
+    return int(text)
+
+
+def _fragment_number(text: str | None) -> str:
+    if text is None:
+        raise InvalidArgumentError("FragmentNumber is required")
+    if not text.isdigit() or len(text) > 128:
+        raise InvalidArgumentError(f"FragmentNumber must be a fragment number (digits), not {text!r}")
+    return text
