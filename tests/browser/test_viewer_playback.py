@@ -27,7 +27,9 @@ pytestmark = pytest.mark.browser
 
 FPS = 25
 FRAME_MS = 1000 // FPS
-PLAYING = "() => { const v = document.getElementById('video'); return !v.paused && v.currentTime > %s; }"
+# The video plays and the viewer shows a time at or after `ms` for the frame on screen.
+PLAYING_AT = """(ms) => !document.getElementById("video").paused &&
+  Number(document.getElementById("still-time").dataset.t || 0) >= ms"""
 # Pause the video, let the viewer show the paused frame's time, and return that frame as a PNG data URL.
 GRAB_FRAME = """async () => {
   const video = document.getElementById("video");
@@ -63,9 +65,13 @@ def test_play_shows_the_video_from_the_chosen_time_on(site, page, tmp_path: Path
     choose_still(page, stream.start_ms + 3000)
     # When the user presses Play
     page.locator("#play").click()
-    # Then the video plays from there: a second later the frame on screen is the one the shown time names
-    page.wait_for_function(PLAYING % 1.0)
+    # Then the video plays from there (in the 2 s fragment from T0+2 s, a second into it)
+    page.wait_for_function(PLAYING_AT, arg=stream.start_ms)
+    started_ms = int(page.locator("#still-time").get_attribute("data-t"))
+    assert stream.start_ms + 3000 <= started_ms < stream.start_ms + 3500, started_ms
     assert page.locator("#video").is_visible() and page.locator("#still-image").is_hidden()
+    # And a second later the frame on screen is the one the shown time names
+    page.wait_for_function(PLAYING_AT, arg=stream.start_ms + 4000)
     frame, at_ms = paused_frame(page)
     assert stream.start_ms + 4000 <= at_ms < stream.gap_start_ms
     expected = stream.frame_at(at_ms)
@@ -85,7 +91,7 @@ def test_play_runs_on_across_the_gap_to_the_next_range(site, page) -> None:
     choose_still(page, stream.gap_start_ms - 1000)
     page.locator("#play").click()
     # Then playback crosses the gap: the video shows the second clip's frames and the viewer their own times
-    page.wait_for_function(PLAYING % 2.0)
+    page.wait_for_function(PLAYING_AT, arg=stream.gap_end_ms + 500)
     frame, at_ms = paused_frame(page)
     assert stream.gap_end_ms <= at_ms < stream.end_ms, at_ms
     expected = stream.frame_at(at_ms)
@@ -102,7 +108,7 @@ def test_the_audio_rendition_plays_with_the_video(site, page, clip_factory, tmp_
     choose_still(page, stream.start_ms)
     # When it is played
     page.locator("#play").click()
-    page.wait_for_function(PLAYING % 1.5)
+    page.wait_for_function(PLAYING_AT, arg=stream.start_ms + 1500)
     # Then Chromium decoded its sound (hls.js played the master playlist's audio rendition) and the right frames
     assert page.evaluate("() => document.getElementById('video').webkitAudioDecodedByteCount") > 0
     frame, at_ms = paused_frame(page)
@@ -162,8 +168,10 @@ def test_follow_live_plays_the_live_video_as_it_arrives(site, page, live_feed) -
     time.sleep(3)
     # When the user follows it live
     page.locator("#follow").check()
-    # Then the live video plays: the frame on screen is the one its shown time names, seconds behind now
-    page.wait_for_function(PLAYING % 1.0)
+    # Then the live video plays on: the frame on screen is the one its shown time names, seconds behind now
+    page.wait_for_function(PLAYING_AT, arg=start_ms)
+    first_ms = int(page.locator("#still-time").get_attribute("data-t"))
+    page.wait_for_function(PLAYING_AT, arg=first_ms + 1000)
     frame, at_ms = paused_frame(page)
     assert start_ms <= at_ms <= time.time() * 1000, at_ms
     assert abs(frame - (LIVE_FIRST_FRAME + (at_ms - start_ms) // FRAME_MS)) <= 1, (frame, at_ms)
