@@ -9,6 +9,7 @@ and the wall-clock time the viewer shows for it; the page fixture fails a test o
 from __future__ import annotations
 
 import base64
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -27,9 +28,12 @@ pytestmark = pytest.mark.browser
 
 FPS = 25
 FRAME_MS = 1000 // FPS
-# The video plays and the viewer shows a time at or after `ms` for the frame on screen.
-PLAYING_AT = """(ms) => !document.getElementById("video").paused &&
-  Number(document.getElementById("still-time").dataset.t || 0) >= ms"""
+# The video has played a little and plays on, and the viewer shows a time at or after `ms` for the frame on screen.
+PLAYING_AT = """(ms) => {
+  const video = document.getElementById("video");
+  const played = video.played.length ? video.played.end(video.played.length - 1) - video.played.start(0) : 0;
+  return !video.paused && played > 0.1 && Number(document.getElementById("still-time").dataset.t) >= ms;
+}"""
 # Pause the video, let the viewer show the paused frame's time, and return that frame as a PNG data URL.
 GRAB_FRAME = """async () => {
   const video = document.getElementById("video");
@@ -131,14 +135,15 @@ def test_playing_where_no_fragments_are_says_why(site, page) -> None:
     assert page.locator("#video").is_hidden() and page.locator("#play").inner_text() == "Play"
 
 
-LIVE_SECONDS, LIVE_FIRST_FRAME = 20, 3000
+LIVE_SECONDS, LIVE_FIRST_FRAME = 15, 3000
+LIVE_STREAMS = itertools.count()
 
 
 @pytest.fixture
 def live_feed(site, clip_factory) -> Iterator[tuple[str, int]]:
     """A stream fed in real time from now on, one 1 s fragment a second; yields (name, its first frame's ms)."""
     url, _ = site
-    name = "live-feed"
+    name = f"live-feed-{next(LIVE_STREAMS)}"
     session_clients(url)[0].create_stream(StreamName=name, DataRetentionInHours=1)
     clip = clip_factory(seconds=LIVE_SECONDS, fps=FPS, gop=FPS, start_number=LIVE_FIRST_FRAME)
     start_ms = int(time.time() * 1000)
@@ -184,3 +189,22 @@ def test_follow_live_plays_the_live_video_as_it_arrives(site, page, live_feed) -
     page.locator("#follow").uncheck()
     page.locator("#still-image").wait_for(state="visible")
     assert page.locator("#video").is_hidden()
+
+
+def test_play_from_a_moment_ago_runs_on_into_video_that_arrives_while_it_plays(site, page, live_feed) -> None:
+    url, _ = site
+    name, start_ms = live_feed
+    # Given the viewer on a stream a producer is feeding now (not following it), its first still chosen
+    page.goto(f"{url}/#stream={name}")
+    page.locator("#timeline .covered").wait_for()
+    choose_still(page, start_ms)
+    # When the user presses Play
+    newest = "() => Number([...document.querySelectorAll('#timeline .covered')].pop().dataset.end)"
+    arrived_ms = page.evaluate(newest)
+    page.locator("#play").click()
+    # Then the video plays from there on, past what had arrived when Play was pressed (the session takes what comes)
+    page.wait_for_function(PLAYING_AT, arg=start_ms)
+    assert int(page.locator("#still-time").get_attribute("data-t")) < start_ms + 1000
+    page.wait_for_function(PLAYING_AT, arg=arrived_ms + 1000, timeout=30_000)
+    frame, at_ms = paused_frame(page)
+    assert abs(frame - (LIVE_FIRST_FRAME + (at_ms - start_ms) // FRAME_MS)) <= 1, (frame, at_ms)

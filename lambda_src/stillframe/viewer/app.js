@@ -12,8 +12,6 @@ const MAX_SAMPLING_MS = 20000;   // GetImages' SamplingInterval range is 200..20
 const MAX_WINDOW_MS = 300000;    // and End - Start at most 300 s
 const PAGE = 25;
 const POLL_MS = 2000;
-const PLAY_AHEAD_MS = 10 * 60e3;     // ON_DEMAND plays at least this far past the chosen time
-const MAX_SESSION_MS = 24 * 3600e3;  // an HLS session's TimestampRange spans at most 24 h
 const TICK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
   172800, 604800].map((s) => s * 1000);
 
@@ -392,6 +390,7 @@ async function showStill(t) {
   }
   markSelected();
   $("still-time").textContent = clockText(t, true);
+  $("still-time").dataset.t = t;
   try {
     const [image] = await getImages(t, t, Math.max(interval(), 200));
     if (request !== state.stillRequest) return; // a later step won
@@ -458,20 +457,8 @@ function fragmentHolding(ms) {
   return null;
 }
 
-// From `t`: a visible range reaching now plays LIVE_REPLAY with no end (the session keeps taking new fragments);
-// a range in the past plays ON_DEMAND to the end of the visible range, at least PLAY_AHEAD_MS on.
 function playFrom(t) {
-  const startMs = fragmentHolding(t) ?? t;
-  const request = { stream: state.stream, selector: selector(), startMs, seekMs: t - startMs };
-  const now = Date.now();
-  if (state.view.end >= now) {
-    request.mode = "LIVE_REPLAY";
-  } else {
-    request.mode = "ON_DEMAND";
-    request.endMs = Math.min(Math.max(state.view.end, t + PLAY_AHEAD_MS), startMs + MAX_SESSION_MS);
-    if (selector() === "SERVER_TIMESTAMP") request.endMs = Math.min(request.endMs, now); // must be in the past
-  }
-  startVideo(request);
+  startVideo(playbackFrom(state.stream, selector(), t, fragmentHolding(t), state.view.end));
 }
 
 function startVideo(request) {

@@ -4,6 +4,20 @@
 "use strict";
 
 const SESSION_EXPIRES_S = 3600;
+const PLAY_AHEAD_MS = 10 * 60e3;     // a session from the past plays at least this far past the chosen time
+const MAX_SESSION_MS = 24 * 3600e3;  // an HLS session's TimestampRange spans at most 24 h
+
+// The request (for Playback.play) that plays `stream` from `t`, epoch ms, to the end of the visible range
+// (`viewEndMs`), at least PLAY_AHEAD_MS on: ON_DEMAND when that is all past, else LIVE_REPLAY with no end, so the
+// session keeps taking the fragments that arrive while it plays. A session holds only the fragments starting in its
+// range, so it starts at the fragment on screen at `t` (`heldFromMs`, null in a gap) and playback seeks to `t`.
+function playbackFrom(stream, selector, t, heldFromMs, viewEndMs) {
+  const startMs = heldFromMs ?? t;
+  const request = { stream, selector, startMs, seekMs: t - startMs };
+  const endMs = Math.max(viewEndMs, t + PLAY_AHEAD_MS);
+  if (endMs >= Date.now()) return { ...request, mode: "LIVE_REPLAY" };
+  return { ...request, mode: "ON_DEMAND", endMs: Math.min(endMs, startMs + MAX_SESSION_MS) };
+}
 
 // What GetHLSStreamingSessionURL is asked for `request` (see Playback.play). Every mode asks for the fragments' own
 // timestamps in the playlist (EXT-X-PROGRAM-DATE-TIME), which hls.js turns into the wall-clock time on screen.
