@@ -83,10 +83,10 @@ def test_get_data_endpoint_for_unknown_stream_is_not_found(invoke):
 
 
 def test_unknown_operation_is_an_aws_shaped_404(invoke):
-    answer = invoke("/getHLSStreamingSessionURL", {})
+    answer = invoke("/describeSignalingChannel", {})
     assert answer["status"] == 404
     assert answer["headers"]["x-amzn-ErrorType"] == "UnknownOperationException"
-    assert "/getHLSStreamingSessionURL" in answer["body"]["message"]
+    assert "/describeSignalingChannel" in answer["body"]["message"]
     assert answer["headers"]["x-amzn-RequestId"] == "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 
 

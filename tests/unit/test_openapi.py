@@ -40,12 +40,16 @@ def test_the_routes_and_the_document_agree_with_the_operation_table() -> None:
     # Given the one operation table, the resolver's routes and the generated document
     from stillframe.api.app import app
     from stillframe.domain.operations import OPERATIONS
+    from stillframe.domain.playback import PLAYBACK_PATHS
 
     routes = {(route.method, route.path): route for route in app._static_routes + app._dynamic_routes}
     paths = json.loads(document())["paths"]
-    # Then every row has exactly one POST route and one documented path, and nothing else is routed
-    assert set(routes) == {("POST", spec.path) for spec in OPERATIONS}
-    assert set(paths) == {spec.path for spec in OPERATIONS}
+    # Then every row has exactly one POST route and one documented path, every playback resource one GET, and
+    # nothing else is routed
+    playback = {("GET", path) for path in PLAYBACK_PATHS}
+    assert set(routes) == {("POST", spec.path) for spec in OPERATIONS} | playback
+    assert set(paths) == {spec.path for spec in OPERATIONS} | set(PLAYBACK_PATHS)
+    assert all(set(paths[path]) == {"get"} for path in PLAYBACK_PATHS)
     # And each route validates the row's request model (PutMedia's is its headers, read by the route itself)
     for spec in OPERATIONS:
         schema = paths[spec.path]["post"].get("requestBody", {}).get("content", {}).get("application/json", {})

@@ -19,7 +19,7 @@ import av.container
 import av.stream
 
 from stillframe.errors import MediaError
-from stillframe.media.demux import presentation_window, to_ms
+from stillframe.media.demux import decode_times, presentation_window, to_ms
 
 # Codecs whose packets need the codec private data (avcC/hvcC) in MP4: without it nothing can decode the clip.
 _NEEDS_PRIVATE_DATA = frozenset({"h264", "hevc", "aac"})
@@ -171,7 +171,7 @@ def _write(fragments: Sequence[_Demuxed], first_ms: int, last_end_ms: int, end_m
                 for index, packets in enumerate(fragment.packets):
                     if index != video:
                         timed += _other_packets(fragment, packets, first_ms, last_end_ms, index)
-            for packet, pts, dts in zip(video_packets, video_pts, _decode_times(video_pts), strict=True):
+            for packet, pts, dts in zip(video_packets, video_pts, decode_times(video_pts), strict=True):
                 timed.append((dts, video, _retimed(packet, pts, dts)))
             timed.sort(key=lambda item: (item[0], item[1]))
             for _, index, packet in timed:
@@ -220,12 +220,3 @@ def _retimed(packet: av.Packet, pts: int, dts: int) -> av.Packet:
     packet.time_base = Fraction(1, 1000)
     packet.pts, packet.dts, packet.duration = pts, dts, max(1, duration)
     return packet
-
-
-def _decode_times(pts: list[int]) -> list[int]:
-    """Monotonic decode times with dts <= pts: the sorted pts, shifted back just enough (as ``fragment_mux``)."""
-    if not pts:
-        return []
-    ordered = sorted(pts)
-    shift = max(0, *(first - own for first, own in zip(ordered, pts, strict=True)))
-    return [value - shift for value in ordered]

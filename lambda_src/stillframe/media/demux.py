@@ -222,6 +222,18 @@ def to_ms(ticks: int, time_base: Fraction) -> int:
     return int((scaled + Fraction(1, 2)) // 1)
 
 
+def decode_times(pts: list[int]) -> list[int]:
+    """Monotonic decode times with dts <= pts for every packet: the sorted pts, shifted back just enough.
+
+    Sources often lack dts (Matroska stores none) or carry ones that no longer fit after rounding to ms.
+    """
+    if not pts:
+        return []
+    ordered = sorted(pts)
+    shift = max(0, *(first - own for first, own in zip(ordered, pts, strict=True)))
+    return [value - shift for value in ordered]
+
+
 class PacketTimer:
     """Fills in missing timestamps: pts from dts (or the previous frame's end), duration from the frame rate.
 

@@ -31,19 +31,19 @@ _SAMPLE = struct.Struct(">IIII")
 class Sample:
     """One sample of a track run: its payload, duration (track timescale), flags and composition offset."""
 
-    data: bytes
+    data: bytes | memoryview  # a demuxed packet's buffer serves without a copy
     duration: int
     flags: int
     composition_offset: int = 0
 
 
-def box(kind: bytes, *payload: bytes) -> bytes:
+def box(kind: bytes, *payload: bytes | memoryview) -> bytes:
     """A box of type ``kind`` around the concatenated ``payload``."""
     body = b"".join(payload)
     return _HEADER.pack(_HEADER.size + len(body), kind) + body
 
 
-def full_box(kind: bytes, version: int, flags: int, *payload: bytes) -> bytes:
+def full_box(kind: bytes, version: int, flags: int, *payload: bytes | memoryview) -> bytes:
     """A full box: version and 24-bit flags, then ``payload``."""
     return box(kind, struct.pack(">I", version << 24 | flags), *payload)
 

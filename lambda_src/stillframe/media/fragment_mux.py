@@ -20,7 +20,15 @@ import av.video.stream
 
 from stillframe.errors import MediaError
 from stillframe.media.audio import AudioPacket
-from stillframe.media.demux import MILLISECONDS, PRESENT_FROM_TAG, PRESENT_UNTIL_TAG, TimedPacket, time_base_of, to_ms
+from stillframe.media.demux import (
+    MILLISECONDS,
+    PRESENT_FROM_TAG,
+    PRESENT_UNTIL_TAG,
+    TimedPacket,
+    decode_times,
+    time_base_of,
+    to_ms,
+)
 from stillframe.media.display import Display
 
 # One cluster per fragment (KVS's shape): the muxer still splits a cluster if a block offset would overflow.
@@ -56,7 +64,7 @@ def mux_fragment(
             sound = None if audio is None else output.add_stream_from_template(audio[0], opaque=True)
             if sound is not None:
                 sound.time_base = MILLISECONDS
-            for timed, pts, dts in zip(packets, starts, _decode_times(starts), strict=True):
+            for timed, pts, dts in zip(packets, starts, decode_times(starts), strict=True):
                 packet = timed.packet
                 packet.stream, packet.time_base = track, MILLISECONDS
                 packet.pts, packet.dts = pts, dts
@@ -79,13 +87,3 @@ def _mux_audio(
         packet.pts = packet.dts = start
         packet.duration = max(0, to_ms(timed.pts + timed.duration, time_base) - start)
         output.mux(packet)
-
-
-def _decode_times(pts: list[int]) -> list[int]:
-    """Monotonic decode times with dts <= pts for every packet: the sorted pts, shifted back just enough.
-
-    Sources often lack dts (Matroska stores none) or carry ones that no longer fit after rounding to ms.
-    """
-    ordered = sorted(pts)
-    shift = max(0, *(first - own for first, own in zip(ordered, pts, strict=True)))
-    return [value - shift for value in ordered]

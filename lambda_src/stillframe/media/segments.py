@@ -5,12 +5,8 @@ bytes go into the ``mdat`` as they are (the TS muxer converts them to Annex B an
 
 Timing: the fragment's first presented video frame lands exactly at ``start_ms`` (the caller's timeline, epoch ms)
 and every packet keeps its offset from it, so segments of consecutive fragments follow each other on one timeline
-with no edit list. Decode times are the sorted presentation times shifted back just enough that none is after its
-own presentation time (as ``clip_mux``), so composition offsets are never negative; ``tfdt`` is the absolute decode
-time of the first sample, a 64-bit count in the track's timescale. Timescales: video 90 kHz (a whole multiple of
-the stored milliseconds, and the TS clock); audio its sample rate. AAC packets follow one another by whole frames
-(1024 samples): their stored times are rounded to ms, and a packet within 1 ms of where the previous one ends is
-placed exactly there.
+with no edit list; ``tfdt`` is the absolute decode time of the first sample, a 64-bit count in the track's
+timescale (video 90 kHz, audio its sample rate: ``segment_timing``).
 
 The init segment depends only on the track's header (codec, codec private data, picture size or sample rate), so
 one built from any fragment of a run with the same codec private data serves every fragment of that run.
@@ -19,7 +15,6 @@ one built from any fragment of a run with the same codec private data serves eve
 from __future__ import annotations
 
 import io
-import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,14 +25,17 @@ import av.audio.stream
 import av.container
 import av.stream
 import av.video.stream
+from av.stream import Discard
 
 from stillframe.errors import MediaError
 from stillframe.media import fmp4_boxes
 from stillframe.media.clip_mux import MissingCodecPrivateData, UnsupportedTrack
 from stillframe.media.codec_strings import codecs_string
-from stillframe.media.demux import presentation_window
+from stillframe.media.demux import MILLISECONDS, presentation_window
+from stillframe.media.segment_timing import VIDEO_TIMESCALE, StoredPacket, timeline, to_90khz, track_timescale
 
 __all__ = [
+    "VIDEO_TIMESCALE",
     "MissingCodecPrivateData",
     "TrackInfo",
     "UnsupportedTrack",
@@ -47,7 +45,6 @@ __all__ = [
     "ts_segment",
 ]
 
-VIDEO_TIMESCALE = 90_000
 TRACK_ID = 1  # every init segment holds one track, so its media segments all name track 1
 # What fragmented MP4 (and the codecs string) can carry; and MPEG-TS, which HLS players decode.
 _FMP4_CODECS = frozenset({"h264", "hevc", "vp9", "av1", "aac", "opus", "mp3", "flac", "ac3", "eac3"})
@@ -62,6 +59,9 @@ _INIT_OPTIONS = {
 _TS_OPTIONS = {"mpegts_copyts": "1", "fflags": "+bitexact"}
 _TS_WRAP = 1 << 33  # MPEG-TS timestamps are 33-bit counts of the 90 kHz clock
 _FRAGMENT_OPTIONS = {"skip_frame": "all"}  # stream parameters come from the Matroska track header: decode nothing
+# An init segment needs the track header only: no packets are read ahead (a third of the time). The probing is kept
+# where packets are used: it is what fills in audio packet durations, which Matroska blocks do not carry.
+_HEADER_ONLY_OPTIONS = _FRAGMENT_OPTIONS | {"probesize": "32", "analyzeduration": "0"}
 
 
 @dataclass(frozen=True)
@@ -79,20 +79,12 @@ class TrackInfo:
     frame_rate: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class _Packet:
-    packet: av.Packet
-    pts_ms: int
-    duration_ms: int
-    keyframe: bool
-
-
 @dataclass(frozen=True)
 class _Fragment:
     """A fragment's tracks and their packets in decode order; ``origin_ms``: its first presented video frame."""
 
     streams: Sequence[av.stream.Stream]
-    packets: Sequence[Sequence[_Packet]]
+    packets: Sequence[Sequence[StoredPacket]]
     origin_ms: int
 
 
@@ -114,7 +106,7 @@ def init_segment(fragment: bytes, track_number: int) -> bytes:
         try:
             with av.open(buffer, mode="w", format="mp4", options=_INIT_OPTIONS) as output:
                 track = output.add_stream_from_template(stream, opaque=True)
-                track.time_base = Fraction(1, _timescale(stream))
+                track.time_base = Fraction(1, track_timescale(stream))
                 if stream.codec_context.name == "hevc":
                     track.codec_tag = "hvc1"  # module docstring of codec_strings
                 output.start_encoding()
@@ -127,17 +119,17 @@ def init_segment(fragment: bytes, track_number: int) -> bytes:
 def media_segment(fragment: bytes, track_number: int, *, start_ms: int, sequence: int) -> bytes:
     """The fMP4 media segment (``moof`` + ``mdat``) of one track, the fragment's first frame presented at
     ``start_ms``; ``sequence`` is the ``mfhd`` sequence number."""
-    with _opened(fragment) as parsed:
+    with _opened(fragment, track=track_number) as parsed:
         stream = _fmp4_track(parsed, track_number)
         packets = parsed.packets[stream.index]
         if not packets:
             raise MediaError(f"track {track_number} of the fragment holds no packets")
-        timescale = _timescale(stream)
-        times, offsets, durations = _timeline(stream, packets, start_ms - parsed.origin_ms, timescale)
+        timescale = track_timescale(stream)
+        times, offsets, durations = timeline(stream, packets, start_ms - parsed.origin_ms, timescale)
         video = stream.type == "video"
         samples = [
             fmp4_boxes.Sample(
-                bytes(timed.packet),
+                memoryview(timed.packet),
                 duration,
                 fmp4_boxes.SYNC_SAMPLE if timed.keyframe or not video else fmp4_boxes.NON_SYNC_SAMPLE,
                 offset,
@@ -172,35 +164,50 @@ def ts_segment(fragment: bytes, *, start_ms: int, sequence: int) -> bytes:
 
 
 @contextmanager
-def _opened(fragment: bytes, *, packets: bool = True) -> Iterator[_Fragment]:
-    """The fragment demuxed (all packets, in memory), its streams usable as templates until the block ends."""
+def _opened(fragment: bytes, *, packets: bool = True, track: int | None = None) -> Iterator[_Fragment]:
+    """The fragment demuxed (its packets in memory), its streams usable as templates until the block ends.
+
+    ``track``: only that track's packets and the video's (which place the fragment's start) are read.
+    """
     try:
-        container = av.open(io.BytesIO(fragment), mode="r", format="matroska", options=_FRAGMENT_OPTIONS)
+        options = _FRAGMENT_OPTIONS if packets else _HEADER_ONLY_OPTIONS
+        container = av.open(io.BytesIO(fragment), mode="r", format="matroska", options=options)
     except (av.FFmpegError, ValueError) as exc:
         raise MediaError(f"cannot parse the fragment: {exc}") from exc
     try:
         streams = list(container.streams)
-        demuxed: list[list[_Packet]] = [[] for _ in streams]
+        demuxed: list[list[StoredPacket]] = [[] for _ in streams]
         if packets:
-            _demux(container, demuxed)
+            wanted = [s for s in streams if track is None or s.index + 1 == track or s.type == "video"]
+            _demux(container, wanted, demuxed)
         yield _Fragment(streams, demuxed, _origin_ms(streams, demuxed, container.metadata))
     finally:
         container.close()
 
 
-def _demux(container: av.container.InputContainer, into: list[list[_Packet]]) -> None:
+def _demux(
+    container: av.container.InputContainer, wanted: list[av.stream.Stream], into: list[list[StoredPacket]]
+) -> None:
+    # Matroska's time base is 1 ms: the conversion is exact, and skipped when it is already ms.
+    scales = {stream.index: Fraction(stream.time_base or MILLISECONDS) * 1000 for stream in wanted}
+    for stream in container.streams:
+        if stream not in wanted:
+            stream.discard = Discard.all
     try:
-        for packet in container.demux():
+        for packet in container.demux(wanted):
             if packet.size and packet.pts is not None:
-                scale = Fraction(packet.time_base or Fraction(1, 1000)) * 1000
-                pts_ms = round(packet.pts * scale)
-                duration_ms = round((packet.duration or 0) * scale)
-                into[packet.stream.index].append(_Packet(packet, pts_ms, duration_ms, bool(packet.is_keyframe)))
+                scale = scales[packet.stream.index]
+                pts, duration = packet.pts, packet.duration or 0
+                if scale != 1:
+                    pts, duration = round(pts * scale), round(duration * scale)
+                into[packet.stream.index].append(StoredPacket(packet, pts, duration, bool(packet.is_keyframe)))
     except av.FFmpegError as exc:
         raise MediaError(f"cannot parse the fragment: {exc}") from exc
 
 
-def _origin_ms(streams: Sequence[av.stream.Stream], packets: Sequence[Sequence[_Packet]], tags: dict[str, str]) -> int:
+def _origin_ms(
+    streams: Sequence[av.stream.Stream], packets: Sequence[Sequence[StoredPacket]], tags: dict[str, str]
+) -> int:
     """The first presented video frame (the presentation window's first, as ``clip_mux``), else the first packet."""
     video = next((stream.index for stream in streams if stream.type == "video" and packets[stream.index]), None)
     if video is None:
@@ -237,79 +244,18 @@ def _check_codec(stream: av.stream.Stream, allowed: frozenset[str], container: s
         raise MissingCodecPrivateData(f"track {stream.index + 1} ({codec}) has no codec private data")
 
 
-def _timescale(stream: av.stream.Stream) -> int:
-    """90 kHz for video, the sample rate for audio (module docstring)."""
-    if isinstance(stream, av.audio.stream.AudioStream):
-        return stream.codec_context.sample_rate or VIDEO_TIMESCALE
-    return VIDEO_TIMESCALE
-
-
-def _timeline(
-    stream: av.stream.Stream, packets: Sequence[_Packet], shift_ms: int, timescale: int
-) -> tuple[list[int], list[int], list[int]]:
-    """Decode times, composition offsets and durations of ``packets`` (decode order) in ``timescale``, each stored
-    time moved by ``shift_ms``; decode times and durations agree (each time is the previous plus its duration)."""
-    if stream.type == "video":
-        pts = [timed.pts_ms + shift_ms for timed in packets]
-        dts = _decode_times(pts)
-        ticks = timescale // 1000
-        last = max(1, packets[-1].duration_ms) * ticks
-        times = [value * ticks for value in dts]
-        return times, [(p - d) * ticks for p, d in zip(pts, dts, strict=True)], _durations(times, last)
-    frame = _aac_frame(stream)
-    times = _audio_times([timed.pts_ms + shift_ms for timed in packets], timescale, frame)
-    last = frame or max(1, _ticks(packets[-1].duration_ms, timescale))
-    return times, [0] * len(times), _durations(times, last)
-
-
-def _aac_frame(stream: av.stream.Stream) -> int:
-    """Samples per AAC packet (the decoder's frame size, else 1024), 0 for other codecs: their packets vary."""
-    if isinstance(stream, av.audio.stream.AudioStream) and stream.codec_context.name == "aac":
-        return stream.codec_context.frame_size or 1024
-    return 0
-
-
-def _audio_times(pts_ms: list[int], rate: int, frame: int) -> list[int]:
-    """Audio packet starts in samples: each where the previous ends (``frame`` samples on) when within 1 ms of it."""
-    times = [_ticks(pts_ms[0], rate)]
-    for start in pts_ms[1:]:
-        stored, follows = _ticks(start, rate), times[-1] + frame
-        times.append(follows if frame and abs(stored - follows) <= rate // 1000 else max(stored, times[-1]))
-    return times
-
-
-def _durations(times: list[int], last: int) -> list[int]:
-    return [after - before for before, after in itertools.pairwise(times)] + [last]
-
-
-def _ticks(ms: int, timescale: int) -> int:
-    """Milliseconds in ``timescale`` units, rounding half up."""
-    return (ms * timescale * 2 + 1000) // 2000
-
-
-def _decode_times(pts: list[int]) -> list[int]:
-    """Monotonic decode times with dts <= pts: the sorted pts, shifted back just enough (as ``clip_mux``)."""
-    ordered = sorted(pts)
-    shift = max(0, *(first - own for first, own in zip(ordered, pts, strict=True)))
-    return [value - shift for value in ordered]
-
-
 def _ts_times(
-    order: int, stream: av.stream.Stream, packets: Sequence[_Packet], shift_ms: int
+    order: int, stream: av.stream.Stream, packets: Sequence[StoredPacket], shift_ms: int
 ) -> list[tuple[int, int, int, av.Packet]]:
     """(dts, track order, pts, packet) on the 90 kHz clock, relative to the TS base."""
-    timescale = _timescale(stream)
-    times, offsets, durations = _timeline(stream, packets, shift_ms, timescale)
+    timescale = track_timescale(stream)
+    times, offsets, durations = timeline(stream, packets, shift_ms, timescale)
     timed = []
     for timed_packet, dts, offset, duration in zip(packets, times, offsets, durations, strict=True):
         packet = timed_packet.packet
-        packet.duration = _rescale(duration, timescale)
-        timed.append((_rescale(dts, timescale), order, _rescale(dts + offset, timescale), packet))
+        packet.duration = to_90khz(duration, timescale)
+        timed.append((to_90khz(dts, timescale), order, to_90khz(dts + offset, timescale), packet))
     return timed
-
-
-def _rescale(ticks: int, timescale: int) -> int:
-    return (ticks * VIDEO_TIMESCALE * 2 + timescale) // (2 * timescale)
 
 
 def _write_ts(streams: list[av.stream.Stream], timed: list[tuple[int, int, int, av.Packet]], base: int) -> bytes:
@@ -330,7 +276,7 @@ def _write_ts(streams: list[av.stream.Stream], timed: list[tuple[int, int, int, 
     return buffer.getvalue()
 
 
-def _track_info(stream: av.stream.Stream, packets: Sequence[_Packet]) -> TrackInfo:
+def _track_info(stream: av.stream.Stream, packets: Sequence[StoredPacket]) -> TrackInfo:
     context = stream.codec_context
     if context.name in _NEEDS_PRIVATE_DATA and not context.extradata:
         raise MissingCodecPrivateData(f"track {stream.index + 1} ({context.name}) has no codec private data")
@@ -371,7 +317,7 @@ def _profile_number(name: str | None) -> int:
     return int(digits) if digits else 0
 
 
-def _span_ms(packets: Sequence[_Packet]) -> int:
+def _span_ms(packets: Sequence[StoredPacket]) -> int:
     if not packets:
         return 0
     return max(t.pts_ms + t.duration_ms for t in packets) - min(t.pts_ms for t in packets)

@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 # Codecs a session serves: KVS's H.264/H.265 (+ AAC) in both containers; in fMP4 also what browsers play from it.
 TS_CODECS = ("avc1", "hvc1", "hev1", "mp4a")
 FMP4_CODECS = (*TS_CODECS, "opus", "vp09", "av01")
+AUDIO_TRACK = 2  # KVS's layout: track 1 video (or the only track), track 2 audio
 KeyCheck = Callable[[str, str], None]  # (access key id, stream name): raises NotAuthorizedError when it may not
 
 
@@ -111,8 +112,10 @@ def resource(
     tokens: TokenCodec,
     now_ms: int,
     key_check: KeyCheck | None,
+    max_bytes: int,
 ) -> Answer:
-    """One GET of a session: ``path`` one of ``PLAYBACK_PATHS``, ``params`` its query string."""
+    """One GET of a session: ``path`` one of ``PLAYBACK_PATHS``, ``params`` its query string; a segment over
+    ``max_bytes`` (what the transport carries) is refused, naming the limit."""
     protocol, kind = PLAYBACK_PATHS[path]
     token = params.get("SessionToken") or ""
     session = PlaybackSession.decode(tokens, token, now_ms=now_ms)
@@ -137,7 +140,13 @@ def resource(
             playlists.DASH_CONTENT_TYPE,
             playlists.dash_manifest(window, session, token, tracks, now_ms=now_ms),
         )
-    return _segment(kind, params, session, token, stream, fragments, now_ms)
+    answer = _segment(kind, params, session, token, stream, fragments, now_ms)
+    if len(answer.body) > max_bytes:
+        raise InvalidArgumentError(
+            f"This segment is {len(answer.body):,} bytes, over the {max_bytes:,} bytes this endpoint answers with: "
+            "play the stream from `stillframe serve`, or store shorter fragments"
+        )
+    return answer
 
 
 def _segment(
@@ -165,8 +174,7 @@ def _segment(
         if kind == "ts":
             return Answer("video/MP2T", segments.ts_segment(data, start_ms=start, sequence=0))
         track = _track_number(params)
-        kinds = {info.number: info.kind for info in segments.tracks_of(data)}
-        content_type = "audio/mp4" if kinds.get(track) == "audio" else "video/mp4"
+        content_type = "audio/mp4" if track == AUDIO_TRACK else "video/mp4"  # players go by the playlist, not this
         if kind == "init":
             return Answer(content_type, segments.init_segment(data, track))
         return Answer(content_type, segments.media_segment(data, track, start_ms=start, sequence=1))

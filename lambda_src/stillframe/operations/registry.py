@@ -238,6 +238,7 @@ class Operations:
             tokens=self.tokens,
             now_ms=self.now_ms(),
             key_check=key_check,
+            max_bytes=self._svc.settings.max_media_bytes,
         )
 
     def put_media(self, body: bytes, headers: PutMediaHeaders) -> str:
