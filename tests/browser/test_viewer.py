@@ -19,21 +19,12 @@ import pytest
 
 from tests.conftest import ROOT, T0
 from tests.support.gapped import GappedStream, ingest_gapped
+from tests.support.players import CHROMIUM, CHROMIUM_ARGS
 from tests.support.serve import put_media_cli, running_serve
 from tests.support.synth import read_frame_number
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = ROOT / "test-artifacts"
 WAIT_MS = 20_000
 
