@@ -75,6 +75,7 @@ lint: install
 bench: install ffmpeg-deps browser-deps tests/browser/js/node_modules/.installed
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.media_out
+	$(BIN)/python -m bench.playback
 
 .PHONY: bench-scale
 ## Constant cost at any history: streams of 1k-100k fragments on the local store and on its own LocalStack S3 (~13 min).
