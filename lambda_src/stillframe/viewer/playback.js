@@ -79,7 +79,10 @@ class Playback {
     if (attempt !== this.attempt) return; // stopped, or another play began, while the session was asked for
     // No worker: hls.js would start it from a blob: script, which the viewer's policy (worker-src) refuses.
     const startPosition = request.mode === "LIVE" ? -1 : (request.seekMs || 0) / 1000; // -1: the live edge
-    const hls = new Hls({ enableWorker: false, startPosition });
+    // Live: one target duration behind the newest fragment (hls.js's default is three), so a frame is on screen
+    // about a fragment and a second after it was filmed (bench.playback measures it).
+    const live = request.mode === "LIVE" ? { liveSyncDurationCount: 1, liveMaxLatencyDurationCount: 4 } : {};
+    const hls = new Hls({ enableWorker: false, startPosition, ...live });
     this.hls = hls;
     hls.on(Hls.Events.ERROR, (_, data) => {
       if (!data.fatal) return;
