@@ -256,6 +256,22 @@ def test_tampered_foreign_and_missing_tokens_are_refused(invoke, stream):
     assert handler_get(invoke, outside).status == 404
 
 
+@LOCAL_ONLY
+def test_a_segment_over_the_answer_cap_is_refused_naming_it_and_the_playlists_still_play(invoke, stream):
+    # Given a process over the same store that may answer at most 20,000 bytes of media (Lambda: 4,706,379)
+    small = Invoker(build(dataclasses.replace(invoke.services.settings, max_media_bytes=20_000)))
+    url = hls_url(small, stream, start=T0, end=T0 + 4)["body"]["HLSStreamingSessionURL"]
+    playlist, _ = hls_segments(get(invoke), url)  # (the same session, segments fetched without the cap)
+    # When a player fetches the playlists, then a segment
+    master = handler_get(small, url)
+    media_url = urljoin(url, media_uri(master.text))
+    assert master.status == 200 and handler_get(small, media_url).status == 200
+    refused = handler_get(small, urljoin(media_url, playlist_uris(playlist)[0]))
+    # Then the segment is refused whole with a 400 naming the limit, never cut short nor a 5xx
+    assert refused.status == 400 and b"InvalidArgumentException" in refused.body
+    assert b"20,000 bytes" in refused.body
+
+
 def test_sessions_expire_and_end_with_their_stream(tmp_path, clip_factory, monkeypatch):
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     from stillframe.settings import Settings

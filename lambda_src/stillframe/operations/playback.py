@@ -111,8 +111,10 @@ def resource(
     tokens: TokenCodec,
     now_ms: int,
     key_check: KeyCheck | None,
+    max_bytes: int,
 ) -> Answer:
-    """One GET of a session: ``path`` one of ``PLAYBACK_PATHS``, ``params`` its query string."""
+    """One GET of a session: ``path`` one of ``PLAYBACK_PATHS``, ``params`` its query string; a segment over
+    ``max_bytes`` (what this endpoint can answer with: Lambda's response cap after base64) is refused whole."""
     protocol, kind = PLAYBACK_PATHS[path]
     token = params.get("SessionToken") or ""
     session = PlaybackSession.decode(tokens, token, now_ms=now_ms)
@@ -137,7 +139,14 @@ def resource(
             playlists.DASH_CONTENT_TYPE,
             playlists.dash_manifest(window, session, token, tracks, now_ms=now_ms),
         )
-    return _segment(kind, params, session, token, stream, fragments, now_ms)
+    answer = _segment(kind, params, session, token, stream, fragments, now_ms)
+    if len(answer.body) > max_bytes:
+        raise InvalidArgumentError(
+            f"The segment of fragment {params.get('FragmentNumber')} would be {len(answer.body):,} bytes, over the "
+            f"{max_bytes:,} bytes this endpoint answers with: store shorter fragments (a key frame more often), or "
+            "play the stream from `stillframe serve`"
+        )
+    return answer
 
 
 def _segment(
