@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # Written by `scripts/localstack.sh up s3`: the endpoint (port chosen there), test credentials, region.
 LOCALSTACK_ENV := .localstack/s3/env
 
-.PHONY: install demo test test-fast lint bench synth bootstrap deploy destroy localstack-up localstack-down e2e e2e-up e2e-down clean browser-deps gstreamer-deps
+.PHONY: install demo test test-fast lint bench synth bootstrap deploy destroy localstack-up localstack-down e2e e2e-up e2e-down clean browser-deps gstreamer-deps ffmpeg-deps
 
 install: $(STAMP)
 
@@ -62,9 +62,13 @@ lint: install
 	$(BIN)/ruff format --check lambda_src tests infra scripts bench tools app.py
 	$(BIN)/mypy
 
+## Debian's FFmpeg CLI: the benchmarks compare against ffmpeg; the e2e tests play the deployed HLS URL with ffprobe.
+ffmpeg-deps:
+	(command -v ffmpeg && command -v ffprobe) >/dev/null || \
+	  apt-get install -y -qq ffmpeg >/dev/null || (apt-get update -qq && apt-get install -y -qq ffmpeg)
+
 ## Benchmarks against the ffmpeg CLI (not part of make test).
-bench: install
-	command -v ffmpeg >/dev/null || (apt-get install -y -qq ffmpeg >/dev/null || (apt-get update -qq && apt-get install -y -qq ffmpeg))
+bench: install ffmpeg-deps
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.media_out
 
@@ -102,7 +106,7 @@ localstack-down:
 	./scripts/localstack.sh down $(MODE)
 
 ## The deployed path on LocalStack over HTTPS: deploy keys- and IAM-mode stacks, run tests/e2e, tear down.
-e2e: install node_modules/.installed tests/e2e/js/node_modules/.installed
+e2e: install ffmpeg-deps node_modules/.installed tests/e2e/js/node_modules/.installed
 	./scripts/e2e.sh run
 
 ## The same keys-mode deployment, left running; writes .e2e/outputs.json (ApiUrl, CaBundle, a key, Region).
