@@ -257,7 +257,7 @@ def test_tampered_foreign_and_missing_tokens_are_refused(invoke, stream):
 
 
 @LOCAL_ONLY
-def test_a_segment_over_the_answer_cap_is_refused_naming_it_and_the_playlists_still_play(invoke, stream):
+def test_answers_over_the_cap_are_refused_naming_it(invoke, stream):
     # Given a process over the same store that may answer at most 20,000 bytes of media (Lambda: 4,706,379)
     small = Invoker(build(dataclasses.replace(invoke.services.settings, max_media_bytes=20_000)))
     url = hls_url(small, stream, start=T0, end=T0 + 4)["body"]["HLSStreamingSessionURL"]
@@ -270,6 +270,11 @@ def test_a_segment_over_the_answer_cap_is_refused_naming_it_and_the_playlists_st
     # Then the segment is refused whole with a 400 naming the limit, never cut short nor a 5xx
     assert refused.status == 400 and b"InvalidArgumentException" in refused.body
     assert b"20,000 bytes" in refused.body
+    # And a playlist over the cap (each URI carries the token) is refused the same way, saying what to ask for
+    tiny = Invoker(build(dataclasses.replace(invoke.services.settings, max_media_bytes=2_000)))
+    too_long = handler_get(tiny, media_url)
+    assert too_long.status == 400 and b"2,000 bytes" in too_long.body
+    assert b"MaxMediaPlaylistFragmentResults" in too_long.body
 
 
 def test_sessions_expire_and_end_with_their_stream(tmp_path, clip_factory, monkeypatch):
