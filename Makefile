@@ -23,6 +23,21 @@ tests/e2e/js/node_modules/.installed: tests/e2e/js/package.json
 	cd tests/e2e/js && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error)
 	touch $@
 
+## The viewer's pinned browser libraries (hls.js), as npm has them: `make viewer-vendor` copies them into the package,
+## and tests/unit/viewer checks the copy is byte-identical to them.
+VIEWER_VENDOR := tools/viewer-vendor
+VIEWER_VENDORED := lambda_src/stillframe/viewer/vendor
+$(VIEWER_VENDOR)/node_modules/.installed: $(VIEWER_VENDOR)/package.json $(VIEWER_VENDOR)/package-lock.json
+	cd $(VIEWER_VENDOR) && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error)
+	touch $@
+
+.PHONY: viewer-vendor
+## Refresh the viewer's vendored hls.js from the version pinned in tools/viewer-vendor (bump it there first).
+viewer-vendor: $(VIEWER_VENDOR)/node_modules/.installed
+	cp $(VIEWER_VENDOR)/node_modules/hls.js/dist/hls.min.js $(VIEWER_VENDORED)/hls.min.js
+	cp $(VIEWER_VENDOR)/node_modules/hls.js/LICENSE $(VIEWER_VENDORED)/hls.js.LICENSE
+	node -p '"hls.js " + require("./$(VIEWER_VENDOR)/node_modules/hls.js/package.json").version' > $(VIEWER_VENDORED)/VERSIONS
+
 node_modules/.installed: package.json
 	npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
 	touch $@
@@ -32,7 +47,7 @@ demo: install
 	$(BIN)/python scripts/demo.py --out demo-out
 
 ## Every test that runs on this machine, LocalStack S3 included (started and stopped here).
-test: install browser-deps gstreamer-deps tests/e2e/js/node_modules/.installed
+test: install browser-deps gstreamer-deps tests/e2e/js/node_modules/.installed $(VIEWER_VENDOR)/node_modules/.installed
 	./scripts/localstack.sh up s3
 	source $(LOCALSTACK_ENV) && STILLFRAME_REQUIRE_LOCALSTACK=1 $(BIN)/python -m pytest -m "not slow and not e2e" -q; \
 	  status=$$?; ./scripts/localstack.sh down s3; exit $$status

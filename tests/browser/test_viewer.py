@@ -9,77 +9,18 @@ the git-ignored test-artifacts/.
 from __future__ import annotations
 
 import base64
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, T0
-from tests.support.gapped import GappedStream, ingest_gapped
-from tests.support.serve import put_media_cli, running_serve
+from tests.conftest import T0
+from tests.support.browser import keep_screenshot
+from tests.support.serve import put_media_cli
 from tests.support.synth import read_frame_number
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = ROOT / "test-artifacts"
-WAIT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, clip_factory) -> Iterator[tuple[str, GappedStream]]:
-    work = tmp_path_factory.mktemp("viewer")
-    with running_serve("--data-dir", str(work / "data")) as (url, _):
-        yield url, ingest_gapped(url, "porch", work, clip_factory)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed: `make browser-deps` (make test runs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-# Every violation of the viewer's Content-Security-Policy, as the page sees them (an inline script or style, a
-# foreign fetch): the viewer must run under its own strict policy without one.
-RECORD_VIOLATIONS = """
-window.cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => {
-  window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
-});
-"""
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_init_script(RECORD_VIOLATIONS)
-    tab = context.new_page()
-    tab.set_default_timeout(WAIT_MS)
-    console: list[str] = []
-    tab.on("console", lambda message: console.append(message.text))
-    yield tab
-    # Then nothing the viewer did was refused by its Content-Security-Policy
-    seen = tab.evaluate("() => window.cspViolations || []")
-    context.close()
-    assert seen == [] and not [text for text in console if "Content Security Policy" in text], (seen, console)
 
 
 def shown_frame(page: Any, at_ms: int) -> int:
@@ -89,13 +30,6 @@ def shown_frame(page: Any, at_ms: int) -> int:
     source = image.get_attribute("src")
     assert source and source.startswith("data:image/jpeg;base64,")
     return read_frame_number(base64.b64decode(source.split(",", 1)[1]))
-
-
-def keep_screenshot(page: Any, tmp_path: Path, name: str) -> None:
-    shot = tmp_path / name
-    page.screenshot(path=str(shot))
-    ARTIFACTS.mkdir(exist_ok=True)
-    shutil.copy(shot, ARTIFACTS / name)
 
 
 def test_timeline_shows_the_gap_and_stepping_shows_the_right_frames(site, page, tmp_path: Path) -> None:
@@ -170,14 +104,21 @@ def test_timeline_zooms_from_days_to_seconds(site, page) -> None:
     assert span_ms() == 2000 and "(2.000 s)" in label.inner_text()
 
 
-def test_follow_live_shows_new_video_as_it_arrives(site, page, clip_factory, tmp_path: Path) -> None:
+# A browser without Media Source Extensions, where hls.js (and so the viewer's video) cannot play.
+WITHOUT_MSE = "delete window.MediaSource; delete window.ManagedMediaSource;"
+
+
+def test_without_video_playback_follow_live_shows_the_newest_still(site, page, clip_factory, tmp_path: Path) -> None:
     url, _ = site
-    # Given a stream with 4 s of video, followed live in the viewer
+    # Given a stream with 4 s of video, followed live in a browser that cannot play video
     first = tmp_path / "first.mkv"
     first.write_bytes(clip_factory(seconds=4, fps=25, gop=25))
     put_media_cli(url, "live-cam", str(first), "--producer-start-time", str(T0 + 100))
+    page.context.add_init_script(WITHOUT_MSE)
     page.goto(f"{url}/#stream=live-cam")
     page.locator("#timeline .covered").wait_for()
+    # Then the viewer says so, and following live falls back to stills
+    assert "cannot play video" in page.locator("#video-note").inner_text()
     page.locator("#follow").check()
     end_ms = (T0 + 104) * 1000
     assert shown_frame(page, end_ms - 1) == 99

@@ -370,7 +370,9 @@ def test_allow_flags_are_refused_where_they_cannot_apply(tmp_path: Path) -> None
 # ---- the viewer's own headers ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/viewer/app.js", "/viewer/style.css"])
+@pytest.mark.parametrize(
+    "path", ["/", "/viewer/app.js", "/viewer/playback.js", "/viewer/style.css", "/viewer/vendor/hls.min.js"]
+)
 def test_the_viewer_cannot_be_framed_and_runs_only_its_own_scripts(url: str, path: str) -> None:
     answer = send(url, "GET", path)
     assert answer.status == 200
@@ -379,3 +381,5 @@ def test_the_viewer_cannot_be_framed_and_runs_only_its_own_scripts(url: str, pat
     }
     assert policy["frame-ancestors"] == "'none'" and answer.headers["X-Frame-Options"] == "DENY"
     assert policy["script-src"] == "'self'" and policy["default-src"] == "'none'"
+    # Video through Media Source Extensions (a blob: URL) from this server only; hls.js runs without a worker
+    assert policy["media-src"] == "'self' blob:" and "worker-src" not in policy

@@ -78,7 +78,8 @@ def proxy_event(method: str, url: str, headers: Any, body: bytes | None) -> dict
 
 def boto3_event(key: AccessKey, operation: str, base_url: str = STAGE_URL, **kwargs: Any) -> dict[str, Any]:
     """The proxy event of one call of an unmodified boto3 client (signed for kinesisvideo) at ``base_url``."""
-    service = "kinesis-video-archived-media" if operation in ("get_images", "list_fragments") else "kinesisvideo"
+    archived = ("get_images", "list_fragments", "get_hls_streaming_session_url", "get_dash_streaming_session_url")
+    service = "kinesis-video-archived-media" if operation in archived else "kinesisvideo"
     client = boto3.client(
         service,
         endpoint_url=base_url,

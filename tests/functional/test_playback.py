@@ -257,24 +257,17 @@ def test_tampered_foreign_and_missing_tokens_are_refused(invoke, stream):
 
 
 @LOCAL_ONLY
-def test_answers_over_the_cap_are_refused_naming_it(invoke, stream):
-    # Given a process over the same store that may answer at most 20,000 bytes of media (Lambda: 4,706,379)
-    small = Invoker(build(dataclasses.replace(invoke.services.settings, max_media_bytes=20_000)))
-    url = hls_url(small, stream, start=T0, end=T0 + 4)["body"]["HLSStreamingSessionURL"]
-    playlist, _ = hls_segments(get(invoke), url)  # (the same session, segments fetched without the cap)
-    # When a player fetches the playlists, then a segment
-    master = handler_get(small, url)
-    media_url = urljoin(url, media_uri(master.text))
-    assert master.status == 200 and handler_get(small, media_url).status == 200
-    refused = handler_get(small, urljoin(media_url, playlist_uris(playlist)[0]))
-    # Then the segment is refused whole with a 400 naming the limit, never cut short nor a 5xx
-    assert refused.status == 400 and b"InvalidArgumentException" in refused.body
-    assert b"20,000 bytes" in refused.body
-    # And a playlist over the cap (each URI carries the token) is refused the same way, saying what to ask for
+def test_a_playlist_over_the_answer_cap_is_refused_saying_what_to_ask_for(invoke, stream):
+    # Given a process over the same store that may answer at most 2,000 bytes (Lambda: 4,706,379)
+    url = hls_url(invoke, stream, start=T0, end=T0 + 12)["body"]["HLSStreamingSessionURL"]
     tiny = Invoker(build(dataclasses.replace(invoke.services.settings, max_media_bytes=2_000)))
-    too_long = handler_get(tiny, media_url)
-    assert too_long.status == 400 and b"2,000 bytes" in too_long.body
-    assert b"MaxMediaPlaylistFragmentResults" in too_long.body
+    # When a player reads the master playlist (small), then the media playlist (each URI carries the token)
+    master = handler_get(tiny, url)
+    too_long = handler_get(tiny, urljoin(url, media_uri(master.text)))
+    # Then the media playlist is refused whole with a 400 naming the limit and the field that bounds it
+    assert master.status == 200
+    assert too_long.status == 400 and b"InvalidArgumentException" in too_long.body
+    assert b"over the 2,000 bytes" in too_long.body and b"MaxMediaPlaylistFragmentResults" in too_long.body
 
 
 def test_sessions_expire_and_end_with_their_stream(tmp_path, clip_factory, monkeypatch):
@@ -367,3 +360,63 @@ def test_session_token_fields_round_trip_and_refuse_alteration():
         PlaybackSession.decode(TokenCodec(b"other"), token, now_ms=0)
     with pytest.raises(NotAuthorizedError):
         PlaybackSession.decode(codec, dataclasses.replace(session, key_id=None).encode(codec)[:-2] + "AA", now_ms=0)
+
+
+@LOCAL_ONLY
+def test_bad_playback_requests_never_cause_a_5xx(invoke, stream):
+    import random
+
+    from stillframe.domain.playback import PLAYBACK_PATHS
+
+    valid = parse_qs(urlsplit(hls_url(invoke, stream, start=T0, end=T0 + 4)["body"]["HLSStreamingSessionURL"]).query)
+    token = valid["SessionToken"][0]
+    nasty = ["", "0", "-1", "3", "1" * 200, "abc", "%00", "é", token, token[:-4], token + "A", "1e9", " 1"]
+    rng = random.Random(7)
+    for path in PLAYBACK_PATHS:
+        for _ in range(12):
+            params = {
+                name: rng.choice(nasty) for name in rng.sample(["SessionToken", "FragmentNumber", "TrackNumber"], 3)
+            }
+            url = "https://h/prod" + path + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+            got = handler_get(invoke, url)
+            assert 400 <= got.status < 500 or got.status == 200, (path, params, got.status, got.body[:200])
+            assert b"Traceback" not in got.body
+
+
+def test_a_segment_over_the_transport_cap_is_refused_naming_it(tmp_path, clip_factory, monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    from stillframe.settings import Settings
+
+    settings = Settings(store="local", data_dir=str(tmp_path / "d"), token_secret="t", max_media_bytes=20_000)
+    invoke = Invoker(build(settings))
+    invoke("/createStream", {"StreamName": "big", "DataRetentionInHours": 1})
+    put_media(invoke, "big", clip_factory(seconds=2, fps=FPS, gop=50, width=640, height=480), T0)
+    url = hls_url(invoke, "big", start=T0, end=T0 + 2)["body"]["HLSStreamingSessionURL"]
+    playlist_url = urljoin(url, media_uri(handler_get(invoke, url).text))
+    segment = handler_get(invoke, urljoin(playlist_url, playlist_uris(handler_get(invoke, playlist_url).text)[0]))
+    assert segment.status == 400 and b"over the 20,000 bytes" in segment.body
+
+
+@LOCAL_ONLY
+@pytest.mark.parametrize(
+    ("codec", "container", "playable"),
+    [
+        ("libx265", "MPEG_TS", True),
+        ("libx265", "FRAGMENTED_MP4", True),
+        ("libvpx-vp9", "FRAGMENTED_MP4", True),
+        ("libvpx-vp9", "MPEG_TS", False),
+    ],
+)
+def test_codecs_play_where_the_container_carries_them(invoke, clip_factory, codec, container, playable):
+    invoke("/createStream", {"StreamName": "codec", "DataRetentionInHours": 1})
+    put_media(invoke, "codec", clip_factory(seconds=2, fps=FPS, gop=50, codec=codec), T0)
+    answer = hls_url(invoke, "codec", start=T0, end=T0 + 2, ContainerFormat=container)
+    if not playable:
+        assert answer["status"] == 400
+        assert answer["headers"]["x-amzn-ErrorType"].startswith("UnsupportedStreamMediaTypeException")
+        assert "vp09" in answer["body"]["message"] and "MPEG-TS" in answer["body"]["message"]
+        return
+    _, segments = hls_segments(get(invoke), answer["body"]["HLSStreamingSessionURL"])
+    media = b"".join(segments if container == "FRAGMENTED_MP4" else segments[1:])
+    frames = decoded_frames(media, fmt="mpegts" if container == "MPEG_TS" else None)
+    assert [n for n, _ in frames] == list(range(50))

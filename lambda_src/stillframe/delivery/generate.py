@@ -71,13 +71,17 @@ def _spec(config: ImageGenerationConfiguration, data: bytes) -> RenderSpec:
     """GetImages' rendering parameters from the configuration.
 
     WidthPixels alone is allowed here (the ImageGenerationConfiguration reference: the height follows the original
-    aspect ratio), unlike GetImages; the height is computed from the fragment's display size.
+    aspect ratio), unlike GetImages; the height is computed from the fragment's display size, and the size fitted
+    inside 3840x2160 (``render.fit_box``) as every size Stillframe chooses is.
     """
     width, height = config.width, config.height
     if width is not None and height is None:
         from stillframe.media.fragment import open_fragment
+        from stillframe.media.render import fit_box
 
         fragment = open_fragment(data)
         shown_w, shown_h = fragment.display.size(fragment.width, fragment.height)
-        height = max(1, round(shown_h * width / shown_w))
+        # The height the aspect ratio asks for is bounded like any size Stillframe chooses: a 16x4096 picture at
+        # WidthPixels 3840 would otherwise be 983,040 rows high.
+        width, height = fit_box(width, max(1, round(shown_h * width / shown_w)))
     return RenderSpec(config.image_format, config.quality, width, height)

@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 # Codecs a session serves: KVS's H.264/H.265 (+ AAC) in both containers; in fMP4 also what browsers play from it.
 TS_CODECS = ("avc1", "hvc1", "hev1", "mp4a")
 FMP4_CODECS = (*TS_CODECS, "opus", "vp09", "av01")
+AUDIO_TRACK = 2  # KVS's layout: track 1 video (or the only track), track 2 audio
 KeyCheck = Callable[[str, str], None]  # (access key id, stream name): raises NotAuthorizedError when it may not
 LISTINGS = {"master": "master playlist", "media_playlist": "media playlist", "manifest": "manifest"}
 # What a caller can do about an answer too big for this endpoint (each URI of a listing carries the token).
@@ -195,8 +196,7 @@ def _segment(
         if kind == "ts":
             return Answer("video/MP2T", segments.ts_segment(data, start_ms=start, sequence=0))
         track = _track_number(params)
-        kinds = {info.number: info.kind for info in segments.tracks_of(data)}
-        content_type = "audio/mp4" if kinds.get(track) == "audio" else "video/mp4"
+        content_type = "audio/mp4" if track == AUDIO_TRACK else "video/mp4"  # players go by the playlist, not this
         if kind == "init":
             return Answer(content_type, segments.init_segment(data, track))
         return Answer(content_type, segments.media_segment(data, track, start_ms=start, sequence=1))

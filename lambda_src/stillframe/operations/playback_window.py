@@ -119,7 +119,12 @@ def _extend(
         timeline, start = session.timeline, session.start_ms
         end = session.end_ms if session.end_ms is not None else now_ms
     found: list[FragmentRecord] = []
-    for key, record in fragments.scan(media_id, timeline, start, end, after_key=listing.cursor):
+    starts: set[int] = set()
+    expected = session.max_fragments + 1 if session.mode == "ON_DEMAND" else None
+    for key, record in fragments.scan(media_id, timeline, start, end, after_key=listing.cursor, expected=expected):
+        starts.add(record.start(timeline))
+        if session.mode == "ON_DEMAND" and len(starts) > session.max_fragments:
+            break  # ON_DEMAND lists the oldest fragments up to its maximum: the rest of the range is never read
         listing.cursor = key
         found.append(record)
     if session.mode == "ON_DEMAND" or (session.end_ms is not None and end < now_ms):

@@ -95,10 +95,10 @@ def hls_media(window: Window, session: PlaybackSession, token: str, track_number
         number = entry.record.number
         if entry.discontinuity:  # counted in the discontinuity sequence of this entry and all after it
             lines.append("#EXT-X-DISCONTINUITY")
-        if fmp4 and (index == 0 or entry.discontinuity):
-            lines.append(
-                f'#EXT-X-MAP:URI="{resource(MP4_INIT, token, TrackNumber=track_number, FragmentNumber=number)}"'
-            )
+        if fmp4 and index == 0:
+            # One init for the session, at a URI that stays the same as a live window slides (a player reloads an
+            # init whose URI changed): the server builds it from the window's first fragment.
+            lines.append(f'#EXT-X-MAP:URI="{resource(MP4_INIT, token, TrackNumber=track_number)}"')
         if session.display_timestamp:
             lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_iso(entry.start_ms)}")
         lines.append(f"#EXTINF:{entry.record.duration_ms / 1000:.3f},")
@@ -151,8 +151,7 @@ def _adaptation_set(track: Track, entries: Sequence, session: PlaybackSession, t
             representation.append(f'frameRate="{round(track.frame_rate * 1000)}/1000"')
     else:
         representation.append(f'audioSamplingRate="{track.sample_rate}"')
-    first = entries[0].record.number if entries else None
-    init = resource(MP4_INIT, token, TrackNumber=track.number, FragmentNumber=first)
+    init = resource(MP4_INIT, token, TrackNumber=track.number)  # the same URI as the window slides
     lines = [
         f'    <AdaptationSet contentType="{track.kind}" mimeType="{mime}" segmentAlignment="true" startWithSAP="1">',
         f"      <Representation {' '.join(representation)}>",

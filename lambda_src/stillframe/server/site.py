@@ -24,12 +24,16 @@ VIEWER_PACKAGE = "stillframe.viewer"
 VIEWER_FILES = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/viewer/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/viewer/playback.js": ("playback.js", "text/javascript; charset=utf-8"),
+    "/viewer/vendor/hls.min.js": ("vendor/hls.min.js", "text/javascript; charset=utf-8"),
     "/viewer/style.css": ("style.css", "text/css; charset=utf-8"),
 }
 # The viewer runs only its own files: no inline script or style, stills as data: URLs, calls to this server alone,
-# and no other site may frame it (clickjacking its buttons).
+# and no other site may frame it (clickjacking its buttons). Video plays through Media Source Extensions, whose
+# media is a blob: URL the page made; hls.js runs without its worker (a blob: script), so worker-src stays 'none'.
 VIEWER_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
+    "connect-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 # What GET may fetch unsigned when serve requires signatures: nothing here names or shows a stream.

@@ -1,5 +1,6 @@
 // Stillframe viewer: the KVS JSON API (ListStreams, ListFragments, GetImages) drawn as a timeline, a filmstrip
-// and a still you can step through. Plain browser JavaScript, no build step, no dependencies.
+// and a still you can step through, and video played from any time or live (playback.js, over the vendored
+// hls.js). Plain browser JavaScript, no build step.
 "use strict";
 
 const MIN_GAP_MS = 100;          // shorter holes between fragments are not drawn as gaps
@@ -17,7 +18,7 @@ const TICK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 720
 const $ = (id) => document.getElementById(id);
 const state = {
   stream: null, fragments: new Map(), spans: [], view: { start: 0, end: 1 }, cursor: null,
-  stillRequest: 0, stripVersion: 0, pollTimer: null,
+  stillRequest: 0, stripVersion: 0, pollTimer: null, playback: null,
 };
 
 // ---- API ---------------------------------------------------------------------------------------------------
@@ -28,7 +29,8 @@ async function call(operation, body) {
   });
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    throw new Error(`${operation}: ${data.__type || response.status}: ${data.message || response.statusText}`);
+    const type = data.__type || (response.headers.get("x-amzn-ErrorType") || "").split(":")[0] || response.status;
+    throw new Error(`${operation}: ${type}: ${data.message || response.statusText}`);
   }
   return data;
 }
@@ -246,7 +248,7 @@ function wireTimeline() {
   timeline.addEventListener("pointerup", (event) => {
     const clicked = drag && !drag.moved;
     drag = null;
-    if (clicked) showStill(snap(Math.round(timeAtPointer(event))));
+    if (clicked) chooseStill(snap(Math.round(timeAtPointer(event))));
   });
   $("zoom-in").addEventListener("click", () => zoom(0.5, state.cursor ?? undefined));
   $("zoom-out").addEventListener("click", () => zoom(2, state.cursor ?? undefined));
@@ -322,7 +324,7 @@ function thumbSlot(t, step) {
   label.className = "time";
   label.textContent = clockText(t).replace(/Z$/, "");
   slot.append(image, label);
-  slot.addEventListener("click", () => showStill(t));
+  slot.addEventListener("click", () => chooseStill(t));
   return slot;
 }
 
@@ -388,6 +390,7 @@ async function showStill(t) {
   }
   markSelected();
   $("still-time").textContent = clockText(t, true);
+  $("still-time").dataset.t = t;
   try {
     const [image] = await getImages(t, t, Math.max(interval(), 200));
     if (request !== state.stillRequest) return; // a later step won
@@ -414,9 +417,19 @@ async function showStill(t) {
   }
 }
 
+// A still the user picks ends the video (and following live, when that was video).
+function chooseStill(t) {
+  if (stopVideo() && $("follow").checked) {
+    $("follow").checked = false;
+    follow(false);
+  }
+  showStill(t);
+}
+
 function step(direction) {
   if (state.cursor === null) return;
-  showStill(state.cursor + direction * interval());
+  const from = state.playback.active ? snap(state.cursor) : state.cursor; // video stops between steps
+  chooseStill(from + direction * interval());
 }
 
 function wireKeys() {
@@ -432,9 +445,81 @@ function wireKeys() {
   $("next").addEventListener("click", () => step(1));
 }
 
+// ---- video -------------------------------------------------------------------------------------------------
+
+// The start of the fragment on screen at `ms`, or null: a session holds only fragments starting in its range, so
+// playing from inside one asks from its start and seeks to `ms`.
+function fragmentHolding(ms) {
+  for (const fragment of state.fragments.values()) {
+    const start = fragmentStart(fragment);
+    if (start <= ms && ms < start + fragment.FragmentLengthInMilliseconds) return start;
+  }
+  return null;
+}
+
+function playFrom(t) {
+  startVideo(playbackFrom(state.stream, selector(), t, fragmentHolding(t), state.view.end));
+}
+
+function startVideo(request) {
+  if (!Playback.supported()) {
+    status(NO_VIDEO);
+    return;
+  }
+  videoShown(true);
+  state.playback.play(request);
+}
+
+// Back to stills; false when no video was playing.
+function stopVideo() {
+  if (!state.playback.active) return false;
+  state.playback.stop();
+  videoShown(false);
+  return true;
+}
+
+function videoShown(on) {
+  $("still").classList.toggle("playing", on);
+  $("play").textContent = on ? "Stills" : "Play";
+}
+
+function togglePlay() {
+  if (state.playback.active) {
+    chooseStill(snap(state.cursor ?? state.view.start));
+  } else if ($("follow").checked) {
+    startVideo({ stream: state.stream, selector: selector(), mode: "LIVE" });
+  } else if (state.cursor !== null || state.spans.length) {
+    playFrom(state.cursor ?? state.spans[0].start);
+  }
+}
+
+// The frame on screen is at `ms`: the timeline's cursor and the time above the video follow it.
+function videoTime(ms) {
+  state.cursor = ms;
+  const { start, end } = state.view;
+  if (ms < start || ms > end) setView(ms - (end - start) / 2, ms + (end - start) / 2);
+  else drawTimeline();
+  $("still-time").textContent = clockText(ms, true);
+  $("still-time").dataset.t = ms;
+}
+
+function videoError(message) {
+  status(message);
+  if (!state.playback.active) videoShown(false); // it stopped: the still at the cursor is still there
+}
+
+const NO_VIDEO = "this browser cannot play video here (no Media Source Extensions for hls.js): stills only";
+
+function wireVideo() {
+  state.playback = new Playback($("video"), { call, onTime: videoTime, onError: videoError });
+  $("play").addEventListener("click", togglePlay);
+  if (!Playback.supported()) $("video-note").textContent = NO_VIDEO;
+}
+
 // ---- loading a stream, following it live -------------------------------------------------------------------
 
 async function loadStream(name) {
+  stopVideo();
   state.stream = name;
   state.cursor = null;
   state.fragments = new Map();
@@ -464,30 +549,51 @@ async function poll() {
   mergeSpans();
   const now = extent();
   if (!now) return;
+  const grew = !all || now.end > all.end;
   const latest = now.end - 1; // the last frame is on screen until the end of the last fragment
-  if (!all || now.end > all.end || state.cursor !== latest) {
-    const width = state.view.end - state.view.start;
-    // Looking at the whole stream: keep doing so as it grows; zoomed in: slide along with the newest video.
-    if (!all || state.view.start <= all.start) fitView();
-    else setView(now.end + width * 0.05 - width, now.end + width * 0.05);
+  if (state.playback.active) {
+    if (grew) followView(all, now); // the live video moves the cursor itself
+  } else if (grew || state.cursor !== latest) {
+    followView(all, now);
     showStill(latest);
   }
 }
 
+// Looking at the whole stream: keep doing so as it grows; zoomed in: slide along with the newest video.
+function followView(before, now) {
+  const width = state.view.end - state.view.start;
+  if (!before || state.view.start <= before.start) fitView();
+  else setView(now.end + width * 0.05 - width, now.end + width * 0.05);
+}
+
+// Following live plays LIVE video and keeps the timeline growing; without video playback, the newest still.
 function follow(on) {
   clearInterval(state.pollTimer);
   state.pollTimer = null;
   if (on) {
+    if (Playback.supported()) startVideo({ stream: state.stream, selector: selector(), mode: "LIVE" });
     poll();
     state.pollTimer = setInterval(poll, POLL_MS);
+  } else if (state.playback.mode === "LIVE") {
+    stopVideo();
+    if (state.cursor !== null) showStill(snap(state.cursor));
   }
 }
 
 async function start() {
   wireTimeline();
   wireKeys();
-  $("stream").addEventListener("change", (event) => loadStream(event.target.value));
-  $("selector").addEventListener("change", () => { mergeSpans(); fitView(); if (state.spans.length) showStill(state.spans[0].start); });
+  wireVideo();
+  $("stream").addEventListener("change", async (event) => {
+    await loadStream(event.target.value);
+    if ($("follow").checked) follow(true);
+  });
+  $("selector").addEventListener("change", () => {
+    stopVideo();
+    mergeSpans();
+    fitView();
+    if (state.spans.length) showStill(state.spans[0].start);
+  });
   $("interval").addEventListener("change", () => scheduleFilmstrip());
   $("follow").addEventListener("change", (event) => follow(event.target.checked));
   let names = [];
