@@ -38,6 +38,11 @@ viewer-vendor: $(VIEWER_VENDOR)/node_modules/.installed
 	cp $(VIEWER_VENDOR)/node_modules/hls.js/LICENSE $(VIEWER_VENDORED)/hls.js.LICENSE
 	node -p '"hls.js " + require("./$(VIEWER_VENDOR)/node_modules/hls.js/package.json").version' > $(VIEWER_VENDORED)/VERSIONS
 
+## hls.js and dash.js, played in Chromium by tests/browser/test_players.py (test-only: the viewer does not use them).
+tests/browser/js/node_modules/.installed: tests/browser/js/package.json
+	cd tests/browser/js && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error)
+	touch $@
+
 node_modules/.installed: package.json
 	npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
 	touch $@
@@ -47,7 +52,7 @@ demo: install
 	$(BIN)/python scripts/demo.py --out demo-out
 
 ## Every test that runs on this machine, LocalStack S3 included (started and stopped here).
-test: install browser-deps gstreamer-deps tests/e2e/js/node_modules/.installed $(VIEWER_VENDOR)/node_modules/.installed
+test: install browser-deps gstreamer-deps ffmpeg-deps tests/e2e/js/node_modules/.installed tests/browser/js/node_modules/.installed $(VIEWER_VENDOR)/node_modules/.installed
 	./scripts/localstack.sh up s3
 	source $(LOCALSTACK_ENV) && STILLFRAME_REQUIRE_LOCALSTACK=1 $(BIN)/python -m pytest -m "not slow and not e2e" -q; \
 	  status=$$?; ./scripts/localstack.sh down s3; exit $$status
@@ -68,6 +73,11 @@ gstreamer-deps:
 	(command -v gst-launch-1.0 && gst-inspect-1.0 x264enc && gst-inspect-1.0 matroskamux) >/dev/null 2>&1 || \
 	  apt-get install -y -qq $(GSTREAMER_PACKAGES) || (apt-get update -qq && apt-get install -y -qq $(GSTREAMER_PACKAGES))
 
+## Debian's ffmpeg CLI: the compat tests read serve's HLS with ffprobe/ffmpeg, the e2e tests the deployed HLS URL
+## with ffprobe, the benchmarks compare against it.
+ffmpeg-deps:
+	command -v ffmpeg >/dev/null || (apt-get install -y -qq ffmpeg >/dev/null || (apt-get update -qq && apt-get install -y -qq ffmpeg))
+
 ## Unit + functional tests only (no LocalStack, no network).
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not localstack and not network" -q
@@ -77,15 +87,11 @@ lint: install
 	$(BIN)/ruff format --check lambda_src tests infra scripts bench tools app.py
 	$(BIN)/mypy
 
-## Debian's FFmpeg CLI: the benchmarks compare against ffmpeg; the e2e tests play the deployed HLS URL with ffprobe.
-ffmpeg-deps:
-	(command -v ffmpeg && command -v ffprobe) >/dev/null || \
-	  apt-get install -y -qq ffmpeg >/dev/null || (apt-get update -qq && apt-get install -y -qq ffmpeg)
-
 ## Benchmarks against the ffmpeg CLI (not part of make test).
-bench: install ffmpeg-deps
+bench: install ffmpeg-deps browser-deps tests/browser/js/node_modules/.installed
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.media_out
+	$(BIN)/python -m bench.playback
 
 .PHONY: bench-scale
 ## Constant cost at any history: streams of 1k-100k fragments on the local store and on its own LocalStack S3 (~13 min).

@@ -8,6 +8,7 @@ decoded with PyAV and every frame's painted number and time checked.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -293,7 +294,8 @@ def test_sessions_expire_and_end_with_their_stream(tmp_path, clip_factory, monke
     assert gone.status == 404 and b"no longer exists" in gone.body
 
 
-def test_live_lists_the_newest_fragments_and_numbers_them_for_the_whole_session(tmp_path, clip_factory, monkeypatch):
+def live_stream(tmp_path, monkeypatch) -> tuple[Invoker, list[float]]:
+    """A local store whose clock the test sets (``now[0]``, epoch s), with the stream "live" in it."""
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     from stillframe.settings import Settings
 
@@ -301,6 +303,11 @@ def test_live_lists_the_newest_fragments_and_numbers_them_for_the_whole_session(
     settings = Settings(store="local", data_dir=str(tmp_path / "data"), token_secret="test-secret")
     invoke = Invoker(build(settings, clock=lambda: now[0]))
     invoke("/createStream", {"StreamName": "live", "DataRetentionInHours": 1})
+    return invoke, now
+
+
+def test_live_lists_the_newest_fragments_and_numbers_them_for_the_whole_session(tmp_path, clip_factory, monkeypatch):
+    invoke, now = live_stream(tmp_path, monkeypatch)
     refused = hls_url(invoke, "live", mode="LIVE")  # nothing in the last 30 s
     assert refused["status"] == 404 and "last 30 seconds" in refused["body"]["message"]
     clip = clip_factory(seconds=2, fps=FPS, gop=50)
@@ -320,6 +327,24 @@ def test_live_lists_the_newest_fragments_and_numbers_them_for_the_whole_session(
     later = handler_get(invoke, media_url).text
     assert int(tag_values(later, "#EXT-X-MEDIA-SEQUENCE")[0]) == sequence + 2
     assert playlist_uris(later)[:3] == playlist_uris(first)[2:]
+
+
+def test_live_dash_timeline_closes_arrival_jitter_and_keeps_real_gaps(tmp_path, clip_factory, monkeypatch):
+    invoke, now = live_stream(tmp_path, monkeypatch)
+    clip = clip_factory(seconds=2, fps=FPS, gop=50)
+    # Given 2 s fragments arriving a few ms late or early (server timestamps are arrival times), then a 4 s outage
+    for second, jitter_s in ((0, 0), (2, 0.013), (4, 0.004), (6, 0.021), (12, 0.009)):
+        now[0] = T0 + second + 2 + jitter_s
+        put_media(invoke, "live", clip, T0 + second)
+    url = invoke("/getDASHStreamingSessionURL", {"StreamName": "live", "PlaybackMode": "LIVE"})["body"]
+    timeline = mpd(handler_get(invoke, url["DASHStreamingSessionURL"]).text).findall(".//mpd:S", MPD_NS)
+    spans = [(int(s.get("t")), int(s.get("d"))) for s in timeline]
+    # Then each fragment lasts until the next one starts, so "the segment after" is always found (dash.js)
+    holes = [after[0] - (t + d) for (t, d), after in itertools.pairwise(spans)]
+    assert len(spans) == 5 and holes[:3] == [0, 0, 0]
+    assert {d for _, d in spans[:3]} <= set(range(1991, 2022))
+    # And the outage stays a gap, the fragment before it its own 2 s long
+    assert spans[3][1] == 2000 and 3900 < holes[3] < 4100
 
 
 def test_live_replay_reveals_fragments_as_time_passes_then_ends(tmp_path, clip_factory, monkeypatch):

@@ -55,8 +55,10 @@ _INIT_OPTIONS = {
     "fflags": "+bitexact",
     "video_track_timescale": str(VIDEO_TIMESCALE),
 }
-# mpegts_copyts: the PES timestamps are written as given (no muxer delay added to them).
-_TS_OPTIONS = {"mpegts_copyts": "1", "fflags": "+bitexact"}
+# mpegts_copyts: the PES timestamps are written as given (no muxer delay added to them). initial_discontinuity: each
+# segment's continuity counters start at 0, so its first packet of each PID says so (discontinuity_indicator);
+# otherwise a demuxer reading the segments as one stream (FFmpeg's HLS) flags the packet at every join corrupt.
+_TS_OPTIONS = {"mpegts_copyts": "1", "mpegts_flags": "+initial_discontinuity", "fflags": "+bitexact"}
 _TS_WRAP = 1 << 33  # MPEG-TS timestamps are 33-bit counts of the 90 kHz clock
 _FRAGMENT_OPTIONS = {"skip_frame": "all"}  # stream parameters come from the Matroska track header: decode nothing
 # An init segment needs the track header only: no packets are read ahead (a third of the time). The probing is kept

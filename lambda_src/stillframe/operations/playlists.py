@@ -5,7 +5,10 @@ beside video, the audio track as an alternate rendition (fMP4: one track per med
 MPEG-TS: one playlist of segments that carry every track). DASH: one Period, an AdaptationSet per track, each
 Representation a SegmentList whose SegmentTimeline gives every fragment's start and duration in milliseconds on
 the session's timeline, which is also where its media segment's frames are timed; gaps stay gaps in the timeline
-(players step over them) and ``kvs:ts`` / ``kvs:fn`` carry KVS's optional attributes.
+(players step over them) and ``kvs:ts`` / ``kvs:fn`` carry KVS's optional attributes. A fragment followed within
+``DISCONTINUITY_MS`` by the next one lasts until that one starts in the timeline: server timestamps are arrival
+times, a few ms apart from the media's durations, and a player that asks for "the segment after" at the previous
+one's end plus a few ms (dash.js: 10 ms) finds nothing in such a hole and stops.
 
 Media is named by paths relative to the playlist, each with the session's token, so only the session URL is
 absolute.
@@ -21,7 +24,7 @@ from urllib.parse import urlencode
 from xml.sax.saxutils import quoteattr
 
 from stillframe.domain.playback import HLS_MEDIA, MP4_INIT, MP4_MEDIA, TS_FRAGMENT, PlaybackSession
-from stillframe.operations.playback_window import Window
+from stillframe.operations.playback_window import DISCONTINUITY_MS, Window
 
 HLS_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 DASH_CONTENT_TYPE = "application/dash+xml"
@@ -159,19 +162,30 @@ def _adaptation_set(track: Track, entries: Sequence, session: PlaybackSession, t
         f"          <Initialization sourceURL={quoteattr(init)}/>",
         "          <SegmentTimeline>",
     ]
-    for entry in entries:
+    for entry, duration_ms in zip(entries, _timeline_durations(entries), strict=True):
         extra = ""
         if session.display_timestamp:
             extra += f' kvs:ts="{entry.start_ms}"'
         if session.display_number:
             extra += f' kvs:fn="{entry.record.number}"'
-        lines.append(f'            <S t="{entry.start_ms}" d="{entry.record.duration_ms}"{extra}/>')
+        lines.append(f'            <S t="{entry.start_ms}" d="{duration_ms}"{extra}/>')
     lines.append("          </SegmentTimeline>")
     for entry in entries:
         media = resource(MP4_MEDIA, token, FragmentNumber=entry.record.number, TrackNumber=track.number)
         lines.append(f"          <SegmentURL media={quoteattr(media)}/>")
     lines += ["        </SegmentList>", "      </Representation>", "    </AdaptationSet>"]
     return lines
+
+
+def _timeline_durations(entries: Sequence) -> list[int]:
+    """Each fragment's S@d: its duration, or up to the next start when that is within ``DISCONTINUITY_MS``."""
+    durations = []
+    for entry, following in zip(entries, [*entries[1:], None], strict=True):
+        duration = entry.record.duration_ms
+        if following is not None and abs(following.start_ms - entry.start_ms - duration) <= DISCONTINUITY_MS:
+            duration = max(1, following.start_ms - entry.start_ms)
+        durations.append(duration)
+    return durations
 
 
 def _version(session: PlaybackSession) -> int:
