@@ -73,7 +73,8 @@ gstreamer-deps:
 	(command -v gst-launch-1.0 && gst-inspect-1.0 x264enc && gst-inspect-1.0 matroskamux) >/dev/null 2>&1 || \
 	  apt-get install -y -qq $(GSTREAMER_PACKAGES) || (apt-get update -qq && apt-get install -y -qq $(GSTREAMER_PACKAGES))
 
-## Debian's ffmpeg CLI: the compat tests read serve's HLS with ffprobe/ffmpeg, the benchmarks compare against it.
+## Debian's ffmpeg CLI: the compat tests read serve's HLS with ffprobe/ffmpeg, the e2e tests the deployed HLS URL
+## with ffprobe, the benchmarks compare against it.
 ffmpeg-deps:
 	command -v ffmpeg >/dev/null || (apt-get install -y -qq ffmpeg >/dev/null || (apt-get update -qq && apt-get install -y -qq ffmpeg))
 
@@ -126,7 +127,7 @@ localstack-down:
 	./scripts/localstack.sh down $(MODE)
 
 ## The deployed path on LocalStack over HTTPS: deploy keys- and IAM-mode stacks, run tests/e2e, tear down.
-e2e: install node_modules/.installed tests/e2e/js/node_modules/.installed
+e2e: install ffmpeg-deps node_modules/.installed tests/e2e/js/node_modules/.installed
 	./scripts/e2e.sh run
 
 ## The same keys-mode deployment, left running; writes .e2e/outputs.json (ApiUrl, CaBundle, a key, Region).

@@ -1,11 +1,15 @@
 """The public face: a REST API with SigV4 auth, one POST route per KVS operation, and CORS as KVS answers it.
 
-SigV4 is checked by API Gateway (AWS_IAM on every method), or, with ``authorization_type`` NONE, by the
+SigV4 is checked by API Gateway (AWS_IAM on every operation), or, with ``authorization_type`` NONE, by the
 functions themselves against the deployment's access keys (authMode=keys). Browser apps may call it from any
 origin, as they may call KVS: every call must still be signed, which a foreign page cannot do. So each resource
 answers the CORS preflight (OPTIONS, which browsers send without credentials) from a mock integration, the
 functions put ``Access-Control-Allow-Origin`` on their answers (``stillframe.api.cors``) and the gateway on its own
 errors (``gateway_responses``).
+
+The GETs a playback session URL leads to (HLS playlists, the DASH manifest, their segments) are the exception:
+players cannot sign, so the gateway lets them through in every auth mode and the media function checks the
+``SessionToken`` their query string carries, as KVS does.
 """
 
 from __future__ import annotations
@@ -39,11 +43,34 @@ CONTROL_PLANE_OPERATIONS = (
     "updateImageGenerationConfiguration",
     "describeImageGenerationConfiguration",
 )
-MEDIA_OPERATIONS = ("getImages", "listFragments", "getClip", "getMediaForFragmentList", "getMedia", "putMedia")
+MEDIA_OPERATIONS = (
+    "getImages",
+    "listFragments",
+    "getClip",
+    "getMediaForFragmentList",
+    "getMedia",
+    "putMedia",
+    "getHLSStreamingSessionURL",
+    "getDASHStreamingSessionURL",
+)
+# The GETs of a playback session (``stillframe.domain.playback.PLAYBACK_PATHS``, kept equal by tests/infra): KVS's
+# own paths, unsigned, answered by the media function.
+PLAYBACK_PATHS = (
+    "/hls/v1/getHLSMasterPlaylist.m3u8",
+    "/hls/v1/getHLSMediaPlaylist.m3u8",
+    "/hls/v1/getMP4InitFragment.mp4",
+    "/hls/v1/getMP4MediaFragment.mp4",
+    "/hls/v1/getTSFragment.ts",
+    "/dash/v1/getDASHManifest.mpd",
+    "/dash/v1/getMP4InitFragment.mp4",
+    "/dash/v1/getMP4MediaFragment.mp4",
+)
 
 # Bodies of these types reach Lambda base64-encoded and intact; PutMedia sends raw media bytes. "*/*" covers
 # clients that send no or another Content-Type (JSON then arrives base64 too; Powertools decodes it), so no
-# body is ever re-encoded on the way: the function sees the signed bytes, as SigV4 checking needs.
+# body is ever re-encoded on the way: the function sees the signed bytes, as SigV4 checking needs. Answers: a
+# function's base64 body (isBase64Encoded: media, playback segments) goes out as bytes, since "*/*" matches every
+# Accept, none included; a text body (JSON, playlists, manifests) goes out as it is.
 BINARY_MEDIA_TYPES = ["application/octet-stream", "video/*", "*/*"]
 
 # The preflight answer KVS gives (stillframe.api.cors holds the same lists for the functions and serve; a test
@@ -62,14 +89,22 @@ CORS_ALLOW_HEADERS = [
     "x-amzn-fragment-timecode-type",
     "x-amzn-producer-start-timestamp",
 ]
-CORS_PREFLIGHT = apigw.CorsOptions(
-    allow_origins=apigw.Cors.ALL_ORIGINS,
-    allow_methods=["POST"],
-    allow_headers=CORS_ALLOW_HEADERS,
-    expose_headers=list(CORS_EXPOSE_HEADERS),
-    max_age=Duration.seconds(172_800),
-    status_code=200,
-)
+
+
+def _preflight(method: str) -> apigw.CorsOptions:
+    return apigw.CorsOptions(
+        allow_origins=apigw.Cors.ALL_ORIGINS,
+        allow_methods=[method],
+        allow_headers=CORS_ALLOW_HEADERS,
+        expose_headers=list(CORS_EXPOSE_HEADERS),
+        max_age=Duration.seconds(172_800),
+        status_code=200,
+    )
+
+
+CORS_PREFLIGHT = _preflight("POST")
+# A player's preflight (a page's hls.js or dash.js sends one when it adds a header of its own): the same, for GET.
+PLAYBACK_CORS_PREFLIGHT = _preflight("GET")
 
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
@@ -94,7 +129,8 @@ class StillframeApi(Construct):
     """REST API: one authorization on every method, binary bodies, throttling, access logs, X-Ray, AWS errors, CORS.
 
     Control-plane operations and the catch-all (``/`` and ``/{proxy+}``: unknown paths answer 404 from the
-    function) go to ``control_plane``; GetImages, ListFragments and PutMedia go to ``media``.
+    function) go to ``control_plane``; the media operations (GetImages, GetClip, PutMedia, the playback sessions,
+    ...) and the playback GETs (never gateway-authorized) go to ``media``.
 
     Attributes:
       api: the REST API; ``api.url`` is the data endpoint (stage path included).
@@ -155,5 +191,17 @@ class StillframeApi(Construct):
             self.api.root.add_resource(operation).add_method("POST", control)
         for operation in MEDIA_OPERATIONS:
             self.api.root.add_resource(operation).add_method("POST", media_integration)
+        self._add_playback_routes(media_integration)
         self.api.root.add_method("ANY", control)
         self.api.root.add_proxy(default_integration=control, any_method=True)
+
+    def _add_playback_routes(self, media: apigw.LambdaIntegration) -> None:
+        """One unauthorized GET per playback path: the SessionToken, checked by the function, is the credential."""
+        root = self.api.root
+        for path in PLAYBACK_PATHS:
+            top, rest = path.strip("/").split("/", 1)
+            # /hls and /dash answer a GET preflight, and so do the resources below them (they inherit it)
+            folder = root.get_resource(top) or root.add_resource(
+                top, default_cors_preflight_options=PLAYBACK_CORS_PREFLIGHT
+            )
+            folder.resource_for_path(rest).add_method("GET", media, authorization_type=apigw.AuthorizationType.NONE)

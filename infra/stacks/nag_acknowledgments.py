@@ -111,22 +111,27 @@ PREFLIGHT_REASON = (
     "The CORS preflights (OPTIONS) carry no authorization: browsers send them without credentials, and a mock "
     "integration answers them with headers only, reaching no function."
 )
+PLAYBACK_REASON = (
+    "The GETs a playback session URL leads to (HLS playlists, the DASH manifest, segments) carry no signature, as "
+    "KVS's do: players cannot sign, so the media function checks the HMAC'd, expiring SessionToken of their query "
+    "string (bound to the stream, and in keys mode to the access key) before reading anything."
+)
 API_REASONS = {
     "iam": {
-        "AwsSolutions-APIG4": f"Every other method requires SigV4 (AWS_IAM). {PREFLIGHT_REASON}",
-        "AwsSolutions-APIG3": "Every method requires SigV4 (AWS_IAM), so unauthenticated traffic never reaches an "
-        "integration, and the stage is throttled. A WAF web ACL can be attached per deployment if wanted; it is not "
-        "required.",
+        "AwsSolutions-APIG4": f"Every other method requires SigV4 (AWS_IAM). {PREFLIGHT_REASON} {PLAYBACK_REASON}",
+        "AwsSolutions-APIG3": "Every operation requires SigV4 (AWS_IAM), so unauthenticated traffic reaches only the "
+        "playback GETs, which refuse any request without a valid SessionToken, and the stage is throttled. A WAF web "
+        "ACL can be attached per deployment if wanted; it is not required.",
         "AwsSolutions-COG4": "Clients authenticate with SigV4 (AWS_IAM authorization on every method), as the "
         "unmodified KVS SDK clients do; a Cognito user pool authorizer would break that wire compatibility.",
     },
     "keys": {
         "AwsSolutions-APIG4": "authMode=keys: the functions verify every request's SigV4 signature themselves, "
         "against the access keys in the deployment's KeysSecret, and answer NotAuthorizedException otherwise; a "
-        f"gateway authorizer would need IAM users or a second copy of the keys. {PREFLIGHT_REASON}",
-        "AwsSolutions-APIG3": "Every request must carry a valid SigV4 signature (checked by the functions, "
-        "authMode=keys) and the stage is throttled. A WAF web ACL can be attached per deployment if wanted; it is "
-        "not required.",
+        f"gateway authorizer would need IAM users or a second copy of the keys. {PREFLIGHT_REASON} {PLAYBACK_REASON}",
+        "AwsSolutions-APIG3": "Every operation must carry a valid SigV4 signature (checked by the functions, "
+        "authMode=keys), every playback GET a valid SessionToken, and the stage is throttled. A WAF web ACL can be "
+        "attached per deployment if wanted; it is not required.",
         "AwsSolutions-COG4": "Clients authenticate with SigV4 and the deployment's own access keys (authMode=keys), "
         "as the unmodified KVS SDK clients sign; a Cognito user pool authorizer would break that wire "
         "compatibility.",

@@ -163,13 +163,13 @@ def test_list_fragments_unknown_stream(archived):
         archived.list_fragments(StreamName="nobody")
 
 
-def test_an_operation_this_server_lacks_is_not_mistaken_for_a_missing_stream(archived, media_stream):
-    # Given a stream that exists, and an operation of the SDK that has no route here (GetHLSStreamingSessionURL)
+def test_an_operation_this_server_lacks_is_not_mistaken_for_a_missing_stream(kinesisvideo, media_stream):
+    # Given a stream that exists, and an operation of the SDK that has no route here
     # When boto3 calls it
     with pytest.raises(botocore.exceptions.ClientError) as caught:
-        archived.get_hls_streaming_session_url(StreamName=media_stream, PlaybackMode="ON_DEMAND")
+        kinesisvideo.describe_notification_configuration(StreamName=media_stream)
     # Then the error says the operation is unknown, not that the stream is not found
     error = caught.value.response["Error"]
     assert error["Code"] == "UnknownOperationException", error
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-    assert "ResourceNotFound" not in error["Code"] and "getHLSStreamingSessionURL" in error["Message"]
+    assert "ResourceNotFound" not in error["Code"] and "describeNotificationConfiguration" in error["Message"]

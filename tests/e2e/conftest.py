@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,35 @@ def sdk_client(deployment: Deployment, service: str, *, access_key: tuple[str, s
     )
 
 
+def data_client(
+    deployment: Deployment,
+    service: str,
+    stream: str,
+    api_name: str,
+    *,
+    access_key: tuple[str, str] | None = None,
+) -> Any:
+    """An unmodified boto3 ``service`` client on the DataEndpoint GetDataEndpoint answers for ``api_name``."""
+    endpoint = sdk_client(deployment, "kinesisvideo", access_key=access_key).get_data_endpoint(
+        StreamName=stream, APIName=api_name
+    )
+    key_id, secret = access_key or (deployment.values["AccessKeyId"], deployment.values["SecretAccessKey"])
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=endpoint["DataEndpoint"],
+        region_name=deployment.region,
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        verify=deployment.ca_bundle,
+        config=Config(retries={"mode": "standard", "max_attempts": 3}, read_timeout=120),
+    )
+
+
+def at(seconds: float) -> datetime:
+    """The producer time of clip offset ``seconds``."""
+    return datetime.fromtimestamp(CLIP_START + seconds, UTC)
+
+
 def aws_cli(deployment: Deployment, *args: str) -> dict[str, Any]:
     """Run the unmodified AWS CLI (``STILLFRAME_E2E_AWS_CLI``) against the deployed API; its JSON answer."""
     aws = os.environ.get("STILLFRAME_E2E_AWS_CLI", "aws")
@@ -110,6 +140,32 @@ def aws_cli(deployment: Deployment, *args: str) -> dict[str, Any]:
     assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stderr}"
     answer: dict[str, Any] = json.loads(result.stdout)
     return answer
+
+
+def keys_cli(deployment: Deployment, *args: str) -> str:
+    """Run `stillframe keys ARGS` against the stack's key store (on LocalStack's Secrets Manager); its stdout."""
+    command = [sys.executable, "-m", "stillframe.cli.main", "keys", *args]
+    command += ["--stack", deployment.values["StackName"], "--region", deployment.region]
+    env = deployment.client_env(AWS_ENDPOINT_URL=deployment.values["LocalStackEndpoint"])
+    env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = "test", "test"
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def new_key(deployment: Deployment, *options: str) -> tuple[str, str]:
+    """A new key made with `stillframe keys create OPTIONS`: (access key id, secret)."""
+    created = json.loads(keys_cli(deployment, "create", "--json", *options))
+    return created["AccessKeyId"], created["SecretAccessKey"]
+
+
+def refused(call) -> str:
+    """The message of the NotAuthorizedException that ``call`` raises."""
+    with pytest.raises(Exception) as caught:  # the class lives on each client: checked by name
+        call()
+    error = caught.value
+    assert type(error).__name__ == "NotAuthorizedException", repr(error)
+    return str(error)
 
 
 def localstack_client(deployment: Deployment, service: str) -> Any:

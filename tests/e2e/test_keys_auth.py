@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import ssl
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 
@@ -15,33 +13,9 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 
-from tests.e2e.conftest import Deployment, eventually, sdk_client, unique_stream
+from tests.e2e.conftest import Deployment, eventually, keys_cli, new_key, refused, sdk_client, unique_stream
 
 pytestmark = pytest.mark.e2e
-
-
-def keys_cli(deployment: Deployment, *args: str) -> str:
-    command = [sys.executable, "-m", "stillframe.cli.main", "keys", *args]
-    command += ["--stack", deployment.values["StackName"], "--region", deployment.region]
-    env = deployment.client_env(AWS_ENDPOINT_URL=deployment.values["LocalStackEndpoint"])
-    env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = "test", "test"
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def new_key(deployment: Deployment, *options: str) -> tuple[str, str]:
-    created = json.loads(keys_cli(deployment, "create", "--json", *options))
-    return created["AccessKeyId"], created["SecretAccessKey"]
-
-
-def refused(call) -> str:
-    """The message of the NotAuthorizedException that ``call`` raises."""
-    with pytest.raises(Exception) as caught:  # the class lives on each client: checked by name
-        call()
-    error = caught.value
-    assert type(error).__name__ == "NotAuthorizedException", repr(error)
-    return str(error)
 
 
 def test_unsigned_request_is_refused(keys_stack: Deployment) -> None:

@@ -21,19 +21,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from tests.e2e.conftest import (
     CLIP_FPS,
     CLIP_START,
     Deployment,
+    at,
     aws_cli,
+    data_client,
     put_media,
     sdk_client,
     unique_stream,
@@ -49,25 +48,6 @@ TOKEN = "AWS_KINESISVIDEO_CONTINUATION_TOKEN"
 # A stream too big for one deployed answer: lossless 960x720, a key frame every 3 frames (~0.8 MB a second).
 BIG_SECONDS = 8
 BIG_FRAMES = BIG_SECONDS * CLIP_FPS
-
-
-def at(seconds: float) -> datetime:
-    return datetime.fromtimestamp(CLIP_START + seconds, UTC)
-
-
-def data_client(deployment: Deployment, service: str, stream: str, api_name: str) -> Any:
-    """An unmodified boto3 ``service`` client on the DataEndpoint GetDataEndpoint answers for ``api_name``."""
-    endpoint = sdk_client(deployment, "kinesisvideo").get_data_endpoint(StreamName=stream, APIName=api_name)
-    values = deployment.values
-    return boto3.session.Session().client(
-        service,
-        endpoint_url=endpoint["DataEndpoint"],
-        region_name=deployment.region,
-        aws_access_key_id=values["AccessKeyId"],
-        aws_secret_access_key=values["SecretAccessKey"],
-        verify=deployment.ca_bundle,
-        config=Config(retries={"mode": "standard", "max_attempts": 3}, read_timeout=120),
-    )
 
 
 def clip_request(stream: str, start_s: float, end_s: float) -> dict[str, Any]:

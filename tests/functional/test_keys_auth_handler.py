@@ -210,6 +210,17 @@ def test_each_refusal_is_a_401_not_authorized_saying_why(handle: Callable[..., A
     assert "does not match" in refusal(handle(moved))
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_only_gets_of_playback_paths_skip_the_signature_check(handle: Callable[..., Any], method: str) -> None:
+    # Given an unsigned request to a playback path with another method than a player's GET
+    event = proxy_event(method, f"{STAGE_URL}/hls/v1/getHLSMasterPlaylist.m3u8", {}, b"{}")
+    # Then it is refused as any unsigned call is, before anything is resolved
+    assert "Missing Authentication Token" in refusal(handle(event))
+    # while the GET reaches the operation, which asks for its SessionToken
+    get = handle(proxy_event("GET", f"{STAGE_URL}/hls/v1/getHLSMasterPlaylist.m3u8", {}, None))
+    assert get["status"] == 400 and "SessionToken is required" in get["body"]["message"]
+
+
 def test_prefix_keys_see_only_their_streams_in_list_streams(handle: Callable[..., Any], keys: Any) -> None:
     for name in ("lobby-1", "garage", "lobby-2"):
         assert create(handle, keys["open"], name)["status"] == 200

@@ -257,6 +257,20 @@ def test_tampered_foreign_and_missing_tokens_are_refused(invoke, stream):
     assert handler_get(invoke, outside).status == 404
 
 
+@LOCAL_ONLY
+def test_a_playlist_over_the_answer_cap_is_refused_saying_what_to_ask_for(invoke, stream):
+    # Given a process over the same store that may answer at most 2,000 bytes (Lambda: 4,706,379)
+    url = hls_url(invoke, stream, start=T0, end=T0 + 12)["body"]["HLSStreamingSessionURL"]
+    tiny = Invoker(build(dataclasses.replace(invoke.services.settings, max_media_bytes=2_000)))
+    # When a player reads the master playlist (small), then the media playlist (each URI carries the token)
+    master = handler_get(tiny, url)
+    too_long = handler_get(tiny, urljoin(url, media_uri(master.text)))
+    # Then the media playlist is refused whole with a 400 naming the limit and the field that bounds it
+    assert master.status == 200
+    assert too_long.status == 400 and b"InvalidArgumentException" in too_long.body
+    assert b"over the 2,000 bytes" in too_long.body and b"MaxMediaPlaylistFragmentResults" in too_long.body
+
+
 def test_sessions_expire_and_end_with_their_stream(tmp_path, clip_factory, monkeypatch):
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     from stillframe.settings import Settings

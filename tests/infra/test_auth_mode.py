@@ -54,10 +54,18 @@ def _methods(synthesized: Synthesized) -> list[dict[str, Any]]:
     return [method for method in methods if method["HttpMethod"] != "OPTIONS"]
 
 
-def test_iam_mode_is_the_default_gateway_checks_every_method(synthesize: Synthesize) -> None:
+def _operations(synthesized: Synthesized) -> list[dict[str, Any]]:
+    """The signed calls: every method but the preflights and the playback GETs (a SessionToken is their credential)."""
+    return [method for method in _methods(synthesized) if method["HttpMethod"] != "GET"]
+
+
+def test_iam_mode_is_the_default_gateway_checks_every_operation(synthesize: Synthesize) -> None:
     synthesized = synthesize()
     stack = synthesized.stack
-    assert {m["AuthorizationType"] for m in _methods(synthesized)} == {"AWS_IAM"}
+    assert {m["AuthorizationType"] for m in _operations(synthesized)} == {"AWS_IAM"}
+    # (the playback GETs are not signed in any mode: players cannot sign, the function checks their token)
+    assert {m["AuthorizationType"] for m in _methods(synthesized) if m["HttpMethod"] == "GET"} == {"NONE"}
+    assert synthesized.violations() == []
     # And the API functions are told so; there is no key store
     for function in (stack.control_plane.function, stack.media.function):
         variables = _variables(synthesized, function)

@@ -14,7 +14,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
 from infra.constructs.gateway_responses import CORS_EXPOSE_HEADERS
-from infra.constructs.rest_api import CONTROL_PLANE_OPERATIONS, CORS_ALLOW_HEADERS, MEDIA_OPERATIONS, StillframeApi
+from infra.constructs.rest_api import (
+    CONTROL_PLANE_OPERATIONS,
+    CORS_ALLOW_HEADERS,
+    MEDIA_OPERATIONS,
+    PLAYBACK_PATHS,
+    StillframeApi,
+)
 from stillframe.api.cors import ALLOW_HEADERS, EXPOSE_HEADERS, MAX_AGE_S
 
 
@@ -51,22 +57,30 @@ class Api:
     def methods(self) -> list[dict[str, Any]]:
         return [m["Properties"] for m in self.template.find_resources("AWS::ApiGateway::Method").values()]
 
+    def path_of(self, method: dict[str, Any]) -> str:
+        """The full resource path of a method (``/`` for the root)."""
+        resources = self.template.find_resources("AWS::ApiGateway::Resource")
+        reference, parts = method["ResourceId"], []
+        while "Ref" in reference:
+            resource = resources[reference["Ref"]]["Properties"]
+            parts.insert(0, resource["PathPart"])
+            reference = resource["ParentId"]
+        return "/" + "/".join(parts)
+
     def route_targets(self) -> dict[str, str]:
-        """Resource path part -> logical id of the function its method invokes."""
-        parts = {
-            logical_id: r["Properties"]["PathPart"]
-            for logical_id, r in self.template.find_resources("AWS::ApiGateway::Resource").items()
-        }
+        """``METHOD /path`` -> logical id of the function it invokes."""
         targets = {}
         for method in self.methods():
             if method["HttpMethod"] == "OPTIONS":
                 continue  # the CORS preflights: a mock integration, no function
             uri = json.dumps(method["Integration"]["Uri"])
             target = self.media_id if self.media_id in uri else self.control_id
-            resource = method["ResourceId"]
-            part = parts[resource["Ref"]] if "Ref" in resource else "/"
-            targets[f"{method['HttpMethod']} {part}"] = target
+            targets[f"{method['HttpMethod']} {self.path_of(method)}"] = target
         return targets
+
+    def authorization(self) -> dict[str, str]:
+        """``METHOD /path`` -> its authorization type (preflights included)."""
+        return {f"{m['HttpMethod']} {self.path_of(m)}": m["AuthorizationType"] for m in self.methods()}
 
     def gateway_responses(self) -> dict[str, dict[str, Any]]:
         return {
@@ -85,35 +99,68 @@ def operations(api: Api) -> list[dict[str, Any]]:
     return [method for method in api.methods() if method["HttpMethod"] != "OPTIONS"]
 
 
-def test_every_method_requires_sigv4(api: Api) -> None:
-    methods = operations(api)
-    assert len(methods) == len(CONTROL_PLANE_OPERATIONS) + len(MEDIA_OPERATIONS) + 2
-    assert {m["AuthorizationType"] for m in methods} == {"AWS_IAM"}
+ROUTES = len(CONTROL_PLANE_OPERATIONS) + len(MEDIA_OPERATIONS) + 2  # the POSTs, and ANY on / and {proxy+}
+PLAYBACK_FOLDERS = ("/hls", "/hls/v1", "/dash", "/dash/v1")
+
+
+def test_every_operation_requires_sigv4_and_playback_gets_none(api: Api) -> None:
+    # Given the IAM-mode API
+    authorization = api.authorization()
+    # Then every operation and the catch-all require SigV4
+    signed = {route for route in authorization if not route.startswith(("OPTIONS ", "GET "))}
+    assert len(signed) == ROUTES
+    assert {authorization[route] for route in signed} == {"AWS_IAM"}
+    # And the GETs a playback session URL leads to are open to the gateway: players cannot sign, the
+    # SessionToken in their query string is what the function checks
+    assert {route for route in authorization if route.startswith("GET ")} == {f"GET {p}" for p in PLAYBACK_PATHS}
+    assert {authorization[f"GET {path}"] for path in PLAYBACK_PATHS} == {"NONE"}
 
 
 def test_with_authorization_none_no_method_is_checked_by_the_gateway(bare_stack: Callable[..., Stack]) -> None:
     # authMode=keys: the functions verify SigV4 themselves, so the gateway must let every request through
     api = Api(bare_stack(), authorization_type=apigw.AuthorizationType.NONE)
     assert {m["AuthorizationType"] for m in api.methods()} == {"NONE"}
-    assert len(operations(api)) == len(CONTROL_PLANE_OPERATIONS) + len(MEDIA_OPERATIONS) + 2
+    assert len(operations(api)) == ROUTES + len(PLAYBACK_PATHS)
+
+
+def _preflight_headers(method: dict[str, Any]) -> dict[str, str]:
+    assert method["AuthorizationType"] == "NONE" and method["Integration"]["Type"] == "MOCK"
+    [answer] = method["Integration"]["IntegrationResponses"]
+    assert answer["StatusCode"] == "200"
+    return {name.rsplit(".", 1)[1]: value.strip("'") for name, value in answer["ResponseParameters"].items()}
 
 
 def test_every_resource_answers_the_cors_preflight_as_kvs_does(api: Api) -> None:
     # Given the preflights a browser sends before a signed call (without credentials)
-    preflights = [method for method in api.methods() if method["HttpMethod"] == "OPTIONS"]
+    preflights = [m for m in api.methods() if m["HttpMethod"] == "OPTIONS" and not _is_playback(api.path_of(m))]
     # Then every resource (root, each operation, the catch-all) has one, unsigned, answered by a mock integration
-    assert len(preflights) == len(CONTROL_PLANE_OPERATIONS) + len(MEDIA_OPERATIONS) + 2
+    assert len(preflights) == ROUTES
     for method in preflights:
-        assert method["AuthorizationType"] == "NONE" and method["Integration"]["Type"] == "MOCK"
-        [answer] = method["Integration"]["IntegrationResponses"]
-        headers = {name.rsplit(".", 1)[1]: value.strip("'") for name, value in answer["ResponseParameters"].items()}
+        headers = _preflight_headers(method)
         # with what KVS answers: any origin, POST, the JS SDK's signing headers, the error type exposed
         assert headers["Access-Control-Allow-Origin"] == "*"
         assert headers["Access-Control-Allow-Methods"] == "POST"
         assert headers["Access-Control-Allow-Headers"].split(",") == list(ALLOW_HEADERS)
         assert "x-amzn-ErrorType" in headers["Access-Control-Expose-Headers"].split(",")
         assert headers["Access-Control-Max-Age"] == str(MAX_AGE_S)
-        assert answer["StatusCode"] == "200"
+
+
+def _is_playback(path: str) -> bool:
+    return path.startswith(("/hls", "/dash"))
+
+
+def test_playback_paths_answer_a_players_preflight_for_get(api: Api) -> None:
+    # Given the preflights of the playback paths (a page's player sends one when it adds a header of its own)
+    preflights = {api.path_of(m): m for m in api.methods() if m["HttpMethod"] == "OPTIONS"}
+    playback = {path: method for path, method in preflights.items() if _is_playback(path)}
+    # Then each path and its folders has one, unsigned, from a mock integration, allowing GET from any origin
+    assert set(playback) == set(PLAYBACK_PATHS) | set(PLAYBACK_FOLDERS)
+    for method in playback.values():
+        headers = _preflight_headers(method)
+        assert headers["Access-Control-Allow-Origin"] == "*"
+        assert headers["Access-Control-Allow-Methods"] == "GET"
+        assert "x-amzn-ErrorType" in headers["Access-Control-Expose-Headers"].split(",")
+        assert headers["Access-Control-Max-Age"] == str(MAX_AGE_S)
 
 
 def test_the_gateway_uses_the_functions_cors_lists() -> None:
@@ -130,14 +177,24 @@ def test_the_gateway_routes_every_operation_of_the_table_to_its_plane() -> None:
         assert sorted(f"/{path}" for path in paths) == sorted(spec.path for spec in OPERATIONS if spec.plane == plane)
 
 
+def test_the_gateway_routes_every_playback_path_of_the_runtime() -> None:
+    # The GETs a session URL leads to (stillframe.domain.playback), copied by infra: the two must not drift
+    from stillframe.domain.playback import PLAYBACK_PATHS as RUNTIME_PLAYBACK_PATHS
+
+    assert sorted(PLAYBACK_PATHS) == sorted(RUNTIME_PLAYBACK_PATHS)
+
+
 def test_operations_route_to_the_light_or_the_media_function(api: Api) -> None:
     targets = api.route_targets()
     for operation in CONTROL_PLANE_OPERATIONS:
-        assert targets[f"POST {operation}"] == api.control_id
+        assert targets[f"POST /{operation}"] == api.control_id
     for operation in MEDIA_OPERATIONS:
-        assert targets[f"POST {operation}"] == api.media_id
+        assert targets[f"POST /{operation}"] == api.media_id
+    # The playback GETs (playlists, manifests, segments) are the media function's too
+    for path in PLAYBACK_PATHS:
+        assert targets[f"GET {path}"] == api.media_id
     # And unknown paths reach the light function (which answers 404 UnknownOperationException), not the image
-    assert targets["ANY {proxy+}"] == api.control_id
+    assert targets["ANY /{proxy+}"] == api.control_id
     assert targets["ANY /"] == api.control_id
 
 

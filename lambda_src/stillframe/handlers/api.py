@@ -43,7 +43,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, svc: Servic
         svc = svc or services()
         guard = keys_auth.guard_for(svc.settings)
         # A player's GET of a playback session carries no signature: its SessionToken is checked by the operation.
-        unsigned = is_playback_path(str(event.get("path") or ""))
+        # Any other method on those paths is an unsigned call like any other (API Gateway routes only the GETs).
+        unsigned = event.get("httpMethod") == "GET" and is_playback_path(str(event.get("path") or ""))
         key = guard.admit(event) if guard is not None and not unsigned else None
         app.append_context(**{OPERATIONS: svc.operations, CALLER: key})  # Powertools clears it after each request
         response = app.resolve(event, context)

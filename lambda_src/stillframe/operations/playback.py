@@ -47,6 +47,14 @@ TS_CODECS = ("avc1", "hvc1", "hev1", "mp4a")
 FMP4_CODECS = (*TS_CODECS, "opus", "vp09", "av01")
 AUDIO_TRACK = 2  # KVS's layout: track 1 video (or the only track), track 2 audio
 KeyCheck = Callable[[str, str], None]  # (access key id, stream name): raises NotAuthorizedError when it may not
+LISTINGS = {"master": "master playlist", "media_playlist": "media playlist", "manifest": "manifest"}
+# What a caller can do about an answer too big for this endpoint (each URI of a listing carries the token).
+TOO_BIG_REMEDIES = {
+    "master": "ask for fewer fragments (MaxMediaPlaylistFragmentResults)",
+    "media_playlist": "ask for fewer fragments (MaxMediaPlaylistFragmentResults)",
+    "manifest": "ask for fewer fragments (MaxManifestFragmentResults)",
+    "segment": "store shorter fragments (a key frame more often), or play the stream from `stillframe serve`",
+}
 
 
 @dataclass(frozen=True)
@@ -114,8 +122,9 @@ def resource(
     key_check: KeyCheck | None,
     max_bytes: int,
 ) -> Answer:
-    """One GET of a session: ``path`` one of ``PLAYBACK_PATHS``, ``params`` its query string; a segment over
-    ``max_bytes`` (what the transport carries) is refused, naming the limit."""
+    """One GET of a session: ``path`` one of ``PLAYBACK_PATHS``, ``params`` its query string. An answer over
+    ``max_bytes`` (what this endpoint can answer with; deployed, Lambda's response cap after base64) is refused
+    whole, naming the limit: never cut short, never a failed invocation."""
     protocol, kind = PLAYBACK_PATHS[path]
     token = params.get("SessionToken") or ""
     session = PlaybackSession.decode(tokens, token, now_ms=now_ms)
@@ -126,27 +135,40 @@ def resource(
         if key_check is None:
             raise NotAuthorizedError("This session was made for an access key, and this endpoint checks none")
         key_check(session.key_id, session.stream)
-    if kind in ("master", "media_playlist", "manifest"):
-        window = playback_window.window(session, token, stream, fragments, now_ms=now_ms)
-        if kind == "media_playlist":
-            track = _track_number(params) if session.container == "FRAGMENTED_MP4" else None
-            return Answer(playlists.HLS_CONTENT_TYPE, playlists.hls_media(window, session, token, track))
-        if not window.entries:
-            raise ResourceNotFoundError(f"No fragments found in stream {session.stream} for this session yet")
-        tracks = _tracks(fragments.blob(window.entries[0].record))
-        if kind == "master":
-            return Answer(playlists.HLS_CONTENT_TYPE, playlists.hls_master(tracks, session, token))
-        return Answer(
-            playlists.DASH_CONTENT_TYPE,
-            playlists.dash_manifest(window, session, token, tracks, now_ms=now_ms),
-        )
-    answer = _segment(kind, params, session, token, stream, fragments, now_ms)
-    if len(answer.body) > max_bytes:
+    if kind in LISTINGS:
+        answer = _listing(kind, params, session, token, stream, fragments, now_ms)
+    else:
+        answer = _segment(kind, params, session, token, stream, fragments, now_ms)
+    size = len(answer.body.encode() if isinstance(answer.body, str) else answer.body)
+    if size > max_bytes:
+        what = LISTINGS.get(kind) or f"segment of fragment {params.get('FragmentNumber')}"
         raise InvalidArgumentError(
-            f"This segment is {len(answer.body):,} bytes, over the {max_bytes:,} bytes this endpoint answers with: "
-            "play the stream from `stillframe serve`, or store shorter fragments"
+            f"The {what} would be {size:,} bytes, over the {max_bytes:,} bytes this endpoint answers with: "
+            + TOO_BIG_REMEDIES.get(kind, TOO_BIG_REMEDIES["segment"])
         )
     return answer
+
+
+def _listing(
+    kind: str,
+    params: Mapping[str, str],
+    session: PlaybackSession,
+    token: str,
+    stream: StreamRecord,
+    fragments: FragmentIndex,
+    now_ms: int,
+) -> Answer:
+    """The master or media playlist, or the DASH manifest."""
+    window = playback_window.window(session, token, stream, fragments, now_ms=now_ms)
+    if kind == "media_playlist":
+        track = _track_number(params) if session.container == "FRAGMENTED_MP4" else None
+        return Answer(playlists.HLS_CONTENT_TYPE, playlists.hls_media(window, session, token, track))
+    if not window.entries:
+        raise ResourceNotFoundError(f"No fragments found in stream {session.stream} for this session yet")
+    tracks = _tracks(fragments.blob(window.entries[0].record))
+    if kind == "master":
+        return Answer(playlists.HLS_CONTENT_TYPE, playlists.hls_master(tracks, session, token))
+    return Answer(playlists.DASH_CONTENT_TYPE, playlists.dash_manifest(window, session, token, tracks, now_ms=now_ms))
 
 
 def _segment(

@@ -229,7 +229,7 @@ class Operations:
     def playback_resource(
         self, path: str, params: dict[str, str], *, key_check: playback.KeyCheck | None
     ) -> playback.Answer:
-        """A GET of a playback session (playlist, manifest or segment)."""
+        """A GET of a playback session (playlist, manifest or segment); segments at most ``max_media_bytes``."""
         return playback.resource(
             path,
             params,
