@@ -70,6 +70,7 @@ class StillframeServer(ThreadingHTTPServer):
         # Without a policy: loopback names and addresses only, and every origin once a signature is required.
         self.browsers = browsers or BrowserPolicy(authenticated=self.gate.verifier is not None)
         self.admission = Admission(self.limits.max_concurrent_requests, self.limits.max_queued_requests)
+        self.playback_admission = Admission(self.limits.playback_slots, self.limits.max_queued_requests)
         self.pool = ThreadPoolExecutor(self.limits.max_concurrent_requests, thread_name_prefix="stillframe-handler")
         self._lock = threading.Lock()
         self._busy: dict[socket.socket, bool] = {}

@@ -6,6 +6,10 @@ at a time (on that many pool threads, so the big allocations of a page stay in a
 ClientLimitExceededException, as an API Gateway stage refuses what its account limit cannot take. Memory is thereby
 bounded by ``max_concurrent_requests`` times the cost of one request (a GetImages page or one body), not by the
 number of clients.
+
+Players' GETs of a playback session (``domain.playback.PLAYBACK_PATHS``) have a lane of their own
+(``playback_slots``, on the connection's thread): each is one fragment remuxed in milliseconds, and a video must not
+stall behind two GetImages pages that may each take the whole time budget.
 """
 
 from __future__ import annotations
@@ -36,6 +40,11 @@ class ServerLimits:
     idle_timeout_s: float = 60.0  # a keep-alive connection with no request for this long is closed
     body_timeout_s: float = 120.0  # a whole body must arrive within this
     write_timeout_s: float = 60.0  # a client that stops reading its answer for this long is dropped
+
+    @property
+    def playback_slots(self) -> int:
+        """Playback GETs at once, beside the requests in the handler: each is a few ms of remuxing."""
+        return 2 * self.max_concurrent_requests
 
     def __post_init__(self) -> None:
         counts = (self.max_concurrent_requests, self.max_connections, self.listen_backlog)

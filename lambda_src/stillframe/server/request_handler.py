@@ -19,9 +19,11 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler
 from io import BufferedReader
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 from stillframe.access.sigv4 import SignedRequest
 from stillframe.api.errors import http_error
+from stillframe.domain.playback import is_playback_path
 from stillframe.errors import (
     HeadersTooLargeError,
     MalformedRequestError,
@@ -64,6 +66,8 @@ class ConnectionServer(Protocol):
     def browsers(self) -> BrowserPolicy: ...
     @property
     def admission(self) -> Admission: ...
+    @property
+    def playback_admission(self) -> Admission: ...
     @property
     def stopping(self) -> bool: ...
     @property
@@ -219,15 +223,20 @@ class RequestHandler(BaseHTTPRequestHandler):
             # Signed over its whole body after all (a client that buffered it): read it, as any request
         if is_media_read(self.command, self.path):
             return self._read_and_invoke(framing, request_id, streaming=True)  # no slot: it lasts while it is read
-        if not self.server.admission.enter():
+        # A player's GET of a playback session: a lane of its own, on this thread (``server.limits``)
+        playback = self.command in ("GET", "HEAD") and is_playback_path(unquote(self.path.split("?", 1)[0]))
+        lane = self.server.playback_admission if playback else self.server.admission
+        if not lane.enter():
             self._drop_body(framing)
             return limit_exceeded("too many requests are waiting", request_id)
         try:
-            return self._read_and_invoke(framing, request_id)
+            return self._read_and_invoke(framing, request_id, inline=playback)
         finally:
-            self.server.admission.leave()
+            lane.leave()
 
-    def _read_and_invoke(self, framing: wire.Framing, request_id: str, *, streaming: bool = False) -> Answer:
+    def _read_and_invoke(
+        self, framing: wire.Framing, request_id: str, *, streaming: bool = False, inline: bool = False
+    ) -> Answer:
         self._reader.deadline = time.monotonic() + self.server.limits.body_timeout_s
         try:
             body = wire.read_body(self.rfile, framing, self.server.config.max_body_bytes)
@@ -245,7 +254,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         refusal = self.server.gate.authenticate(signed) if self._signed else None
         if refusal is not None:
             return http_error(refusal, request_id)
-        return self._media_read(body, request_id) if streaming else self._invoke(body, request_id)
+        return self._media_read(body, request_id) if streaming else self._invoke(body, request_id, inline=inline)
 
     def _session(self, request_id: str) -> Answer | None:
         """A producer's streaming PutMedia (``server.session``): the handler answers it ack by ack.
@@ -349,12 +358,13 @@ class RequestHandler(BaseHTTPRequestHandler):
             scheme=self.server.scheme,
         )
 
-    def _invoke(self, body: bytes | None, request_id: str) -> Answer:
+    def _invoke(self, body: bytes | None, request_id: str, *, inline: bool = False) -> Answer:
         event = self._event(body, request_id)
         del body  # the event holds the body now; one copy fewer while the handler runs
         context = invocation_context(request_id, self.server.config)
+        run = self.server.run_inline if inline else self.server.run_handler
         try:
-            answer = decode_response(self.server.run_handler(event, context))
+            answer = decode_response(run(event, context))
             self._stream = context.request_log.get("stream")
             return answer
         except Exception:
