@@ -72,11 +72,18 @@ def print_next_steps(data: Path, start: datetime) -> None:
     end = datetime.fromtimestamp(start.timestamp() + CLIP_SECONDS - 1, UTC)
     print("Next, serve the demo's data and open the viewer in a browser:")
     print(f"  {command} serve --data-dir {data}")
-    print(f"  viewer: {url}/#stream={STREAM}")
+    print(f"  viewer: {url}/#stream={STREAM}  (click the timeline, then Play to watch the video)")
     print("and, with that server running, save its stills:")
     print(
         f"  {command} get-images --endpoint-url {url} --stream {STREAM} --start {start.isoformat()} "
         f"--end {end.isoformat()} --interval 500 --out {data.parent / 'stills'} --contact-sheet"
+    )
+    print("or play it in any HLS player (ffplay, VLC, Safari) from a session URL:")
+    print(
+        f"  aws kinesis-video-archived-media get-hls-streaming-session-url --endpoint-url {url} "
+        f"--stream-name {STREAM} --playback-mode ON_DEMAND --hls-fragment-selector "
+        f'\'{{"FragmentSelectorType":"PRODUCER_TIMESTAMP","TimestampRange":'
+        f'{{"StartTimestamp":"{start.isoformat()}","EndTimestamp":"{end.isoformat()}"}}}}\''
     )
 
 
