@@ -27,6 +27,8 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory, clip_factory) -> Iterator
         sources = {
             "bframes": clip_factory(seconds=8, fps=FPS, gop=FPS, bframes=2, container="mp4"),
             "sound": clip_factory(seconds=4, fps=FPS, gop=FPS, container="mp4", audio=True),
+            # open GOPs: three leading pictures before each later key frame, cut so fragments end with them
+            "open": clip_factory(frames=24, fps=5, gop=8, bframes=3, width=160, height=96, encoder_params="open-gop=1"),
         }
         for name, data in sources.items():
             path = work / f"{name}.mp4"
@@ -63,6 +65,18 @@ def test_a_piece_boundary_on_the_start_still_gives_the_same_frames_as_one_reques
     assert get_clip(endpoint, "bframes", 1.0, 7.96, many, "--piece-fragments", "1").returncode == 0
     assert clip_frames(many.read_bytes()) == clip_frames(one.read_bytes())
     assert [number for number, _ in clip_frames(many.read_bytes())] == list(range(25, 200))
+
+
+def test_open_gops_join_with_every_frame_once(endpoint, tmp_path: Path) -> None:
+    # Given open-GOP video asked for one fragment at a time
+    out = tmp_path / "clip.mp4"
+    result = get_clip(endpoint, "open", 0.0, 4.8, out, "--piece-fragments", "1")
+    # Then every frame is there once, at its time, the leading pictures of each key frame included
+    assert result.returncode == 0, result.stderr
+    assert int(re.search(r"(\d+) GetClip pieces", result.stderr)[1]) >= 2
+    frames = clip_frames(out.read_bytes())
+    assert [number for number, _ in frames] == list(range(24))
+    assert [round(time * 5) for _, time in frames] == list(range(24))
 
 
 def test_audio_is_kept_across_pieces(endpoint, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TypeVar
 
 import av
 import av.container
@@ -24,6 +25,7 @@ from stillframe.media.demux import decode_times, presentation_window, to_ms
 # Codecs whose packets need the codec private data (avcC/hvcC) in MP4: without it nothing can decode the clip.
 _NEEDS_PRIVATE_DATA = frozenset({"h264", "hevc", "aac"})
 _MUXER_OPTIONS = {"fflags": "+bitexact"}
+P = TypeVar("P")  # a packet: PyAV's, or one of the segment writer's
 
 
 class MissingCodecPrivateData(MediaError):
@@ -166,8 +168,8 @@ def _write(fragments: Sequence[_Demuxed], first_ms: int, last_end_ms: int, end_m
             video_packets: list[av.Packet] = []
             for fragment in fragments:
                 kept = _video_packets(fragment, video, first_ms, end_ms)
-                video_packets += kept
-                video_pts += [fragment.time_of(_ms(packet)) - first_ms for packet in kept]
+                times = [fragment.time_of(_ms(packet)) - first_ms for packet in kept]
+                video_packets, video_pts = stitch_open_gop(video_packets, video_pts, kept, times)
                 for index, packets in enumerate(fragment.packets):
                     if index != video:
                         timed += _other_packets(fragment, packets, first_ms, last_end_ms, index)
@@ -180,6 +182,35 @@ def _write(fragments: Sequence[_Demuxed], first_ms: int, last_end_ms: int, end_m
     except av.FFmpegError as exc:
         raise UnsupportedTrack(f"cannot write the fragments' tracks into MP4: {exc}") from exc
     return buffer.getvalue()
+
+
+def stitch_open_gop(
+    packets: list[P], times: list[int], following: list[P], following_times: list[int]
+) -> tuple[list[P], list[int]]:
+    """``packets`` (decode order, times on one timeline) followed by the next fragment's, as one stream.
+
+    A fragment cut before an open key frame ends with a decode-only copy of that key frame and the leading pictures
+    decoded from it (docs/api-rules.md, "Every presented frame is reachable"); the next fragment starts with the key
+    frame itself. Joined, the copy goes and the leading pictures follow the key frame, as in the original stream:
+    kept, the same picture would be there twice (one timestamp, two frames).
+    """
+    if not packets or not following or not getattr(following[0], "is_keyframe", False):
+        return packets + following, times + following_times
+    copy = next(
+        (
+            at
+            for at in range(len(packets) - 1, -1, -1)
+            if times[at] == following_times[0] and getattr(packets[at], "is_keyframe", False)
+        ),
+        None,
+    )
+    if copy is None:
+        return packets + following, times + following_times
+    leading, leading_times = packets[copy + 1 :], times[copy + 1 :]
+    return (
+        packets[:copy] + following[:1] + leading + following[1:],
+        times[:copy] + following_times[:1] + leading_times + following_times[1:],
+    )
 
 
 def _ms(packet: av.Packet) -> int:

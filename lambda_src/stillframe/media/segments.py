@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import av
@@ -88,6 +88,22 @@ class _Fragment:
     streams: Sequence[av.stream.Stream]
     packets: Sequence[Sequence[StoredPacket]]
     origin_ms: int
+    presented_until_ms: int | None = None  # frames starting at or after it are decode-only (the window's end)
+
+    def video_index(self) -> int | None:
+        return next((s.index for s in self.streams if s.type == "video" and self.packets[s.index]), None)
+
+    def open_gop_tail(self) -> int | None:
+        """Where the video ends with a decode-only copy of the next fragment's open key frame (its index in decode
+        order), followed by the leading pictures decoded from it; None when it does not."""
+        video = self.video_index()
+        if video is None or self.presented_until_ms is None:
+            return None
+        packets = self.packets[video]
+        key = max((at for at, timed in enumerate(packets) if timed.keyframe), default=None)
+        if key is None or key == 0 or packets[key].pts_ms < self.presented_until_ms:
+            return None
+        return key
 
 
 def tracks_of(fragment: bytes) -> tuple[TrackInfo, ...]:
@@ -118,17 +134,31 @@ def init_segment(fragment: bytes, track_number: int) -> bytes:
     return b"".join(whole for kind, whole in fmp4_boxes.top_boxes(buffer.getvalue()) if kind in (b"ftyp", b"moov"))
 
 
-def media_segment(fragment: bytes, track_number: int, *, start_ms: int, sequence: int) -> bytes:
+def media_segment(
+    fragment: bytes,
+    track_number: int,
+    *,
+    start_ms: int,
+    sequence: int,
+    previous: bytes | None = None,
+    previous_start_ms: int = 0,
+) -> bytes:
     """The fMP4 media segment (``moof`` + ``mdat``) of one track, the fragment's first frame presented at
-    ``start_ms``; ``sequence`` is the ``mfhd`` sequence number."""
-    with _opened(fragment, track=track_number) as parsed:
+    ``start_ms``; ``sequence`` is the ``mfhd`` sequence number.
+
+    ``previous``: the fragment before it in the stream (starting at ``previous_start_ms``), for open GOPs: the
+    leading pictures of this fragment's key frame are stored at the end of the previous fragment, behind a
+    decode-only copy of the key frame (``_joined_open_gops``)."""
+    with _opened(fragment, track=track_number) as parsed, _opened_previous(previous) as before:
         stream = _fmp4_track(parsed, track_number)
         packets = parsed.packets[stream.index]
         if not packets:
             raise MediaError(f"track {track_number} of the fragment holds no packets")
+        video = stream.type == "video"
+        if video:
+            packets = _joined_open_gops(parsed, before, start_ms, previous_start_ms)
         timescale = track_timescale(stream)
         times, offsets, durations = timeline(stream, packets, start_ms - parsed.origin_ms, timescale)
-        video = stream.type == "video"
         samples = [
             fmp4_boxes.Sample(
                 memoryview(timed.packet),
@@ -141,20 +171,24 @@ def media_segment(fragment: bytes, track_number: int, *, start_ms: int, sequence
         return fmp4_boxes.media_segment(TRACK_ID, sequence, times[0], samples)
 
 
-def ts_segment(fragment: bytes, *, start_ms: int, sequence: int) -> bytes:
+def ts_segment(
+    fragment: bytes, *, start_ms: int, sequence: int, previous: bytes | None = None, previous_start_ms: int = 0
+) -> bytes:
     """The MPEG-TS segment of every video and audio track (H.264/H.265 and AAC), the first frame at ``start_ms``.
 
     Timestamps are ``start_ms`` and the offsets on the 90 kHz clock, modulo 2**33 as TS counts them. ``sequence``
     has no place in a TS segment (HLS numbers segments in the playlist) and is accepted for symmetry.
     """
     del sequence
-    with _opened(fragment) as parsed:
+    with _opened(fragment) as parsed, _opened_previous(previous) as before:
         streams = [stream for stream in parsed.streams if stream.type in ("video", "audio")]
         for stream in streams:
             _check_codec(stream, _TS_CODECS, "MPEG-TS")
         timed = []
         for order, stream in enumerate(streams):
             packets = parsed.packets[stream.index]
+            if stream.type == "video":
+                packets = _joined_open_gops(parsed, before, start_ms, previous_start_ms)
             if packets:
                 timed += _ts_times(order, stream, packets, -parsed.origin_ms)
         if not timed:
@@ -182,9 +216,54 @@ def _opened(fragment: bytes, *, packets: bool = True, track: int | None = None) 
         if packets:
             wanted = [s for s in streams if track is None or s.index + 1 == track or s.type == "video"]
             _demux(container, wanted, demuxed)
-        yield _Fragment(streams, demuxed, _origin_ms(streams, demuxed, container.metadata))
+        yield _Fragment(
+            streams,
+            demuxed,
+            _origin_ms(streams, demuxed, container.metadata),
+            _presented_until_ms(streams, demuxed, container.metadata),
+        )
     finally:
         container.close()
+
+
+@contextmanager
+def _opened_previous(previous: bytes | None) -> Iterator[_Fragment | None]:
+    """The previous fragment's video demuxed (its packets live until the block ends), or None."""
+    if previous is None:
+        yield None
+        return
+    with _opened(previous, track=0) as parsed:
+        yield parsed
+
+
+def _joined_open_gops(
+    parsed: _Fragment, before: _Fragment | None, start_ms: int, previous_start_ms: int
+) -> Sequence[StoredPacket]:
+    """The fragment's video packets as the original stream had them around open key frames (docs/api-rules.md,
+    "Every presented frame is reachable"): a decode-only copy of the next fragment's key frame at its end goes,
+    with the leading pictures behind it (the next segment carries them); the leading pictures of its own first key
+    frame, stored at the end of ``before``, follow that key frame. Each picture is then in the stream once (a copy
+    and its original share one timestamp: a player appending both would drop the leading pictures), and a segment
+    decodes after the one before it, as any open-GOP stream does."""
+    video = parsed.video_index()
+    assert video is not None
+    packets = list(parsed.packets[video])
+    tail = parsed.open_gop_tail()
+    if tail is not None:
+        packets = packets[:tail]
+    if before is None or not packets or not packets[0].keyframe:
+        return packets
+    copy = before.open_gop_tail()
+    earlier = before.video_index()
+    if copy is None or earlier is None:
+        return packets
+    # ``before``'s stored times on this fragment's: both fragments' starts are on the session's timeline
+    shift = (previous_start_ms - before.origin_ms) - (start_ms - parsed.origin_ms)
+    stored = before.packets[earlier]
+    if stored[copy].pts_ms + shift != packets[0].pts_ms:
+        return packets  # not this key frame's copy (a gap, or another stream's history)
+    leading = [replace(timed, pts_ms=timed.pts_ms + shift) for timed in stored[copy + 1 :]]
+    return [packets[0], *leading, *packets[1:]]
 
 
 def _demux(
@@ -219,6 +298,17 @@ def _origin_ms(
     if window is None:
         return starts[0]
     return next((start for start in starts if start >= starts[0] + window[0]), starts[0])
+
+
+def _presented_until_ms(
+    streams: Sequence[av.stream.Stream], packets: Sequence[Sequence[StoredPacket]], tags: dict[str, str]
+) -> int | None:
+    """The stored time from which video frames are decode-only (the presentation window's end), or None."""
+    window = presentation_window(tags)
+    video = next((stream.index for stream in streams if stream.type == "video" and packets[stream.index]), None)
+    if window is None or video is None:
+        return None
+    return min(timed.pts_ms for timed in packets[video]) + window[1]
 
 
 def _fmp4_track(parsed: _Fragment, track_number: int) -> av.stream.Stream:

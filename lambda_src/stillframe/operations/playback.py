@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from stillframe.catalog.fragments import FragmentIndex
+from stillframe.catalog.fragments import MAX_FRAGMENT_MS, FragmentIndex
 from stillframe.catalog.keys import FragmentRecord
 from stillframe.catalog.stream_record import StreamRecord
 from stillframe.catalog.streams import StreamCatalog
@@ -194,18 +194,40 @@ def _segment(
     start = record.start(session.timeline)
     try:
         if kind == "ts":
-            return Answer("video/MP2T", segments.ts_segment(data, start_ms=start, sequence=0))
+            before, before_ms = _previous(record, session, stream, fragments)
+            ts = segments.ts_segment(data, start_ms=start, sequence=0, previous=before, previous_start_ms=before_ms)
+            return Answer("video/MP2T", ts)
         track = _track_number(params)
         content_type = "audio/mp4" if track == AUDIO_TRACK else "video/mp4"  # players go by the playlist, not this
         if kind == "init":
             return Answer(content_type, segments.init_segment(data, track))
-        return Answer(content_type, segments.media_segment(data, track, start_ms=start, sequence=1))
+        before, before_ms = _previous(record, session, stream, fragments) if track != AUDIO_TRACK else (None, 0)
+        media = segments.media_segment(
+            data, track, start_ms=start, sequence=1, previous=before, previous_start_ms=before_ms
+        )
+        return Answer(content_type, media)
     except segments.UnsupportedTrack as exc:
         raise UnsupportedStreamMediaTypeError(str(exc)) from exc
     except segments.MissingCodecPrivateData as exc:
         raise MissingCodecPrivateDataError(str(exc)) from exc
     except MediaError as exc:
         raise InvalidMediaFrameError(f"Fragment {record.number} cannot be read: {exc}") from exc
+
+
+def _previous(
+    record: FragmentRecord, session: PlaybackSession, stream: StreamRecord, fragments: FragmentIndex
+) -> tuple[bytes | None, int]:
+    """The stored fragment that ends where ``record`` starts (its bytes and start), whose end may hold the leading
+    pictures of ``record``'s open key frame (``media.segments``); (None, 0) when none ends there."""
+    start = record.start(session.timeline)
+    before = [
+        found
+        for _, found in fragments.scan(stream.media_id, session.timeline, start - MAX_FRAGMENT_MS, start - 1)
+        if found.start(session.timeline) + found.duration_ms == start
+    ]
+    if not before:
+        return None, 0
+    return fragments.blob(before[-1]), before[-1].start(session.timeline)
 
 
 def _session_stream(session: PlaybackSession, streams: StreamCatalog) -> StreamRecord:
