@@ -44,7 +44,7 @@ def test_incoming_object_becomes_fragments_and_is_removed(invoke, dropzone, clip
     svc.store.put(key, clip_factory(seconds=6, fps=25, gop=50, container="mp4"))
     # S3 URL-encodes keys in events (spaces become '+')
     result = handler(s3_event((svc.settings.prefix + key).replace(" ", "+")), FakeContext())
-    assert result == {"fragments": 3}
+    assert result == {"fragments": 3, "refused": 0}
     assert list(svc.store.list("incoming/")) == []
     page = invoke(
         "/getImages",
@@ -67,3 +67,19 @@ def test_bad_object_fails_and_stays_for_retry(invoke, dropzone):
         handler(s3_event("incoming/cam/junk.mp4"), FakeContext())
     assert [o.key for o in svc.store.list("incoming/")] == ["incoming/cam/junk.mp4"]
     assert list(svc.store.list("media/")) == []
+
+
+def test_an_object_with_a_refused_fragment_stays_and_the_rest_is_stored(invoke, dropzone, clip_factory):
+    from tests.support.hostile import plain_clip
+
+    handler, svc = dropzone
+    invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
+    # Given an object whose one GOP holds 1,300 frames (refused: ERROR 4001), and a good one
+    svc.store.put(f"incoming/cam/{T0}_long-gop.mkv", plain_clip(width=64, height=64, frames=1300, fps=1000))
+    svc.store.put(f"incoming/cam/{T0 + 60}_fine.mp4", clip_factory(seconds=2, fps=25, gop=50, container="mp4"))
+    # When both are ingested
+    refused = handler(s3_event(f"incoming/cam/{T0}_long-gop.mkv"), FakeContext())
+    stored = handler(s3_event(f"incoming/cam/{T0 + 60}_fine.mp4"), FakeContext())
+    # Then the good one is stored and removed; the refused one is kept, nothing of it lost
+    assert refused == {"fragments": 0, "refused": 1} and stored == {"fragments": 1, "refused": 0}
+    assert [o.key for o in svc.store.list("incoming/")] == [f"incoming/cam/{T0}_long-gop.mkv"]

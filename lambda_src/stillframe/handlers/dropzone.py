@@ -24,7 +24,7 @@ from stillframe.wiring import Services, services
 def lambda_handler(event: dict[str, Any], context: LambdaContext, *, svc: Services | None = None) -> dict[str, Any]:
     """Ingest every object the event names; ``svc`` defaults to the process's services (tests pass their own)."""
     svc = svc or services()
-    ingested = 0
+    ingested = refused = 0
     for record in event.get("Records", []):
         key = _store_key(svc.settings.prefix, unquote_plus(record["s3"]["object"]["key"]))
         acks = ingest_object(
@@ -37,7 +37,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext, *, svc: Servic
             now_ms=int(time.time() * 1000),
         )
         ingested += sum(1 for ack in acks if ack.is_persisted)
-    return {"fragments": ingested}
+        refused += sum(1 for ack in acks if not ack.is_persisted)
+    return {"fragments": ingested, "refused": refused}
 
 
 def _store_key(prefix: str, s3_key: str) -> str:

@@ -2,8 +2,10 @@
 
 For files too large for PutMedia. The producer start time comes from the file name when it starts with a
 timestamp and an underscore (``incoming/cam/2026-11-26T10:00:00Z_lobby.mp4`` or ``incoming/cam/1795600800_lobby.mp4``),
-else from the time the caller gives (the S3 event's). The incoming object is deleted only after all of its fragments
-are stored, so a failure leaves it for the retry. The Lambda entry point is ``stillframe.handlers.dropzone``.
+else from the time the caller gives (the S3 event's). The incoming object is deleted only once every one of its
+fragments is stored: a failure leaves it for the retry, and an object with a fragment refused (an ERROR ack, e.g. a
+GOP over 1,200 frames) stays where it is, the refusals logged, so nothing of it is lost (its stored fragments are
+not stored twice if it is sent again). The Lambda entry point is ``stillframe.handlers.dropzone``.
 """
 
 from __future__ import annotations
@@ -57,6 +59,17 @@ def ingest_object(
         clock = UploadClock(received_ms=now_ms, producer_start_ms=producer_start_ms)
         pieces = iter_fragments(spool.name, target_ms=TARGET_FRAGMENT_MS)
         acks = store_fragments(stream, pieces, clock, fragments, deliveries)
+    refused = [ack for ack in acks if not ack.is_persisted]
+    if refused:
+        logger.warning(
+            "incoming object kept: some of its fragments were refused",
+            extra={
+                "key": key,
+                "fragments": len(acks),
+                "refused": [f"{ack.timecode} ms: {ack.error_id} {ack.error_message}" for ack in refused],
+            },
+        )
+        return acks
     store.delete(key)
     logger.info("incoming object ingested", extra={"key": key, "fragments": len(acks)})
     return acks
