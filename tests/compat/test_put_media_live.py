@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import http.server
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -68,3 +69,32 @@ def test_live_url_streams_through_one_session(server, clip_factory, tmp_path):
     }
     assert stills and all(number == ms * FPS // 1000 for ms, number in stills.items())
     assert len(stills) == 4
+
+
+def test_a_live_session_keeps_the_source_rotation(server, clip_factory, tmp_path):
+    # Given a live source turned a quarter and mirrored (its display matrix), read by put-media as a live URL
+    source = tmp_path / "turned.mp4"
+    source.write_bytes(
+        clip_factory(frames=50, fps=FPS, gop=25, width=320, height=180, container="mp4", rotation_ccw=90, hflip=True)
+    )
+    result = put_media_cli(server, "turned-live", source.as_uri(), "--producer-start-time", str(T0))
+    assert "no live session" not in result.stderr
+    assert [json.loads(line)["EventType"] for line in result.stdout.splitlines()][:2] == ["BUFFERING", "RECEIVED"]
+    # When a still is asked for at the original size
+    media = boto3.client("kinesis-video-archived-media", endpoint_url=server, **CREDS)
+    image = media.get_images(
+        StreamName="turned-live",
+        ImageSelectorType="PRODUCER_TIMESTAMP",
+        StartTimestamp=T0 + 0.4,
+        EndTimestamp=T0 + 0.4,
+        Format="PNG",
+    )["Images"][0]
+    # Then it is upright, as a player shows the source: 180 wide, 320 high, frame 10 readable once turned back
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(base64.b64decode(image["ImageContent"])))
+    assert picture.size == (180, 320)
+    assert (
+        read_frame_number(picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT).transpose(Image.Transpose.ROTATE_270))
+        == 10
+    )
