@@ -80,6 +80,21 @@ class PlaybackSessionRequest(StreamRequest):
         return chosen.time_range.end_ms if chosen is not None and chosen.time_range is not None else None
 
     @property
+    def packaging(self) -> str:
+        """The segments' container (DASH: always fragmented MP4)."""
+        return "FRAGMENTED_MP4"
+
+    @property
+    def discontinuities(self) -> str:
+        """Where a playlist marks discontinuities (DASH has no such marks: its timeline keeps the gaps)."""
+        return "NEVER"
+
+    @property
+    def shows_fragment_numbers(self) -> bool:
+        """DisplayFragmentNumber ALWAYS (DASH's ``kvs:fn``)."""
+        return False
+
+    @property
     def max_fragments(self) -> int:
         """The most fragments a playlist or manifest lists (the mode's default when not given)."""
         if self.requested_max is not None:
@@ -132,6 +147,10 @@ class GetHLSStreamingSessionURLRequest(PlaybackSessionRequest):
         return self.max_results
 
     @property
+    def packaging(self) -> str:
+        return self.container
+
+    @property
     def discontinuities(self) -> str:
         """DiscontinuityMode, defaulting by timeline: ALWAYS on server time, NEVER on producer time."""
         if self.discontinuity_mode is not None:
@@ -156,3 +175,7 @@ class GetDASHStreamingSessionURLRequest(PlaybackSessionRequest):
     @property
     def requested_max(self) -> int | None:
         return self.max_results
+
+    @property
+    def shows_fragment_numbers(self) -> bool:
+        return self.display_number == "ALWAYS"

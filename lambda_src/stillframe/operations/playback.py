@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from stillframe.catalog.fragments import MAX_FRAGMENT_MS, FragmentIndex
@@ -39,6 +40,9 @@ from stillframe.errors import (
     UnsupportedStreamMediaTypeError,
 )
 from stillframe.operations import playback_window, playlists
+
+if TYPE_CHECKING:
+    from stillframe.media.segments import TrackInfo
 
 logger = logging.getLogger(__name__)
 
@@ -94,10 +98,10 @@ def create_session(
         timeline=timeline.value,
         start_ms=request.start_ms,
         end_ms=request.end_ms,
-        container="FRAGMENTED_MP4" if is_dash else getattr(request, "container", "FRAGMENTED_MP4"),
-        discontinuities="NEVER" if is_dash else getattr(request, "discontinuities", "ALWAYS"),
+        container=request.packaging,
+        discontinuities=request.discontinuities,
         display_timestamp=request.display_timestamp == "ALWAYS",
-        display_number=getattr(request, "display_number", "NEVER") == "ALWAYS",
+        display_number=request.shows_fragment_numbers,
         max_fragments=request.max_fragments,
         created_ms=now_ms,
         expires_ms=now_ms + request.expires_s * 1000,
@@ -248,7 +252,9 @@ def _session_fragment(
     return record
 
 
-def _first_fragment(session: PlaybackSession, stream: StreamRecord, fragments: FragmentIndex, now_ms: int):
+def _first_fragment(
+    session: PlaybackSession, stream: StreamRecord, fragments: FragmentIndex, now_ms: int
+) -> FragmentRecord:
     if session.mode == "LIVE":
         timeline, start, end = Timeline.SERVER.value, now_ms - playback_window.LIVE_LOOKBACK_MS, now_ms
         missing = f"No fragments found in stream {stream.name} in the last 30 seconds"
@@ -281,7 +287,7 @@ def _check_playable(data: bytes, session: PlaybackSession) -> None:
         raise MissingCodecPrivateDataError(str(exc)) from exc
 
 
-def _tracks(data: bytes):
+def _tracks(data: bytes) -> tuple[TrackInfo, ...]:
     from stillframe.media import segments
 
     try:

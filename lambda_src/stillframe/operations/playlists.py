@@ -19,31 +19,20 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 from xml.sax.saxutils import quoteattr
 
 from stillframe.domain.playback import HLS_MEDIA, MP4_INIT, MP4_MEDIA, TS_FRAGMENT, PlaybackSession
-from stillframe.operations.playback_window import DISCONTINUITY_MS, Window
+from stillframe.operations.playback_window import DISCONTINUITY_MS, Entry, Window
+
+if TYPE_CHECKING:
+    from stillframe.media.segments import TrackInfo  # PyAV: imported for its type only
 
 HLS_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 DASH_CONTENT_TYPE = "application/dash+xml"
 KVS_NAMESPACE = "https://kinesisvideo.amazonaws.com/dash"  # the prefix ``kvs:`` of DisplayFragment* attributes
 AUDIO_GROUP = "audio"
-
-
-class Track(Protocol):
-    """What a playlist says of a track (``media.segments.TrackInfo`` is one)."""
-
-    number: int
-    kind: str
-    codec: str
-    width: int
-    height: int
-    sample_rate: int
-    channels: int
-    bitrate: int
-    frame_rate: float
 
 
 def resource(name: str, token: str, **params: object) -> str:
@@ -52,7 +41,7 @@ def resource(name: str, token: str, **params: object) -> str:
     return f"{name}?{urlencode({**query, 'SessionToken': token})}"
 
 
-def hls_master(tracks: Sequence[Track], session: PlaybackSession, token: str) -> str:
+def hls_master(tracks: Sequence[TrackInfo], session: PlaybackSession, token: str) -> str:
     """The master playlist: the variant to play and, for fMP4 with audio beside video, the audio rendition."""
     video = next((track for track in tracks if track.kind == "video"), None)
     main = video or tracks[0]
@@ -114,7 +103,9 @@ def hls_media(window: Window, session: PlaybackSession, token: str, track_number
     return "\n".join(lines) + "\n"
 
 
-def dash_manifest(window: Window, session: PlaybackSession, token: str, tracks: Sequence[Track], *, now_ms: int) -> str:
+def dash_manifest(
+    window: Window, session: PlaybackSession, token: str, tracks: Sequence[TrackInfo], *, now_ms: int
+) -> str:
     """The MPD: static for ON_DEMAND (and an ended LIVE_REPLAY), dynamic while fragments may still be added."""
     entries = window.entries
     static = window.ended
@@ -145,7 +136,9 @@ def dash_manifest(window: Window, session: PlaybackSession, token: str, tracks: 
     return "\n".join(head + body + ["  </Period>", "</MPD>"]) + "\n"
 
 
-def _adaptation_set(track: Track, entries: Sequence, session: PlaybackSession, token: str, offset: int) -> list[str]:
+def _adaptation_set(
+    track: TrackInfo, entries: Sequence[Entry], session: PlaybackSession, token: str, offset: int
+) -> list[str]:
     mime = "video/mp4" if track.kind == "video" else "audio/mp4"
     representation = [f'id="{track.number}"', f"codecs={quoteattr(track.codec)}", f'bandwidth="{track.bitrate or 1}"']
     if track.kind == "video":
