@@ -15,9 +15,8 @@ one built from any fragment of a run with the same codec private data serves eve
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
 import av
@@ -25,14 +24,13 @@ import av.audio.stream
 import av.container
 import av.stream
 import av.video.stream
-from av.stream import Discard
 
 from stillframe.errors import MediaError
 from stillframe.media import fmp4_boxes
 from stillframe.media.clip_mux import MissingCodecPrivateData, UnsupportedTrack
 from stillframe.media.codec_strings import codecs_string
-from stillframe.media.demux import MILLISECONDS, presentation_window
 from stillframe.media.segment_timing import VIDEO_TIMESCALE, StoredPacket, timeline, to_90khz, track_timescale
+from stillframe.media.stored_fragment import StoredFragment, joined_open_gops, opened, opened_previous
 
 __all__ = [
     "VIDEO_TIMESCALE",
@@ -60,10 +58,6 @@ _INIT_OPTIONS = {
 # otherwise a demuxer reading the segments as one stream (FFmpeg's HLS) flags the packet at every join corrupt.
 _TS_OPTIONS = {"mpegts_copyts": "1", "mpegts_flags": "+initial_discontinuity", "fflags": "+bitexact"}
 _TS_WRAP = 1 << 33  # MPEG-TS timestamps are 33-bit counts of the 90 kHz clock
-_FRAGMENT_OPTIONS = {"skip_frame": "all"}  # stream parameters come from the Matroska track header: decode nothing
-# An init segment needs the track header only: no packets are read ahead (a third of the time). The probing is kept
-# where packets are used: it is what fills in audio packet durations, which Matroska blocks do not carry.
-_HEADER_ONLY_OPTIONS = _FRAGMENT_OPTIONS | {"probesize": "32", "analyzeduration": "0"}
 
 
 @dataclass(frozen=True)
@@ -81,34 +75,9 @@ class TrackInfo:
     frame_rate: float = 0.0
 
 
-@dataclass(frozen=True)
-class _Fragment:
-    """A fragment's tracks and their packets in decode order; ``origin_ms``: its first presented video frame."""
-
-    streams: Sequence[av.stream.Stream]
-    packets: Sequence[Sequence[StoredPacket]]
-    origin_ms: int
-    presented_until_ms: int | None = None  # frames starting at or after it are decode-only (the window's end)
-
-    def video_index(self) -> int | None:
-        return next((s.index for s in self.streams if s.type == "video" and self.packets[s.index]), None)
-
-    def open_gop_tail(self) -> int | None:
-        """Where the video ends with a decode-only copy of the next fragment's open key frame (its index in decode
-        order), followed by the leading pictures decoded from it; None when it does not."""
-        video = self.video_index()
-        if video is None or self.presented_until_ms is None:
-            return None
-        packets = self.packets[video]
-        key = max((at for at, timed in enumerate(packets) if timed.keyframe), default=None)
-        if key is None or key == 0 or packets[key].pts_ms < self.presented_until_ms:
-            return None
-        return key
-
-
 def tracks_of(fragment: bytes) -> tuple[TrackInfo, ...]:
     """The fragment's video and audio tracks, in track-number order (other kinds are left out)."""
-    with _opened(fragment) as parsed:
+    with opened(fragment) as parsed:
         return tuple(
             _track_info(stream, parsed.packets[stream.index])
             for stream in parsed.streams
@@ -118,7 +87,7 @@ def tracks_of(fragment: bytes) -> tuple[TrackInfo, ...]:
 
 def init_segment(fragment: bytes, track_number: int) -> bytes:
     """The fMP4 init segment (``ftyp`` + ``moov`` with ``mvex``) of one track of ``fragment``, as track 1."""
-    with _opened(fragment, packets=False) as parsed:
+    with opened(fragment, packets=False) as parsed:
         stream = _fmp4_track(parsed, track_number)
         buffer = io.BytesIO()
         try:
@@ -148,15 +117,15 @@ def media_segment(
 
     ``previous``: the fragment before it in the stream (starting at ``previous_start_ms``), for open GOPs: the
     leading pictures of this fragment's key frame are stored at the end of the previous fragment, behind a
-    decode-only copy of the key frame (``_joined_open_gops``)."""
-    with _opened(fragment, track=track_number) as parsed, _opened_previous(previous) as before:
+    decode-only copy of the key frame (``stored_fragment.joined_open_gops``)."""
+    with opened(fragment, track=track_number) as parsed, opened_previous(previous) as before:
         stream = _fmp4_track(parsed, track_number)
         packets = parsed.packets[stream.index]
         if not packets:
             raise MediaError(f"track {track_number} of the fragment holds no packets")
         video = stream.type == "video"
         if video:
-            packets = _joined_open_gops(parsed, before, start_ms, previous_start_ms)
+            packets = joined_open_gops(parsed, before, start_ms, previous_start_ms)
         timescale = track_timescale(stream)
         times, offsets, durations = timeline(stream, packets, start_ms - parsed.origin_ms, timescale)
         samples = [
@@ -180,7 +149,7 @@ def ts_segment(
     has no place in a TS segment (HLS numbers segments in the playlist) and is accepted for symmetry.
     """
     del sequence
-    with _opened(fragment) as parsed, _opened_previous(previous) as before:
+    with opened(fragment) as parsed, opened_previous(previous) as before:
         streams = [stream for stream in parsed.streams if stream.type in ("video", "audio")]
         for stream in streams:
             _check_codec(stream, _TS_CODECS, "MPEG-TS")
@@ -188,7 +157,7 @@ def ts_segment(
         for order, stream in enumerate(streams):
             packets = parsed.packets[stream.index]
             if stream.type == "video":
-                packets = _joined_open_gops(parsed, before, start_ms, previous_start_ms)
+                packets = joined_open_gops(parsed, before, start_ms, previous_start_ms)
             if packets:
                 timed += _ts_times(order, stream, packets, -parsed.origin_ms)
         if not timed:
@@ -199,125 +168,13 @@ def ts_segment(
         return _write_ts(streams, sorted(timed, key=lambda item: (item[0], item[1])), base + lift)
 
 
-@contextmanager
-def _opened(fragment: bytes, *, packets: bool = True, track: int | None = None) -> Iterator[_Fragment]:
-    """The fragment demuxed (its packets in memory), its streams usable as templates until the block ends.
-
-    ``track``: only that track's packets and the video's (which place the fragment's start) are read.
-    """
-    try:
-        options = _FRAGMENT_OPTIONS if packets else _HEADER_ONLY_OPTIONS
-        container = av.open(io.BytesIO(fragment), mode="r", format="matroska", options=options)
-    except (av.FFmpegError, ValueError) as exc:
-        raise MediaError(f"cannot parse the fragment: {exc}") from exc
-    try:
-        streams = list(container.streams)
-        demuxed: list[list[StoredPacket]] = [[] for _ in streams]
-        if packets:
-            wanted = [s for s in streams if track is None or s.index + 1 == track or s.type == "video"]
-            _demux(container, wanted, demuxed)
-        yield _Fragment(
-            streams,
-            demuxed,
-            _origin_ms(streams, demuxed, container.metadata),
-            _presented_until_ms(streams, demuxed, container.metadata),
-        )
-    finally:
-        container.close()
-
-
-@contextmanager
-def _opened_previous(previous: bytes | None) -> Iterator[_Fragment | None]:
-    """The previous fragment's video demuxed (its packets live until the block ends), or None."""
-    if previous is None:
-        yield None
-        return
-    with _opened(previous, track=0) as parsed:
-        yield parsed
-
-
-def _joined_open_gops(
-    parsed: _Fragment, before: _Fragment | None, start_ms: int, previous_start_ms: int
-) -> Sequence[StoredPacket]:
-    """The fragment's video packets as the original stream had them around open key frames (docs/api-rules.md,
-    "Every presented frame is reachable"): a decode-only copy of the next fragment's key frame at its end goes,
-    with the leading pictures behind it (the next segment carries them); the leading pictures of its own first key
-    frame, stored at the end of ``before``, follow that key frame. Each picture is then in the stream once (a copy
-    and its original share one timestamp: a player appending both would drop the leading pictures), and a segment
-    decodes after the one before it, as any open-GOP stream does."""
-    video = parsed.video_index()
-    assert video is not None
-    packets = list(parsed.packets[video])
-    tail = parsed.open_gop_tail()
-    if tail is not None:
-        packets = packets[:tail]
-    if before is None or not packets or not packets[0].keyframe:
-        return packets
-    copy = before.open_gop_tail()
-    earlier = before.video_index()
-    if copy is None or earlier is None:
-        return packets
-    # ``before``'s stored times on this fragment's: both fragments' starts are on the session's timeline
-    shift = (previous_start_ms - before.origin_ms) - (start_ms - parsed.origin_ms)
-    stored = before.packets[earlier]
-    if stored[copy].pts_ms + shift != packets[0].pts_ms:
-        return packets  # not this key frame's copy (a gap, or another stream's history)
-    leading = [replace(timed, pts_ms=timed.pts_ms + shift) for timed in stored[copy + 1 :]]
-    return [packets[0], *leading, *packets[1:]]
-
-
-def _demux(
-    container: av.container.InputContainer, wanted: list[av.stream.Stream], into: list[list[StoredPacket]]
-) -> None:
-    # Matroska's time base is 1 ms: the conversion is exact, and skipped when it is already ms.
-    scales = {stream.index: Fraction(stream.time_base or MILLISECONDS) * 1000 for stream in wanted}
-    for stream in container.streams:
-        if stream not in wanted:
-            stream.discard = Discard.all
-    try:
-        for packet in container.demux(wanted):
-            if packet.size and packet.pts is not None:
-                scale = scales[packet.stream.index]
-                pts, duration = packet.pts, packet.duration or 0
-                if scale != 1:
-                    pts, duration = round(pts * scale), round(duration * scale)
-                into[packet.stream.index].append(StoredPacket(packet, pts, duration, bool(packet.is_keyframe)))
-    except av.FFmpegError as exc:
-        raise MediaError(f"cannot parse the fragment: {exc}") from exc
-
-
-def _origin_ms(
-    streams: Sequence[av.stream.Stream], packets: Sequence[Sequence[StoredPacket]], tags: dict[str, str]
-) -> int:
-    """The first presented video frame (the presentation window's first, as ``clip_mux``), else the first packet."""
-    video = next((stream.index for stream in streams if stream.type == "video" and packets[stream.index]), None)
-    if video is None:
-        return min((timed.pts_ms for track in packets for timed in track), default=0)
-    starts = sorted(timed.pts_ms for timed in packets[video])
-    window = presentation_window(tags)
-    if window is None:
-        return starts[0]
-    return next((start for start in starts if start >= starts[0] + window[0]), starts[0])
-
-
-def _presented_until_ms(
-    streams: Sequence[av.stream.Stream], packets: Sequence[Sequence[StoredPacket]], tags: dict[str, str]
-) -> int | None:
-    """The stored time from which video frames are decode-only (the presentation window's end), or None."""
-    window = presentation_window(tags)
-    video = next((stream.index for stream in streams if stream.type == "video" and packets[stream.index]), None)
-    if window is None or video is None:
-        return None
-    return min(timed.pts_ms for timed in packets[video]) + window[1]
-
-
-def _fmp4_track(parsed: _Fragment, track_number: int) -> av.stream.Stream:
+def _fmp4_track(parsed: StoredFragment, track_number: int) -> av.stream.Stream:
     stream = _track(parsed, track_number)
     _check_codec(stream, _FMP4_CODECS, "fragmented MP4")
     return stream
 
 
-def _track(parsed: _Fragment, track_number: int) -> av.stream.Stream:
+def _track(parsed: StoredFragment, track_number: int) -> av.stream.Stream:
     numbers = [stream.index + 1 for stream in parsed.streams if stream.type in ("video", "audio")]
     if track_number not in numbers:
         held = ", ".join(map(str, numbers)) or "none"

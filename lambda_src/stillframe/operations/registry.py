@@ -36,6 +36,7 @@ from stillframe.operations import (
     list_fragments,
     list_streams,
     playback,
+    playback_session,
     put_media,
     put_media_session,
     stream_admin,
@@ -216,7 +217,7 @@ class Operations:
 
     def playback_session(self, request: PlaybackSessionRequest, *, base_url: str, key_id: str | None) -> str:
         """A session URL under ``base_url`` (this endpoint as the client reached it); ``key_id``: the caller's key."""
-        return playback.create_session(
+        return playback_session.create_session(
             request,
             streams=self.streams,
             fragments=self.fragments,
