@@ -125,6 +125,20 @@ def keys(tmp_path: Path) -> dict[str, AccessKey]:
     return made
 
 
+def keys_settings(tmp_path: Path, **extra: Any) -> Any:
+    """Settings for "keys" auth over ``tmp_path``'s store and key file (``keys.json``)."""
+    from stillframe.settings import Settings
+
+    return Settings(
+        store="local",
+        data_dir=str(tmp_path / "data"),
+        token_secret="test-secret",
+        auth="keys",
+        keys_file=str(tmp_path / "keys.json"),
+        **extra,
+    )
+
+
 @pytest.fixture
 def handle(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: dict[str, AccessKey]
@@ -133,17 +147,9 @@ def handle(
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     from stillframe.handlers.api import lambda_handler
-    from stillframe.settings import Settings
     from stillframe.wiring import build
 
-    settings = Settings(
-        store="local",
-        data_dir=str(tmp_path / "data"),
-        token_secret="test-secret",
-        auth="keys",
-        keys_file=str(tmp_path / "keys.json"),
-    )
-    svc = build(settings)
+    svc = build(keys_settings(tmp_path))
 
     def call(event: dict[str, Any]) -> dict[str, Any]:
         response = lambda_handler(event, FakeContext(), svc=svc)

@@ -56,6 +56,15 @@ def dash_url(invoke, stream: str, start: float, end: float, **extra) -> dict:
     return invoke("/getDASHStreamingSessionURL", body)
 
 
+def clocked(tmp_path, monkeypatch, now: list[float], **settings) -> Invoker:
+    """The handler over a fresh local store, with a clock the test moves (``now[0]``, epoch seconds)."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    from stillframe.settings import Settings
+
+    config = Settings(store="local", data_dir=str(tmp_path / "data"), token_secret="test-secret", **settings)
+    return Invoker(build(config, clock=lambda: now[0]))
+
+
 @pytest.fixture
 def stream(invoke, clip_factory):
     """12 s of 25 fps video, a key frame every 2 s (six 2 s fragments), from producer time T0."""
@@ -268,12 +277,8 @@ def test_a_playlist_over_the_answer_cap_is_refused_saying_what_to_ask_for(invoke
 
 
 def test_sessions_expire_and_end_with_their_stream(tmp_path, clip_factory, monkeypatch):
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    from stillframe.settings import Settings
-
     now = [float(T0 + 60)]
-    settings = Settings(store="local", data_dir=str(tmp_path / "data"), token_secret="test-secret")
-    invoke = Invoker(build(settings, clock=lambda: now[0]))
+    invoke = clocked(tmp_path, monkeypatch, now)
     invoke("/createStream", {"StreamName": "cam", "DataRetentionInHours": 1})
     put_media(invoke, "cam", clip_factory(seconds=4, fps=FPS, gop=50), T0)
     url = hls_url(invoke, "cam", start=T0, end=T0 + 4, Expires=300)["body"]["HLSStreamingSessionURL"]
@@ -292,12 +297,8 @@ def test_sessions_expire_and_end_with_their_stream(tmp_path, clip_factory, monke
 
 def live_stream(tmp_path, monkeypatch) -> tuple[Invoker, list[float]]:
     """A local store whose clock the test sets (``now[0]``, epoch s), with the stream "live" in it."""
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    from stillframe.settings import Settings
-
     now = [float(T0)]
-    settings = Settings(store="local", data_dir=str(tmp_path / "data"), token_secret="test-secret")
-    invoke = Invoker(build(settings, clock=lambda: now[0]))
+    invoke = clocked(tmp_path, monkeypatch, now)
     invoke("/createStream", {"StreamName": "live", "DataRetentionInHours": 1})
     return invoke, now
 
@@ -344,12 +345,8 @@ def test_live_dash_timeline_closes_arrival_jitter_and_keeps_real_gaps(tmp_path, 
 
 
 def test_live_replay_reveals_fragments_as_time_passes_then_ends(tmp_path, clip_factory, monkeypatch):
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    from stillframe.settings import Settings
-
     now = [float(T0 + 3600)]
-    settings = Settings(store="local", data_dir=str(tmp_path / "data"), token_secret="test-secret")
-    invoke = Invoker(build(settings, clock=lambda: now[0]))
+    invoke = clocked(tmp_path, monkeypatch, now)
     invoke("/createStream", {"StreamName": "replay", "DataRetentionInHours": 2})
     put_media(invoke, "replay", clip_factory(seconds=20, fps=FPS, gop=50), T0)  # ten fragments
     answer = hls_url(invoke, "replay", mode="LIVE_REPLAY", start=T0, end=T0 + 20, MaxMediaPlaylistFragmentResults=3)
@@ -405,11 +402,7 @@ def test_bad_playback_requests_never_cause_a_5xx(invoke, stream):
 
 
 def test_a_segment_over_the_transport_cap_is_refused_naming_it(tmp_path, clip_factory, monkeypatch):
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    from stillframe.settings import Settings
-
-    settings = Settings(store="local", data_dir=str(tmp_path / "d"), token_secret="t", max_media_bytes=20_000)
-    invoke = Invoker(build(settings))
+    invoke = clocked(tmp_path, monkeypatch, [float(T0 + 60)], max_media_bytes=20_000)
     invoke("/createStream", {"StreamName": "big", "DataRetentionInHours": 1})
     put_media(invoke, "big", clip_factory(seconds=2, fps=FPS, gop=50, width=640, height=480), T0)
     url = hls_url(invoke, "big", start=T0, end=T0 + 2)["body"]["HLSStreamingSessionURL"]

@@ -12,7 +12,16 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from stillframe.access.backends import KeyFile
 from stillframe.access.keystore import AccessKey
 from tests.conftest import T0, FakeContext
-from tests.functional.test_keys_auth_handler import T, boto3_event, create, handle, keys, proxy_event, put_media_event
+from tests.functional.test_keys_auth_handler import (
+    T,
+    boto3_event,
+    create,
+    handle,
+    keys,
+    keys_settings,
+    proxy_event,
+    put_media_event,
+)
 
 __all__ = ["handle", "keys"]  # fixtures used by name
 
@@ -29,18 +38,9 @@ def player_get(tmp_path: Path, url: str) -> tuple[int, bytes]:
 def raw_call(tmp_path: Path, event: dict[str, Any]) -> tuple[int, bytes]:
     """(status, body bytes) of one event through a keys-auth handler over ``handle``'s store and key file."""
     from stillframe.handlers.api import lambda_handler
-    from stillframe.settings import Settings
     from stillframe.wiring import build
 
-    settings = Settings(
-        store="local",
-        data_dir=str(tmp_path / "data"),
-        token_secret="test-secret",
-        auth="keys",
-        keys_file=str(tmp_path / "keys.json"),
-        keys_cache_seconds=0,
-    )
-    response = lambda_handler(event, FakeContext(), svc=build(settings))
+    response = lambda_handler(event, FakeContext(), svc=build(keys_settings(tmp_path, keys_cache_seconds=0)))
     body = response.get("body") or ""
     return response["statusCode"], base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
 

@@ -81,10 +81,8 @@ def resource(
         if key_check is None:
             raise NotAuthorizedError("This session was made for an access key, and this endpoint checks none")
         key_check(session.key_id, session.stream)
-    if kind in LISTINGS:
-        answer = _listing(kind, params, session, token, stream, fragments, now_ms)
-    else:
-        answer = _segment(kind, params, session, token, stream, fragments, now_ms)
+    get = _SessionGet(session, token, stream, fragments, now_ms, params)
+    answer = _listing(get, kind) if kind in LISTINGS else _segment(get, kind)
     size = len(answer.body.encode() if isinstance(answer.body, str) else answer.body)
     if size > max_bytes:
         what = LISTINGS.get(kind) or f"segment of fragment {params.get('FragmentNumber')}"
@@ -95,59 +93,87 @@ def resource(
     return answer
 
 
-def _listing(
-    kind: str,
-    params: Mapping[str, str],
-    session: PlaybackSession,
-    token: str,
-    stream: StreamRecord,
-    fragments: FragmentIndex,
-    now_ms: int,
-) -> Answer:
+@dataclass(frozen=True)
+class _SessionGet:
+    """One GET of a session, checked: what answering it reads from."""
+
+    session: PlaybackSession
+    token: str
+    stream: StreamRecord
+    fragments: FragmentIndex
+    now_ms: int
+    params: Mapping[str, str]
+
+    def window(self) -> playback_window.Window:
+        return playback_window.window(self.session, self.token, self.stream, self.fragments, now_ms=self.now_ms)
+
+    def first_entry(self, window: playback_window.Window) -> FragmentRecord:
+        """The window's first fragment; ResourceNotFoundError while the session has none."""
+        if not window.entries:
+            raise ResourceNotFoundError(f"No fragments found in stream {self.session.stream} for this session yet")
+        return window.entries[0].record
+
+    def fragment(self, number: str) -> FragmentRecord:
+        """The fragment ``number``, if the session grants it (else ResourceNotFoundError)."""
+        session, stream = self.session, self.stream
+        record = self.fragments.by_number(stream.media_id, number)
+        if (
+            record is None
+            or not stream.retains(record, now_ms=self.now_ms)
+            or not playback_window.member(session, record)
+        ):
+            raise ResourceNotFoundError(f"Fragment {number} is not part of this session")
+        return record
+
+    def previous(self, record: FragmentRecord) -> tuple[bytes | None, int]:
+        """The stored fragment that ends where ``record`` starts (its bytes and start), whose end may hold the
+        leading pictures of ``record``'s open key frame (``media.stored_fragment``); (None, 0) when none ends there."""
+        timeline = self.session.timeline
+        start = record.start(timeline)
+        before = [
+            found
+            for _, found in self.fragments.scan(self.stream.media_id, timeline, start - MAX_FRAGMENT_MS, start - 1)
+            if found.start(timeline) + found.duration_ms == start
+        ]
+        if not before:
+            return None, 0
+        return self.fragments.blob(before[-1]), before[-1].start(timeline)
+
+
+def _listing(get: _SessionGet, kind: str) -> Answer:
     """The master or media playlist, or the DASH manifest."""
-    window = playback_window.window(session, token, stream, fragments, now_ms=now_ms)
+    session, token = get.session, get.token
+    window = get.window()
     if kind == "media_playlist":
-        track = _track_number(params) if session.container == "FRAGMENTED_MP4" else None
+        track = _track_number(get.params) if session.container == "FRAGMENTED_MP4" else None
         return Answer(playlists.HLS_CONTENT_TYPE, playlists.hls_media(window, session, token, track))
-    if not window.entries:
-        raise ResourceNotFoundError(f"No fragments found in stream {session.stream} for this session yet")
-    tracks = tracks_of(fragments.blob(window.entries[0].record))
+    tracks = tracks_of(get.fragments.blob(get.first_entry(window)))
     if kind == "master":
         return Answer(playlists.HLS_CONTENT_TYPE, playlists.hls_master(tracks, session, token))
-    return Answer(playlists.DASH_CONTENT_TYPE, playlists.dash_manifest(window, session, token, tracks, now_ms=now_ms))
+    manifest = playlists.dash_manifest(window, session, token, tracks, now_ms=get.now_ms)
+    return Answer(playlists.DASH_CONTENT_TYPE, manifest)
 
 
-def _segment(
-    kind: str,
-    params: Mapping[str, str],
-    session: PlaybackSession,
-    token: str,
-    stream: StreamRecord,
-    fragments: FragmentIndex,
-    now_ms: int,
-) -> Answer:
+def _segment(get: _SessionGet, kind: str) -> Answer:
     from stillframe.media import segments  # PyAV: loaded by the first segment, not at cold start
 
-    number = params.get("FragmentNumber")
+    number = get.params.get("FragmentNumber")
     if number is None and kind == "init":
-        window = playback_window.window(session, token, stream, fragments, now_ms=now_ms)
-        if not window.entries:
-            raise ResourceNotFoundError(f"No fragments found in stream {session.stream} for this session yet")
-        record = window.entries[0].record
+        record = get.first_entry(get.window())
     else:
-        record = _session_fragment(_fragment_number(number), session, stream, fragments, now_ms)
-    data = fragments.blob(record)
-    start = record.start(session.timeline)
+        record = get.fragment(_fragment_number(number))
+    data = get.fragments.blob(record)
+    start = record.start(get.session.timeline)
     try:
         if kind == "ts":
-            before, before_ms = _previous(record, session, stream, fragments)
+            before, before_ms = get.previous(record)
             ts = segments.ts_segment(data, start_ms=start, sequence=0, previous=before, previous_start_ms=before_ms)
             return Answer("video/MP2T", ts)
-        track = _track_number(params)
+        track = _track_number(get.params)
         content_type = "audio/mp4" if track == AUDIO_TRACK else "video/mp4"  # players go by the playlist, not this
         if kind == "init":
             return Answer(content_type, segments.init_segment(data, track))
-        before, before_ms = _previous(record, session, stream, fragments) if track != AUDIO_TRACK else (None, 0)
+        before, before_ms = get.previous(record) if track != AUDIO_TRACK else (None, 0)
         media = segments.media_segment(
             data, track, start_ms=start, sequence=1, previous=before, previous_start_ms=before_ms
         )
@@ -160,22 +186,6 @@ def _segment(
         raise InvalidMediaFrameError(f"Fragment {record.number} cannot be read: {exc}") from exc
 
 
-def _previous(
-    record: FragmentRecord, session: PlaybackSession, stream: StreamRecord, fragments: FragmentIndex
-) -> tuple[bytes | None, int]:
-    """The stored fragment that ends where ``record`` starts (its bytes and start), whose end may hold the leading
-    pictures of ``record``'s open key frame (``media.segments``); (None, 0) when none ends there."""
-    start = record.start(session.timeline)
-    before = [
-        found
-        for _, found in fragments.scan(stream.media_id, session.timeline, start - MAX_FRAGMENT_MS, start - 1)
-        if found.start(session.timeline) + found.duration_ms == start
-    ]
-    if not before:
-        return None, 0
-    return fragments.blob(before[-1]), before[-1].start(session.timeline)
-
-
 def _session_stream(session: PlaybackSession, streams: StreamCatalog) -> StreamRecord:
     try:
         return streams.find(session.stream, session.arn)
@@ -183,15 +193,6 @@ def _session_stream(session: PlaybackSession, streams: StreamCatalog) -> StreamR
         raise ResourceNotFoundError(
             f"The stream {session.stream} of this session no longer exists (deleted, or re-created since)"
         ) from None
-
-
-def _session_fragment(
-    number: str, session: PlaybackSession, stream: StreamRecord, fragments: FragmentIndex, now_ms: int
-) -> FragmentRecord:
-    record = fragments.by_number(stream.media_id, number)
-    if record is None or not stream.retains(record, now_ms=now_ms) or not playback_window.member(session, record):
-        raise ResourceNotFoundError(f"Fragment {number} is not part of this session")
-    return record
 
 
 def tracks_of(data: bytes) -> tuple[TrackInfo, ...]:

@@ -5,19 +5,13 @@ from __future__ import annotations
 
 from stillframe.delivery.generate import _spec
 from stillframe.domain.image_generation_requests import ImageGenerationConfiguration
+from tests.functional.test_image_generation_config import CONFIG
 from tests.support.hostile import plain_clip
-
-CONFIG = {
-    "Status": "ENABLED",
-    "ImageSelectorType": "SERVER_TIMESTAMP",
-    "DestinationConfig": {"Uri": "s3://bucket/stills", "DestinationRegion": "us-east-1"},
-    "SamplingInterval": 1000,
-    "Format": "JPEG",
-}
 
 
 def spec_for(width_pixels: int, clip: bytes):
-    config = ImageGenerationConfiguration.model_validate({**CONFIG, "WidthPixels": width_pixels})
+    fields = {key: value for key, value in CONFIG.items() if key != "HeightPixels"} | {"WidthPixels": width_pixels}
+    config = ImageGenerationConfiguration.model_validate(fields)
     return _spec(config, clip)
 
 
