@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -47,12 +48,13 @@ def test_drop_zone_upload_becomes_fragments(keys_stack: Deployment, clip_file, c
     # The producer start comes from the file name (epoch seconds, then an underscore).
     key = f"{incoming}{stream}/{int(CLIP_START)}_lobby.mkv"
     s3.put_object(Bucket=bucket, Key=key, Body=clip_file.read_bytes())
-    fragments = eventually(
-        lambda: archived.list_fragments(StreamName=stream)["Fragments"],
-        timeout_s=60,
-        what="the drop-zone upload did not become fragments",
-    )
-    assert len(fragments) >= 3
+
+    def all_stored() -> list[dict[str, Any]] | None:
+        # The function stores the fragments one after another: wait for all of them, not the first one
+        found = archived.list_fragments(StreamName=stream)["Fragments"]
+        return found if len(found) >= 3 else None
+
+    eventually(all_stored, timeout_s=60, what="the drop-zone upload did not become 3 fragments")
     eventually(
         lambda: "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=key),
         timeout_s=30,
